@@ -9,6 +9,8 @@
         ├── LoadFault / StoreFault / FetchFault   (FetchFault: jump outside code or misaligned)
         ├── HostCallUnknown      ecall with a host-call number nobody registered
         ├── HostCallFault        a host function rejected the guest's arguments
+        ├── Breakpoint           ebreak
+        ├── GuestSignal          the guest killed itself (abort() raises SIGABRT)
         ├── BudgetExceeded       the instruction budget ran out (resumable)
         └── GuestExit            not an error: the guest called exit (carries the status)
 
@@ -32,6 +34,8 @@ __all__ = [
     "HostCallFault",
     "BudgetExceeded",
     "GuestExit",
+    "GuestSignal",
+    "Breakpoint",
 ]
 
 
@@ -120,3 +124,17 @@ class GuestExit(Fault):
     def __init__(self, pc: int, status: int) -> None:
         super().__init__(pc, detail=f"status {status}")
         self.status = status
+
+
+class Breakpoint(Fault):
+    kind = "breakpoint"
+
+
+class GuestSignal(Fault):
+    """The guest sent itself a signal (``abort()`` does): it ends like a fatal fault."""
+
+    kind = "killed by signal"
+
+    def __init__(self, pc: int, signal: int) -> None:
+        super().__init__(pc, detail=str(signal))
+        self.signal = signal

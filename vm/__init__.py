@@ -1,0 +1,40 @@
+"""riscade's RISC-V machine: RV64GC user mode, deterministic, sandboxed.
+
+Knows nothing of games or networks. Typical use::
+
+    from vm import Machine
+    m = Machine.from_file("mod.elf", hostcalls=registry)
+    m.run_main()                # run main() to its exit; memory persists
+    m.call("on_tick", 7)        # call exported functions again and again
+    blob = m.snapshot()         # carry the state elsewhere; m.state_hash() to compare
+"""
+
+from .elf import Program, load_elf
+from .errors import (
+    Breakpoint,
+    BudgetExceeded,
+    ElfError,
+    Fault,
+    FetchFault,
+    GuestExit,
+    GuestSignal,
+    HostCallError,
+    HostCallFault,
+    HostCallUnknown,
+    IllegalInstruction,
+    LoadFault,
+    SnapshotError,
+    StoreFault,
+    VMError,
+)
+from .hostcalls import HOSTCALL_BASE, ArgKind, HostFunction, HostRegistry, Side
+from .machine import EXIT_ADDR, Machine
+from .memory import MachineLimits
+
+__all__ = [
+    "Machine", "MachineLimits", "Program", "load_elf", "EXIT_ADDR",
+    "HOSTCALL_BASE", "ArgKind", "HostFunction", "HostRegistry", "Side",
+    "VMError", "ElfError", "SnapshotError", "HostCallError", "Fault", "IllegalInstruction",
+    "LoadFault", "StoreFault", "FetchFault", "HostCallUnknown", "HostCallFault",
+    "BudgetExceeded", "GuestExit", "GuestSignal", "Breakpoint",
+]

@@ -1,0 +1,82 @@
+"""Command line: run a RISC-V program like ``qemu-riscv64 PROGRAM ARGS`` would.
+
+Guest stdout and stderr go to ours, the exit status is the guest's. A fault prints one line
+(kind, pc, symbol, count) and exits like a process killed by the matching signal would
+(128 + signal number), a spent ``--max-instructions`` budget exits with 124.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .errors import (
+    Breakpoint,
+    BudgetExceeded,
+    ElfError,
+    Fault,
+    GuestSignal,
+    HostCallUnknown,
+    IllegalInstruction,
+)
+from .machine import Machine
+from .memory import MachineLimits
+
+__all__ = ["main"]
+
+SIGILL, SIGTRAP, SIGSEGV, SIGSYS = 4, 5, 11, 31
+
+
+def _exit_code(fault: Fault) -> int:
+    if isinstance(fault, BudgetExceeded):
+        return 124
+    if isinstance(fault, GuestSignal):
+        return 128 + (fault.signal & 0x7F)
+    if isinstance(fault, IllegalInstruction):
+        return 128 + SIGILL
+    if isinstance(fault, Breakpoint):
+        return 128 + SIGTRAP
+    if isinstance(fault, HostCallUnknown):
+        return 128 + SIGSYS
+    return 128 + SIGSEGV
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m vm``; returns the process exit status."""
+    parser = argparse.ArgumentParser(prog="python -m vm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a static riscv64 ELF program")
+    run.add_argument("program")
+    run.add_argument("args", nargs=argparse.REMAINDER)
+    run.add_argument("--max-instructions", type=int, default=None, metavar="N")
+    run.add_argument("--memory", type=int, default=None, metavar="BYTES",
+                     help="guest memory size (default 16 MiB)")
+    run.add_argument("--stats", action="store_true",
+                     help="print retired instructions, seconds and MIPS to stderr")
+    opts = parser.parse_args(argv)
+
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    limits = MachineLimits() if opts.memory is None else MachineLimits(memory=opts.memory)
+    try:
+        with open(opts.program, "rb") as fh:
+            elf = fh.read()
+        machine = Machine(elf, argv=[opts.program, *opts.args], limits=limits,
+                          stdout=out, stderr=err)
+    except (OSError, ElfError, ValueError) as exc:
+        print(f"riscade-vm: cannot load {opts.program}: {exc}", file=sys.stderr)
+        return 127
+    start = time.perf_counter()
+    try:
+        status = machine.run_main(max_instructions=opts.max_instructions)
+    except Fault as fault:
+        out.flush()
+        print(f"riscade-vm: {fault}", file=sys.stderr)
+        status = _exit_code(fault)
+    elapsed = time.perf_counter() - start
+    out.flush()
+    if opts.stats:
+        mips = machine.instret / elapsed / 1e6 if elapsed > 0 else 0.0
+        print(f"riscade-vm: {machine.instret} instructions in {elapsed:.3f} s "
+              f"= {mips:.2f} MIPS", file=sys.stderr)
+    return status

@@ -1,0 +1,472 @@
+"""The machine: registers, memory, the run loop, vmcalls, host calls and snapshots.
+
+A ``Machine`` runs one program. ``run_main()`` runs it from its entry point until it exits;
+the machine keeps its memory afterwards, so ``call("on_tick", 7)`` can call exported
+functions again and again with globals and heap intact.
+
+Budget rule (every engine implements exactly this): instructions are counted as they retire;
+the budget is checked only when control moves backwards, i.e. when the next pc is at or below
+the pc of the instruction that transferred control. If the count has reached the limit there,
+``BudgetExceeded`` is raised with ``pc`` = that next pc, and ``resume()`` goes on from it.
+Every endless run passes backward transfers, and the straight-line stretch between two of them
+is bounded by the size of the code, so the overshoot is bounded and identical everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from .decoder import TERMINATORS, Instr, decode
+from .elf import PAGE, Program, load_elf
+from .errors import (
+    BudgetExceeded,
+    Fault,
+    FetchFault,
+    GuestExit,
+    HostCallFault,
+    HostCallUnknown,
+    IllegalInstruction,
+    VMError,
+)
+from .hostcalls import HOSTCALL_BASE, ArgKind, HostRegistry, decode_int, encode_result
+from .memory import MachineLimits, Memory
+from .semantics import SYNC_OPS, build
+from .syscalls import ENOSYS, SYSCALLS
+
+__all__ = ["Machine", "EXIT_ADDR"]
+
+M = (1 << 64) - 1
+#: The return address of a vmcall: no code can ever live there.
+EXIT_ADDR = 0xFFFF_FFFF_FFFF_F000
+MAX_BLOCK = 256
+NEVER = 1 << 200
+
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY = 0, 3, 4, 5, 6, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM = 11, 12, 13, 14, 23, 25
+
+
+class _CallReturn(Exception):
+    """Internal: the guest returned to ``EXIT_ADDR``."""
+
+
+def _return_to_host() -> int:
+    raise _CallReturn
+
+
+#: A block: (ops, terminator, instruction count, last pc, sync?, pcs of its instructions).
+Block = tuple[tuple[Callable[[], Any], ...], Callable[[], int], int, int, bool, tuple[int, ...]]
+_EXIT_BLOCK: Block = ((), _return_to_host, 0, EXIT_ADDR, False, ())
+
+
+class Machine:
+    """An RV64GC user-mode machine running one program.
+
+    Args:
+        program: the ELF file's bytes, or an already loaded ``Program``.
+        argv: the guest's argv (argv[0] defaults to ``"program"``).
+        limits: memory and size limits.
+        hostcalls: the host functions the guest may call with ``ecall``.
+        stdout, stderr: binary streams for the guest's output; None captures it in
+            ``self.stdout`` / ``self.stderr`` (bytearrays, up to ``limits.max_output``).
+        random_seed: seeds ``getrandom`` and AT_RANDOM: same seed, same bytes.
+
+    Raises:
+        ElfError: if the program cannot be loaded.
+    """
+
+    def __init__(
+        self,
+        program: bytes | Program,
+        *,
+        argv: list[str] | None = None,
+        limits: MachineLimits | None = None,
+        hostcalls: HostRegistry | None = None,
+        stdout: BinaryIO | None = None,
+        stderr: BinaryIO | None = None,
+        random_seed: bytes = b"riscade",
+    ) -> None:
+        self.limits = limits or MachineLimits()
+        if not isinstance(program, Program):
+            program = load_elf(program, memory_limit=self.limits.memory - self.limits.stack)
+        self.program = program
+        self.memory = Memory(program, self.limits)
+        self.mem = self.memory.data
+        self.base = self.memory.base
+        self.size = self.memory.size
+        self.rw_off = self.memory.rw_start - self.base
+        self.hostcalls = hostcalls or HostRegistry()
+        self._streams = {1: stdout, 2: stderr}
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self.random_seed = random_seed
+        self.random_counter = 0
+        self.unknown_syscalls = 0
+        self.x = [0] * 33
+        self.f = [0] * 32
+        self.pc = program.entry
+        self.instret = 0
+        self.fflags = 0
+        self.frm = 0
+        self.reservation: int | None = None
+        self.exit_status: int | None = None
+        self._frames: list[tuple[list[int], list[int], int, int]] = []
+        self._blocks: dict[int, Block] = {EXIT_ADDR: _EXIT_BLOCK}
+        self._code = [(s.vaddr, s.end, s.data) for s in program.segments if s.executable]
+        self._setup_stack(argv if argv is not None else ["program"])
+
+    @classmethod
+    def from_file(cls, path: str, **kwargs: Any) -> Machine:
+        """A machine for the ELF file at ``path`` (same keyword arguments as the class)."""
+        with open(path, "rb") as fh:
+            return cls(fh.read(), **kwargs)
+
+    # --- start-up ------------------------------------------------------------------------
+
+    def _setup_stack(self, argv: list[str]) -> None:
+        """Lay out argc, argv, envp and auxv at the top of the stack, as Linux does."""
+        top = self.memory.end - 64
+        strings = b""
+        offsets = []
+        for arg in argv:
+            offsets.append(len(strings))
+            strings += arg.encode() + b"\0"
+        random_bytes = hashlib.sha256(b"AT_RANDOM" + self.random_seed).digest()[:16]
+        strings_addr = (top - len(strings) - 16) & ~15
+        random_addr = strings_addr + len(strings)
+        self.memory.write(strings_addr, strings)
+        self.memory.write(random_addr, random_bytes)
+        p = self.program
+        auxv = [
+            (AT_PHDR, p.phdr_addr), (AT_PHENT, p.phentsize), (AT_PHNUM, p.phnum),
+            (AT_PAGESZ, PAGE), (AT_ENTRY, p.entry), (AT_UID, 0), (AT_EUID, 0), (AT_GID, 0),
+            (AT_EGID, 0), (AT_SECURE, 0), (AT_RANDOM, random_addr), (AT_NULL, 0),
+        ]
+        words = [len(argv)] + [strings_addr + o for o in offsets] + [0] + [0]
+        for key, value in auxv:
+            words += [key, value]
+        sp = (strings_addr - 8 * len(words)) & ~15
+        self.memory.write(sp, struct.pack(f"<{len(words)}Q", *words))
+        self.x[2] = sp
+
+    # --- output ----------------------------------------------------------------------------
+
+    def emit(self, fd: int, data: bytes) -> None:
+        """Deliver guest output on fd 1 or 2 to its stream, or capture it (bounded)."""
+        stream = self._streams.get(fd)
+        if stream is not None:
+            stream.write(data)
+            return
+        buf = self.stdout if fd == 1 else self.stderr
+        room = self.limits.max_output - len(buf)
+        if room > 0:
+            buf += data[:room]
+
+    # --- decoding into blocks ------------------------------------------------------------------
+
+    def _fetch16(self, pc: int) -> int | None:
+        for start, end, data in self._code:
+            if start <= pc and pc + 2 <= end:
+                o = pc - start
+                return data[o] | (data[o + 1] << 8)
+        return None
+
+    def _decode_block(self, pc: int) -> list[tuple[int, Instr]]:
+        cache = self.program.decode_cache
+        found = cache.get(pc)
+        if found is not None:
+            return found
+        if pc & 1 or self._fetch16(pc) is None:
+            raise FetchFault(pc, pc, "not in executable code")
+        out: list[tuple[int, Instr]] = []
+        at = pc
+        while len(out) < MAX_BLOCK:
+            lo = self._fetch16(at)
+            if lo is None:
+                break
+            if lo & 3 == 3:
+                hi = self._fetch16(at + 2)
+                if hi is None:
+                    out.append((at, Instr("illegal", size=2, raw=lo)))
+                    break
+                ins = decode(lo, hi)
+            else:
+                ins = decode(lo, 0)
+            out.append((at, ins))
+            at += ins.size
+            if ins.op in TERMINATORS or ins.op in SYNC_OPS:
+                break
+        cache[pc] = out
+        return out
+
+    def _build_block(self, pc: int) -> Block:
+        instrs = self._decode_block(pc)
+        closures = [build(self, ins, at) for at, ins in instrs]
+        last_pc, last = instrs[-1]
+        pcs = tuple(at for at, _ in instrs)
+        if last.op in TERMINATORS or last.op in SYNC_OPS:
+            ops, term = tuple(closures[:-1]), closures[-1]
+        else:
+            nxt = last_pc + last.size
+
+            def term() -> int:
+                return nxt
+            ops = tuple(closures)
+        block: Block = (ops, term, len(instrs), last_pc, last.op in SYNC_OPS, pcs)
+        self._blocks[pc] = block
+        return block
+
+    # --- the run loop ---------------------------------------------------------------------------
+
+    def _run(self, limit: int) -> None:
+        """Run from ``self.pc`` until the guest returns to EXIT_ADDR (or raises)."""
+        blocks = self._blocks
+        get = blocks.get
+        build_block = self._build_block
+        pc = self.pc
+        icount = self.instret
+        blk: Block = _EXIT_BLOCK
+        try:
+            while True:
+                blk = get(pc) or build_block(pc)
+                ops, term, n, last, sync, _ = blk
+                icount += n
+                for op in ops:
+                    op()
+                if sync:
+                    self.instret = icount
+                    npc = term()
+                    icount = self.instret
+                else:
+                    npc = term()
+                if npc <= last and icount >= limit:
+                    pc = npc
+                    raise BudgetExceeded(npc, detail=f"limit {limit}")
+                pc = npc
+        except _CallReturn:
+            self.pc = EXIT_ADDR
+            self.instret = icount
+        except Fault as fault:
+            self._settle_fault(fault, blk, icount, pc)
+            raise
+
+    def _settle_fault(self, fault: Fault, blk: Block, icount: int, pc: int) -> None:
+        """Bring pc and the instruction count to the faulting instruction; name its symbol."""
+        if fault.count is not None:
+            return  # already settled by a nested run (a vmcall made from a host call)
+        pcs = blk[5]
+        if isinstance(fault, GuestExit | BudgetExceeded) or fault.pc not in pcs or pc != pcs[0]:
+            # Exit, a budget check point, or a fetch fault on entry to a block: all of the
+            # last block retired.
+            self.instret = icount
+        else:
+            # Faulted inside the block: only the instructions before it retired.
+            self.instret = icount - blk[2] + pcs.index(fault.pc)
+        self.pc = fault.pc
+        fault.count = self.instret
+        fault.symbol = self.program.symbolize(fault.pc)
+
+    # --- public running API -------------------------------------------------------------------
+
+    def run_main(self, *, max_instructions: int | None = None) -> int:
+        """Run the program from its entry point until it exits; return the exit status.
+
+        Raises:
+            Fault: if the guest faults or runs out of ``max_instructions``.
+        """
+        limit = NEVER if max_instructions is None else self.instret + max_instructions
+        try:
+            self._run(limit)
+        except GuestExit as done:
+            self.exit_status = done.status
+            return done.status
+        raise FetchFault(self.pc, self.pc, "the entry point returned")
+
+    def call(self, function: str | int, *args: int | float | bytes | str,
+             budget: int | None = None, returns: type = int) -> int | float:
+        """Call a guest function by symbol name or address and return its result.
+
+        Integers go to a0..a7, floats (as doubles) to fa0..fa7, bytes and str are copied onto
+        the guest stack and passed as pointer and length (two integer registers). The guest
+        returns to an exit address; ``returns=float`` reads fa0 instead of a0.
+        Registers are restored afterwards (memory is not), so a host function may call back
+        into the guest from inside a host call.
+
+        Raises:
+            KeyError: no such symbol. Fault: the guest faulted; BudgetExceeded is resumable
+            with ``resume()``.
+        """
+        addr = function if isinstance(function, int) else self.program.functions[function]
+        x, f = self.x, self.f
+        self._frames.append((x[:], f[:], self.pc, len(self._frames)))
+        sp = x[2]
+        ints: list[int] = []
+        floats: list[float] = []
+        for arg in args:
+            if isinstance(arg, bool | int):
+                ints.append(arg & M)
+            elif isinstance(arg, float):
+                floats.append(arg)
+            elif isinstance(arg, bytes | bytearray | str):
+                blob = arg.encode() if isinstance(arg, str) else bytes(arg)
+                sp = (sp - len(blob) - 1) & ~15
+                if not self.memory.writable(sp, len(blob) + 1):
+                    self._pop_frame()
+                    raise VMError("no stack room for call arguments")
+                self.memory.write(sp, blob + b"\0")
+                ints += [sp, len(blob)]
+            else:
+                self._pop_frame()
+                raise TypeError(f"cannot pass {type(arg).__name__} to the guest")
+        if len(ints) > 8 or len(floats) > 8:
+            self._pop_frame()
+            raise TypeError("at most 8 integer and 8 float argument registers")
+        for i, v in enumerate(ints):
+            x[10 + i] = v
+        for i, v in enumerate(floats):
+            f[10 + i] = struct.unpack("<Q", struct.pack("<d", v))[0]
+        x[2] = sp & ~15
+        x[1] = EXIT_ADDR
+        self.pc = addr
+        return self._finish_call(budget, returns)
+
+    def resume(self, *, budget: int | None = None, returns: type = int) -> int | float:
+        """Go on with a call that ran out of budget; returns its result when it returns."""
+        if not self._frames:
+            raise VMError("no call to resume")
+        return self._finish_call(budget, returns)
+
+    def _finish_call(self, budget: int | None, returns: type) -> int | float:
+        limit = NEVER if budget is None else self.instret + budget
+        try:
+            self._run(limit)
+        except Fault as fault:
+            if not isinstance(fault, BudgetExceeded):
+                self._pop_frame()
+            raise
+        if returns is float:
+            result: int | float = struct.unpack("<d", struct.pack("<Q", self.f[10]))[0]
+        else:
+            result = self.x[10]
+        self._pop_frame()
+        return result
+
+    def _pop_frame(self) -> None:
+        saved_x, saved_f, saved_pc, _ = self._frames.pop()
+        self.x[:] = saved_x
+        self.f[:] = saved_f
+        self.pc = saved_pc
+        self.reservation = None
+
+    def abandon_call(self) -> None:
+        """Give up a call that ran out of budget: restore registers as they were before it."""
+        if self._frames:
+            self._pop_frame()
+
+    # --- ecall: syscalls and host calls ----------------------------------------------------------
+
+    def ecall(self, pc: int) -> int:
+        """Handle ``ecall`` at ``pc``; return the next pc."""
+        x = self.x
+        self.pc = pc
+        nr = x[17]
+        if nr >= HOSTCALL_BASE:
+            x[10] = self._hostcall(pc, nr - HOSTCALL_BASE)
+            return pc + 4
+        handler = SYSCALLS.get(nr)
+        if handler is None:
+            self.unknown_syscalls += 1
+            x[10] = -ENOSYS & M
+        else:
+            x[10] = handler(self, x[10], x[11], x[12], x[13], x[14], x[15]) & M
+        return pc + 4
+
+    def _hostcall(self, pc: int, number: int) -> int:
+        fn = self.hostcalls.lookup(number)
+        if fn is None:
+            raise HostCallUnknown(pc, detail=f"number {number}")
+        x = self.x
+        args: list[Any] = []
+        reg = 10
+        for pname, kind in fn.params:
+            if kind is ArgKind.BYTES or kind is ArgKind.STR:
+                ptr, length = x[reg], x[reg + 1]
+                reg += 2
+                if length > self.limits.max_guest_str:
+                    raise HostCallFault(pc, ptr, f"{fn.name}: {pname} is {length} bytes, "
+                                        f"more than {self.limits.max_guest_str}")
+                if not self.memory.readable(ptr, length):
+                    raise HostCallFault(pc, ptr, f"{fn.name}: {pname} points outside memory")
+                blob = self.memory.read(ptr, length)
+                args.append(blob.decode("utf-8", "replace") if kind is ArgKind.STR else blob)
+            else:
+                args.append(decode_int(kind, x[reg]))
+                reg += 1
+        try:
+            result = fn.impl(self, *args)
+        except (ValueError, KeyError, IndexError, OverflowError) as exc:
+            raise HostCallFault(pc, detail=f"{fn.name}: {exc}") from None
+        return encode_result(fn.returns, result)
+
+    # --- CSRs ------------------------------------------------------------------------------------
+
+    def read_csr(self, csr: int) -> int:
+        """Value of a user-level CSR (the counters are virtual: retired instructions)."""
+        if csr == 0x001:
+            return self.fflags
+        if csr == 0x002:
+            return self.frm
+        if csr == 0x003:
+            return (self.frm << 5) | self.fflags
+        if csr in (0xC00, 0xC01, 0xC02):
+            return self.instret - 1  # instructions retired before this one
+        raise IllegalInstruction(self.pc, detail=f"csr 0x{csr:x}")
+
+    def write_csr(self, csr: int, value: int) -> None:
+        """Write fflags, frm or fcsr (only the defined bits are kept)."""
+        if csr == 0x001:
+            self.fflags = value & 0x1F
+        elif csr == 0x002:
+            self.frm = value & 7
+        elif csr == 0x003:
+            self.fflags = value & 0x1F
+            self.frm = (value >> 5) & 7
+
+    # --- guest memory for hosts ----------------------------------------------------------------
+
+    def read(self, addr: int, n: int) -> bytes:
+        """Read guest memory for the host; a bad range is a ``HostCallFault``."""
+        if not self.memory.readable(addr, n):
+            raise HostCallFault(self.pc, addr, f"cannot read {n} bytes")
+        return self.memory.read(addr, n)
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write guest memory for the host; a read-only or bad range is a ``HostCallFault``."""
+        if not self.memory.writable(addr, len(data)):
+            raise HostCallFault(self.pc, addr, f"cannot write {len(data)} bytes")
+        self.memory.write(addr, data)
+
+    # --- snapshots -------------------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """Serialise the machine's whole guest-visible state (see ``vm.snapshot``)."""
+        from .snapshot import dump
+
+        return dump(self)
+
+    def restore(self, data: bytes) -> None:
+        """Make this machine identical to the one ``data`` was taken from.
+
+        Raises:
+            SnapshotError: corrupt data, or a snapshot of another program or memory size.
+        """
+        from .snapshot import load
+
+        load(self, data)
+
+    def state_hash(self) -> str:
+        """SHA-256 (hex) of the snapshot: equal states, equal hashes."""
+        return hashlib.sha256(self.snapshot()).hexdigest()
+
