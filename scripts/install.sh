@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs everything riscade needs on a fresh Debian 12 machine (as root), then the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v qemu-riscv64 >/dev/null || need+=(qemu-user)
+command -v nim >/dev/null || need+=(nim)
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+fi
+python -m pip install -q -e '.[test]'

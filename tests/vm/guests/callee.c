@@ -1,0 +1,72 @@
+/* Exported functions for vmcall, host-call and snapshot tests. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT __attribute__((used, retain, noinline))
+
+static long hostcall2(long number, long a, long b)
+{
+    register long a0 __asm__("a0") = a;
+    register long a1 __asm__("a1") = b;
+    register long a7 __asm__("a7") = 0x10000 + number;
+    __asm__ volatile("ecall" : "+r"(a0) : "r"(a1), "r"(a7) : "memory");
+    return a0;
+}
+
+static long counter;
+static char *journal;
+static size_t journal_len;
+
+EXPORT long bump(long by) { counter += by; return counter; }
+
+EXPORT long add3(long a, long b, long c) { return a + 2 * b + 3 * c; }
+
+EXPORT double scale(double v, long k) { return v * (double)k + 0.25; }
+
+/* FNV-1a of a buffer passed as pointer + length. */
+EXPORT uint64_t fnv(const unsigned char *p, long n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (long i = 0; i < n; i++) { h ^= p[i]; h *= 1099511628211ull; }
+    return h;
+}
+
+/* Appends to a heap journal: state that lives in malloc'd memory between calls. */
+EXPORT long remember(const char *p, long n)
+{
+    journal = realloc(journal, journal_len + n + 1);
+    memcpy(journal + journal_len, p, n);
+    journal_len += n;
+    journal[journal_len] = 0;
+    printf("journal=%s\n", journal);
+    fflush(stdout); /* stdout is not a tty: fully buffered */
+    return (long)journal_len;
+}
+
+EXPORT long spin(long n)
+{
+    volatile long acc = 0;
+    for (long i = 0; i < n; i++) acc += i;
+    return acc;
+}
+
+EXPORT long square(long v) { return v * v; }
+
+/* Asks the host (call 1: add) and the host may call back into square(). */
+EXPORT long ask_host(long a, long b) { return hostcall2(1, a, b) + 1; }
+
+/* Passes a string to host call 2 (log). */
+EXPORT long log_text(const char *p, long n) { return hostcall2(2, (long)p, n); }
+
+EXPORT long unknown_host(void) { return hostcall2(999, 0, 0); }
+
+EXPORT long poke(long addr) { *(volatile long *)addr = 1; return 0; }
+
+int main(void)
+{
+    counter = 100;
+    puts("callee ready");
+    return 0;
+}
