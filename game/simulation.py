@@ -1,0 +1,324 @@
+"""The deterministic simulation: a world plus one VM per mod, advanced one tick at a time.
+
+Server and clients run this same code on the same inputs. Within a tick the order is fixed:
+joins, leaves, inputs (by player id), chat lines, ``on_tick``, then events in emission order;
+each hook is called in every enabled mod in load order (dependencies first, then name).
+
+A hook that faults or runs out of its instruction budget is contained: its changes to the
+world are rolled back, the fault is recorded (mod, hook, kind, pc, symbol), and a mod that
+faults ``MAX_FAULTS`` times is disabled. All of that depends only on the simulation, so every
+machine makes the same decision at the same tick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+from mods.host_api import HOST_API
+from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError
+
+from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
+
+__all__ = ["ModImage", "TickInputs", "FaultRecord", "Simulation", "SimulationError", "MAX_FAULTS"]
+
+MAX_FAULTS = 3
+MAX_LOG = 1000
+#: main() and on_load get this many hook budgets: they set up tables and heaps.
+STARTUP_BUDGET_FACTOR = 50
+
+
+class SimulationError(Exception):
+    """A snapshot or input the simulation cannot accept."""
+
+
+@dataclass(frozen=True)
+class ModImage:
+    """A mod as the simulation needs it: its ELF and its limits."""
+
+    name: str
+    elf: bytes
+    memory: int = 4 << 20
+    instructions: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class TickInputs:
+    """Everything that happens to the world from outside during one tick."""
+
+    tick: int
+    joins: tuple[tuple[int, str], ...] = ()
+    leaves: tuple[int, ...] = ()
+    inputs: tuple[tuple[int, int], ...] = ()  # (player id, button bits), by player id
+    chats: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FaultRecord:
+    """One contained hook failure."""
+
+    tick: int
+    mod: str
+    hook: str
+    kind: str
+    pc: int
+    symbol: str | None
+    message: str
+
+
+@dataclass
+class _ModState:
+    image: ModImage
+    machine: Machine
+    hooks: frozenset[str]
+    faults: int = 0
+    disabled: bool = False
+
+
+@dataclass
+class Simulation:
+    """A world and its mods. ``side`` is "server" or "client" (for side-only host calls)."""
+
+    mods: list[ModImage]
+    seed: int = 1
+    side: str = "server"
+    width: int = 64 << 8
+    height: int = 48 << 8
+    world: World = field(init=False)
+    faults: list[FaultRecord] = field(init=False, default_factory=list)
+    logs: list[tuple[str, str]] = field(init=False, default_factory=list)
+    outbox: list[tuple[int, str]] = field(init=False, default_factory=list)
+    on_log: Callable[[str, str], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.world = World(width=self.width, height=self.height, seed=self.seed)
+        self._states: list[_ModState] = []
+        self._caller: dict[int, str] = {}
+        registry = HOST_API.with_impls(self._host_impls())
+        for image in self.mods:
+            limits = MachineLimits(memory=image.memory, stack=(image.memory // 4) & ~0xFFF)
+            machine = Machine(image.elf, hostcalls=registry, limits=limits, argv=[image.name])
+            self._caller[id(machine)] = image.name
+            hooks = frozenset(n for n in machine.program.functions if n.startswith("on_"))
+            self._states.append(_ModState(image, machine, hooks))
+        for state in self._states:
+            self._start(state)
+
+    # --- start-up --------------------------------------------------------------------------
+
+    def _start(self, state: _ModState) -> None:
+        budget = state.image.instructions * STARTUP_BUDGET_FACTOR
+        self.world.begin()
+        try:
+            state.machine.run_main(max_instructions=budget)
+        except Fault as fault:
+            self.world.rollback()
+            self._record(state, "main", fault)
+            state.disabled = True
+            return
+        self.world.commit()
+        self._call(state, "on_load", budget=budget)
+
+    # --- host API -------------------------------------------------------------------------------
+
+    def _host_impls(self) -> dict[str, Callable[..., Any]]:
+        w = lambda: self.world  # noqa: E731 - the world object is replaced on restore
+
+        def log(m: Machine, text: str) -> None:
+            name = self._caller.get(id(m), "?")
+            if len(self.logs) < MAX_LOG:
+                self.logs.append((name, text))
+            if self.on_log:
+                self.on_log(name, text)
+
+        def send_chat(m: Machine, player: int, text: str) -> None:
+            if self.side == "server" and len(self.outbox) < MAX_LOG:
+                self.outbox.append((player, text))
+
+        def entity_at(m: Machine, index: int) -> int:
+            ids = w().ids()
+            return ids[index] if 0 <= index < len(ids) else NO_ENTITY
+
+        def player_at(m: Machine, index: int) -> int:
+            ids = list(w().players)
+            return ids[index] if 0 <= index < len(ids) else NO_PLAYER
+
+        def getter(name: str) -> Callable[[Machine, int], int]:
+            return lambda m, eid: w().get(eid, name)
+
+        def setter(name: str) -> Callable[[Machine, int, int], None]:
+            return lambda m, eid, value: w().set(eid, name, value)
+
+        def add_score(m: Machine, eid: int, delta: int) -> int:
+            w().set(eid, "score", w().get(eid, "score") + delta)
+            return w().get(eid, "score")
+
+        def set_pair(a: str, b: str) -> Callable[[Machine, int, int, int], None]:
+            def impl(m: Machine, eid: int, va: int, vb: int) -> None:
+                w().set(eid, a, va)
+                w().set(eid, b, vb)
+            return impl
+
+        impls: dict[str, Callable[..., Any]] = {
+            "log": log,
+            "send_chat": send_chat,
+            "emit_event": lambda m, kind, a, b: w().emit(kind, a, b),
+            "play_sound": lambda m, sound, x, y: None,
+            "tick_number": lambda m: w().tick,
+            "random_u32": lambda m: w().random_u32(),
+            "world_width": lambda m: w().width,
+            "world_height": lambda m: w().height,
+            "entity_spawn": lambda m, kind, x, y: w().spawn(kind, x, y),
+            "entity_despawn": lambda m, eid: w().despawn(eid),
+            "entity_exists": lambda m, eid: int(eid in w().entities),
+            "entity_count": lambda m: len(w().entities),
+            "entity_at": entity_at,
+            "entity_set_pos": set_pair("x", "y"),
+            "entity_set_vel": set_pair("vx", "vy"),
+            "entity_set_health": setter("health"),
+            "entity_add_score": add_score,
+            "entity_set_owner": setter("owner"),
+            "player_entity": lambda m, pid: w().players.get(pid, NO_ENTITY),
+            "player_count": lambda m: len(w().players),
+            "player_at": player_at,
+        }
+        for name in ("kind", "x", "y", "vx", "vy", "health", "score", "owner"):
+            impls[f"entity_get_{name}"] = getter(name)
+        missing = {fn.name for fn in HOST_API.functions()} - set(impls)
+        if missing:
+            raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
+        return impls
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    def _call(self, state: _ModState, hook: str, *args: int | str,
+              budget: int | None = None) -> int | None:
+        if state.disabled or hook not in state.hooks:
+            return None
+        self.world.begin()
+        try:
+            result = state.machine.call(hook, *args, budget=budget or state.image.instructions)
+        except Fault as fault:
+            if isinstance(fault, BudgetExceeded):
+                state.machine.abandon_call()
+            self.world.rollback()
+            self._record(state, hook, fault)
+            return None
+        self.world.commit()
+        return int(result)
+
+    def _record(self, state: _ModState, hook: str, fault: Fault) -> None:
+        state.faults += 1
+        record = FaultRecord(self.world.tick, state.image.name, hook, fault.kind, fault.pc,
+                             fault.symbol, str(fault))
+        self.faults.append(record)
+        if state.faults >= MAX_FAULTS:
+            state.disabled = True
+        if self.on_log:
+            note = " (mod disabled)" if state.disabled else ""
+            self.on_log(state.image.name, f"{hook} contained: {fault}{note}")
+
+    def _each(self, hook: str, *args: int | str) -> list[int | None]:
+        return [self._call(s, hook, *args) for s in self._states]
+
+    # --- the tick -----------------------------------------------------------------------------------
+
+    def step(self, inputs: TickInputs) -> None:
+        """Advance the world by one tick with ``inputs`` (whose tick must be the next one)."""
+        world = self.world
+        if inputs.tick != world.tick + 1:
+            raise SimulationError(f"tick {inputs.tick} given, tick {world.tick + 1} expected")
+        world.tick = inputs.tick
+        world.reseed()
+        for pid, _name in inputs.joins:
+            if pid in world.players:
+                continue
+            eid = world.spawn(KIND_PLAYER, world.random_u32() % world.width,
+                              world.random_u32() % world.height)
+            world.set(eid, "owner", pid)
+            world.players[pid] = eid
+            self._each("on_player_join", pid, eid)
+        for pid in inputs.leaves:
+            eid = world.players.get(pid)
+            if eid is None:
+                continue
+            self._each("on_player_leave", pid, eid)
+            world.despawn(eid)
+            del world.players[pid]
+        for pid, buttons in inputs.inputs:
+            if pid in world.players:
+                self._each("on_input", pid, buttons)
+        for pid, text in inputs.chats:
+            if pid in world.players:
+                self._each("on_chat", pid, text)
+        self._each("on_tick", world.tick)
+        done = 0
+        while done < len(world.events):
+            kind, a, b = world.events[done]
+            done += 1
+            self._each("on_event", kind, a, b)
+        world.events.clear()
+
+    # --- identity and snapshots ---------------------------------------------------------------------
+
+    def mod_status(self) -> list[tuple[str, int, bool]]:
+        """(name, fault count, disabled) per mod, in load order."""
+        return [(s.image.name, s.faults, s.disabled) for s in self._states]
+
+    def state_hash(self, *, machines: bool = True) -> str:
+        """SHA-256 hex of the world, every mod's fault state and (optionally) every machine."""
+        h = hashlib.sha256(self.world.digest())
+        for state in self._states:
+            h.update(struct.pack("<q?", state.faults, state.disabled))
+            if machines:
+                h.update(bytes.fromhex(state.machine.state_hash()))
+        return h.hexdigest()
+
+    def part_hashes(self) -> dict[str, str]:
+        """A hash per part of the state (world, then each mod's machine): for desync reports."""
+        parts = {"world": self.world.digest().hex()}
+        for state in self._states:
+            parts[f"mod:{state.image.name}"] = hashlib.sha256(
+                struct.pack("<q?", state.faults, state.disabled)
+                + bytes.fromhex(state.machine.state_hash())
+            ).hexdigest()
+        return parts
+
+    def snapshot(self) -> bytes:
+        """The whole simulation as bytes (msgpack): world plus each mod's machine."""
+        return msgpack.packb({
+            "world": self.world.to_bytes(),
+            "mods": [
+                {"name": s.image.name, "faults": s.faults, "disabled": s.disabled,
+                 "machine": s.machine.snapshot()}
+                for s in self._states
+            ],
+        })
+
+    def restore(self, data: bytes) -> None:
+        """Replace this simulation's state with a snapshot from one with the same mods.
+
+        Raises:
+            SimulationError: malformed snapshot, or one of other mods.
+        """
+        try:
+            doc = msgpack.unpackb(data, raw=False)
+            world = World.from_bytes(doc["world"])
+            mods = doc["mods"]
+            if [m["name"] for m in mods] != [s.image.name for s in self._states]:
+                raise SimulationError("snapshot is of a different set of mods")
+            for state, entry in zip(self._states, mods, strict=True):
+                state.machine.restore(entry["machine"])
+                state.faults = int(entry["faults"])
+                state.disabled = bool(entry["disabled"])
+        except SimulationError:
+            raise
+        except (ValueError, KeyError, TypeError, SnapshotError,
+                msgpack.exceptions.ExtraData) as exc:
+            raise SimulationError(f"bad snapshot: {exc}") from None
+        self.world = world

@@ -1,0 +1,211 @@
+"""The arena's world state: entities, players, the per-tick random stream, pending events.
+
+Everything is integers (positions in fixed point), iteration is in id order (ids only grow,
+and dicts keep insertion order), and every change made while a hook runs is journaled so that
+a hook that faults can have its effect on the world undone exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER"]
+
+NO_ENTITY = -1
+NO_PLAYER = -1
+KIND_PLAYER = 1
+MAX_ENTITIES = 4096
+MAX_EVENTS_PER_TICK = 1024
+_MASK32 = 0xFFFFFFFF
+_MASK64 = (1 << 64) - 1
+_ENTITY = struct.Struct("<9q")
+_FIELDS = ("kind", "x", "y", "vx", "vy", "health", "score", "owner")
+
+
+@dataclass(slots=True)
+class Entity:
+    """One thing in the arena. Positions and velocities are fixed-point integers."""
+
+    id: int
+    kind: int
+    x: int = 0
+    y: int = 0
+    vx: int = 0
+    vy: int = 0
+    health: int = 100
+    score: int = 0
+    owner: int = NO_PLAYER
+
+
+def _clamp64(v: int) -> int:
+    """Wrap a Python int to a signed 64-bit value, as the guest would see it."""
+    v &= _MASK64
+    return v - (1 << 64) if v >> 63 else v
+
+
+class World:
+    """Entities by id, players by id, the tick's random stream and its pending events."""
+
+    def __init__(self, *, width: int, height: int, seed: int) -> None:
+        self.width = width
+        self.height = height
+        self.seed = seed & _MASK64
+        self.tick = 0
+        self.next_id = 1
+        self.entities: dict[int, Entity] = {}
+        self.players: dict[int, int] = {}  # player id -> entity id
+        self.rng = 0
+        self.events: list[tuple[int, int, int]] = []
+        self._ids: list[int] | None = None
+        self._undo: list[Callable[[], None]] | None = None
+
+    # --- journaling for fault containment -------------------------------------------------
+
+    def begin(self) -> None:
+        """Start journaling changes (before a hook runs)."""
+        self._undo = []
+
+    def commit(self) -> None:
+        """Keep the changes made since ``begin``."""
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Undo every change made since ``begin``, newest first."""
+        undo, self._undo = self._undo or [], None
+        for step in reversed(undo):
+            step()
+        self._ids = None
+
+    def _journal(self, step: Callable[[], None]) -> None:
+        if self._undo is not None:
+            self._undo.append(step)
+
+    # --- random stream ----------------------------------------------------------------------
+
+    def reseed(self) -> None:
+        """Seed this tick's random stream from the world seed and the tick number."""
+        digest = hashlib.sha256(struct.pack("<QQ", self.seed, self.tick)).digest()
+        self.rng = int.from_bytes(digest[:8], "little") or 1
+
+    def random_u32(self) -> int:
+        """Next number of the stream (xorshift64*): the same on every machine."""
+        old = self.rng
+        s = old
+        s ^= s >> 12
+        s ^= (s << 25) & _MASK64
+        s ^= s >> 27
+        self.rng = s
+        self._journal(lambda: setattr(self, "rng", old))
+        return ((s * 0x2545F4914F6CDD1D) & _MASK64) >> 32
+
+    # --- entities -----------------------------------------------------------------------------
+
+    def spawn(self, kind: int, x: int, y: int) -> int:
+        """Create an entity; returns its id, or NO_ENTITY when the world is full."""
+        if len(self.entities) >= MAX_ENTITIES:
+            return NO_ENTITY
+        eid = self.next_id
+        self.next_id += 1
+        self.entities[eid] = Entity(eid, _clamp64(kind), _clamp64(x), _clamp64(y))
+        self._ids = None
+
+        def undo() -> None:
+            del self.entities[eid]
+            self.next_id = eid
+            self._ids = None
+        self._journal(undo)
+        return eid
+
+    def despawn(self, eid: int) -> int:
+        """Remove an entity; 1 if it existed."""
+        entity = self.entities.pop(eid, None)
+        if entity is None:
+            return 0
+        self._ids = None
+
+        def undo() -> None:
+            # Re-insert keeping id order.
+            items = sorted([*self.entities.items(), (eid, entity)])
+            self.entities.clear()
+            self.entities.update(items)
+            self._ids = None
+        self._journal(undo)
+        return 1
+
+    def ids(self) -> list[int]:
+        """Entity ids in id order (cached until the next spawn or despawn)."""
+        if self._ids is None:
+            self._ids = list(self.entities)
+        return self._ids
+
+    def get(self, eid: int, field: str) -> int:
+        """A field of an entity, or 0 if it does not exist."""
+        entity = self.entities.get(eid)
+        return getattr(entity, field) if entity is not None else 0
+
+    def set(self, eid: int, field: str, value: int) -> None:
+        """Set a field of an entity (nothing if it does not exist)."""
+        entity = self.entities.get(eid)
+        if entity is None:
+            return
+        old = getattr(entity, field)
+        setattr(entity, field, _clamp64(value))
+        self._journal(lambda: setattr(entity, field, old))
+
+    def emit(self, kind: int, a: int, b: int) -> None:
+        """Queue an event for the end of the tick (silently capped per tick)."""
+        if len(self.events) >= MAX_EVENTS_PER_TICK:
+            return
+        self.events.append((_clamp64(kind), _clamp64(a), _clamp64(b)))
+        self._journal(self.events.pop)
+
+    # --- identity ----------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """Canonical serialisation: equal worlds give equal bytes."""
+        parts = [
+            struct.pack("<qqQqqQQQQ", self.width, self.height, self.seed, self.tick,
+                        self.next_id, self.rng, len(self.entities), len(self.players),
+                        len(self.events)),
+        ]
+        for e in self.entities.values():
+            parts.append(_ENTITY.pack(e.id, e.kind, e.x, e.y, e.vx, e.vy, e.health, e.score,
+                                      e.owner))
+        for pid, eid in self.players.items():
+            parts.append(struct.pack("<qq", pid, eid))
+        for event in self.events:
+            parts.append(struct.pack("<3q", *event))
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> World:
+        """Inverse of ``to_bytes``; raises ``ValueError`` on malformed data."""
+        head = struct.Struct("<qqQqqQQQQ")
+        try:
+            (width, height, seed, tick, next_id, rng, n_ent, n_pl, n_ev) = head.unpack_from(data)
+            world = cls(width=width, height=height, seed=seed)
+            world.tick, world.next_id, world.rng = tick, next_id, rng
+            at = head.size
+            for _ in range(n_ent):
+                fields = _ENTITY.unpack_from(data, at)
+                at += _ENTITY.size
+                world.entities[fields[0]] = Entity(*fields)
+            for _ in range(n_pl):
+                pid, eid = struct.unpack_from("<qq", data, at)
+                at += 16
+                world.players[pid] = eid
+            for _ in range(n_ev):
+                world.events.append(struct.unpack_from("<3q", data, at))
+                at += 24
+        except struct.error as exc:
+            raise ValueError(f"malformed world: {exc}") from None
+        if at != len(data):
+            raise ValueError("malformed world: trailing bytes")
+        return world
+
+    def digest(self) -> bytes:
+        """SHA-256 of ``to_bytes()``."""
+        return hashlib.sha256(self.to_bytes()).digest()

@@ -1,0 +1,32 @@
+"""Test mods for the simulation, compiled with the real toolchain against the C SDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from game.simulation import ModImage
+from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
+
+GUESTS = Path(__file__).parent / "guests"
+
+
+def _image(name: str, instructions: int = 200_000) -> ModImage:
+    path = compile_c(GUESTS / f"{name}.c", opt="O2", compressed=True, out_dir=DEFAULT_CACHE_DIR)
+    return ModImage(name=name, elf=path.read_bytes(), memory=1 << 20, instructions=instructions)
+
+
+@pytest.fixture(scope="session")
+def walker() -> ModImage:
+    return _image("walker")
+
+
+@pytest.fixture(scope="session")
+def faulty() -> ModImage:
+    return _image("faulty")
+
+
+@pytest.fixture(scope="session")
+def looper() -> ModImage:
+    return _image("looper", instructions=50_000)
