@@ -226,7 +226,7 @@ class Simulation:
     def _each(self, hook: str, *args: int | str) -> list[int | None]:
         return [self._call(s, hook, *args) for s in self._states]
 
-    # --- the tick -----------------------------------------------------------------------------------
+    # --- the tick ---------------------------------------------------------------------
 
     def step(self, inputs: TickInputs) -> None:
         """Advance the world by one tick with ``inputs`` (whose tick must be the next one)."""
@@ -264,7 +264,7 @@ class Simulation:
             self._each("on_event", kind, a, b)
         world.events.clear()
 
-    # --- identity and snapshots ---------------------------------------------------------------------
+    # --- identity and snapshots -----------------------------------------------------
 
     def mod_status(self) -> list[tuple[str, int, bool]]:
         """(name, fault count, disabled) per mod, in load order."""
