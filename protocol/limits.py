@@ -1,0 +1,58 @@
+"""Every size limit of the protocol, in one record with safe defaults.
+
+A receiver checks what its peer sends against its own ``Limits``; a sender checks its own
+messages against the same record before they leave, so a message we send is one we would
+accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .errors import LocalMisuse
+
+__all__ = ["Limits", "DEFAULT_LIMITS", "MiB"]
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Size limits, all keyword-only, all positive integers (else ``LocalMisuse``).
+
+    Attributes:
+        max_message_size: bytes of one encoded message, checked before it is unpacked. A
+            compressed mod or snapshot must fit in one message.
+        max_mod_size: bytes of one mod's ELF after decompression.
+        max_snapshot_size: bytes of a snapshot's world and machines after decompression.
+        max_mods: entries of a manifest and of the mods sent, dependencies of one mod.
+        max_cached_mods: entries of the client's cache list in ``Hello`` (its cache may hold
+            mods of many servers).
+        max_players: players in one tick's joins, leaves or inputs, and in a snapshot (a
+            player has at most one input per tick, so this bounds inputs per tick too).
+        max_chats_per_tick: chat lines in one tick.
+        max_name_length: characters of a player name.
+        max_chat_length: characters of one chat line.
+        max_reason_length: characters of a refusal or goodbye reason.
+    """
+
+    max_message_size: int = 8 * MiB
+    max_mod_size: int = 16 * MiB
+    max_snapshot_size: int = 64 * MiB
+    max_mods: int = 64
+    max_cached_mods: int = 1024
+    max_players: int = 64
+    max_chats_per_tick: int = 64
+    max_name_length: int = 32
+    max_chat_length: int = 500
+    max_reason_length: int = 1000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if type(value) is not int or value < 1:
+                raise LocalMisuse(f"Limits.{f.name} must be a positive int, got {value!r}")
+
+
+#: The limits used when none are given.
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,432 @@
+"""Every message of the protocol, and the records nested in them.
+
+Each is a frozen, slotted dataclass that checks itself in its constructor (``LocalMisuse`` on
+a bad field), so an invalid message cannot exist. A message travels as a msgpack map
+``{"t": TAG, field: value, ...}`` with its fields in the order below; a nested record
+(``ModEntry``, ``Player``, ``TickInput``, ``TickChat``) travels as an array of its fields in
+order. Sizes a receiver bounds (names, chat, lists of mods or players, decompressed sizes) are
+checked against a ``Limits`` by the codec, in both directions.
+
+Who sends what, and when, is the state table in ``link.py``:
+
+    client                          server
+    Hello               ─────▶
+                        ◀─────      Welcome  (or Refusal, then close)
+                        ◀─────      ModBlob  × each mod in Welcome.sending
+    Ready               ─────▶
+                        ◀─────      Snapshot
+    Input, Chat, Desync ─────▶
+                        ◀─────      Tick (inputs, joins, leaves, chat), Snapshot
+    Bye                 ◀────▶      Bye      (either side, any time; then close)
+
+Conventions: a mod is named by the SHA-256 of its ELF, and a state by the SHA-256 of the world
+and every mod's machine (``Simulation.state_hash()``), both in lowercase hex; player ids start
+at 1; ticks count from 0; every list that says so is in strictly ascending order, so two
+encoders of the same message produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from enum import IntFlag, StrEnum
+from typing import ClassVar
+
+from .errors import LocalMisuse
+from .schema import Bytes, Int, ListOf, Message, Record, RecordOf, Str, spec
+
+__all__ = [
+    "Button",
+    "Code",
+    "ModEntry",
+    "Player",
+    "TickInput",
+    "TickChat",
+    "Hello",
+    "Welcome",
+    "Refusal",
+    "ModBlob",
+    "Ready",
+    "Snapshot",
+    "Input",
+    "Tick",
+    "Chat",
+    "Desync",
+    "Bye",
+    "Message",
+    "MESSAGE_TYPES",
+    "MESSAGE_BY_TAG",
+    "RECORD_TYPES",
+    "MAX_VERSIONS",
+]
+
+# -- field kinds ----------------------------------------------------------------------------
+
+_U63 = (1 << 63) - 1
+_CONTROL = "\x00-\x1f\x7f-\x9f\ud800-\udfff"  # control characters, and lone surrogates
+
+#: Most protocol versions a ``Hello`` may offer.
+MAX_VERSIONS = 16
+
+SHA256 = Str(re.compile(r"[0-9a-f]{64}"), "a SHA-256 in 64 lowercase hex digits")
+IDENT = Str(
+    re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}"),
+    "an identifier (1-64 of A-Z a-z 0-9 _ . -, not starting with . or -)",
+)
+TOKEN = Str(re.compile(r"[!-~]{1,64}"), "1-64 printable ASCII characters without spaces")
+CODE = Str(re.compile(r"[a-z][a-z0-9_]{0,31}"), "a code (1-32 of a-z 0-9 _, starting a-z)")
+TEXT = Str(re.compile(f"[^{_CONTROL}]+"), "non-empty text without control characters")
+NAME = Str(
+    re.compile(rf"(?!\s)[^{_CONTROL}]+(?<!\s)"),
+    "a non-empty name without control characters or surrounding spaces",
+)
+
+VERSION = Int(1, 0xFFFF)
+PLAYER_ID = Int(1, 0xFFFF_FFFF)
+TICK = Int(0, _U63)
+SEQ = Int(1, _U63)
+SIZE = Int(0, _U63)
+POSITIVE = Int(1, _U63)
+BUTTONS = Int(0, 0xFFFF_FFFF)
+TICK_RATE = Int(1, 1000)
+SHA256_SET = ListOf(SHA256, unique=True)
+
+
+class Button(IntFlag):
+    """Names for the low bits of ``Input.buttons``; mods give meaning to the rest (mods see
+    all 32 bits in ``on_input``)."""
+
+    UP = 1 << 0
+    DOWN = 1 << 1
+    LEFT = 1 << 2
+    RIGHT = 1 << 3
+    FIRE = 1 << 4
+    ALT_FIRE = 1 << 5
+    JUMP = 1 << 6
+    USE = 1 << 7
+
+
+class Code(StrEnum):
+    """The codes of ``Refusal`` and ``Bye`` this code uses.
+
+    Any ``CODE``-shaped string is accepted on the wire, so a newer peer may send codes not
+    listed here; show the reason to a human and act on the codes you know.
+    """
+
+    VERSION = "version"  # no common protocol version
+    VM_ABI = "vm_abi"  # the client's VM ABI is not the server's
+    HOST_ABI = "host_abi"  # the client's host-call ABI is not the one the mods use
+    NAME = "name"  # the player name is taken or not allowed
+    FULL = "full"  # the server has no room
+    SHUTDOWN = "shutdown"  # the server is stopping
+    QUIT = "quit"  # the player left
+    KICKED = "kicked"  # the server removed the player
+    TIMEOUT = "timeout"  # the peer went silent
+    DESYNC = "desync"  # resynchronisation failed or repeats too often
+    MOD_VERIFICATION = "mod_verification"  # a mod blob failed its checks
+    PROTOCOL_ERROR = "protocol_error"  # the peer broke the protocol
+
+
+# -- nested records -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModEntry(Record):
+    """One mod of the server's manifest.
+
+    Attributes:
+        name: the mod's name, unique in the manifest.
+        version: the mod's own version text, e.g. ``"1.2.0"``.
+        sha256: SHA-256 of the mod's ELF, which names it.
+        size: bytes of the ELF (at most ``Limits.max_mod_size``).
+        language: the source language, e.g. ``"c"``, ``"zig"``, ``"nim"``.
+        dependencies: names of mods this one needs; each comes earlier in the manifest.
+        memory_limit: bytes of guest memory the mod's machine gets.
+        instruction_limit: instruction budget of one hook call.
+        host_abi: the host-call ABI the mod was built against (``HostRegistry.abi_hash()``).
+    """
+
+    name: str = spec(IDENT)
+    version: str = spec(TOKEN)
+    sha256: str = spec(SHA256)
+    size: int = spec(POSITIVE, limit="max_mod_size")
+    language: str = spec(IDENT)
+    dependencies: tuple[str, ...] = spec(ListOf(IDENT, unique=True), limit="max_mods")
+    memory_limit: int = spec(POSITIVE)
+    instruction_limit: int = spec(POSITIVE)
+    host_abi: str = spec(TOKEN)
+
+
+@dataclass(frozen=True, slots=True)
+class Player(Record):
+    """A player present in the game: id and display name."""
+
+    id: int = spec(PLAYER_ID)
+    name: str = spec(NAME, limit="max_name_length")
+
+
+@dataclass(frozen=True, slots=True)
+class TickInput(Record):
+    """One player's input in a tick: the buttons of the player's latest ``Input``."""
+
+    player_id: int = spec(PLAYER_ID)
+    buttons: int = spec(BUTTONS)
+
+
+@dataclass(frozen=True, slots=True)
+class TickChat(Record):
+    """One line of chat in a tick, from a player's ``Chat``."""
+
+    player_id: int = spec(PLAYER_ID)
+    text: str = spec(TEXT, limit="max_chat_length")
+
+
+_BY_ID = operator.attrgetter("id")
+_BY_PLAYER = operator.attrgetter("player_id")
+PLAYERS = ListOf(RecordOf(Player), ascending=True, key=_BY_ID)
+
+
+# -- handshake ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Message):
+    """Client → server, first: what the client speaks and which mods it already has.
+
+    Attributes:
+        protocol_versions: every protocol version the client speaks (1-16, no repeats).
+        vm_abi: the VM ABI the client implements; the server refuses another.
+        host_abi: the host-call ABI the client implements; the server refuses another.
+        name: the player's display name.
+        cached_mods: SHA-256s of the mod ELFs in the client's cache.
+    """
+
+    TAG: ClassVar[str] = "hello"
+
+    protocol_versions: tuple[int, ...] = spec(ListOf(VERSION, max_len=MAX_VERSIONS, unique=True))
+    vm_abi: str = spec(TOKEN)
+    host_abi: str = spec(TOKEN)
+    name: str = spec(NAME, limit="max_name_length")
+    cached_mods: tuple[str, ...] = spec(SHA256_SET, limit="max_cached_mods", default=())
+
+    def _validate(self) -> None:
+        if not self.protocol_versions:
+            raise LocalMisuse("Hello.protocol_versions: offers no version")
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(Message):
+    """Server → client: the handshake succeeded.
+
+    Attributes:
+        protocol_version: the version both speak from now on (one the client offered).
+        player_id: the id the client plays as.
+        tick_rate: ticks per second (1-1000).
+        manifest: every mod of the game in load order: each after its dependencies.
+        sending: SHA-256s of the mods that follow as ``ModBlob`` messages, in any order:
+            every manifest mod the client did not list as cached.
+    """
+
+    TAG: ClassVar[str] = "welcome"
+
+    protocol_version: int = spec(VERSION)
+    player_id: int = spec(PLAYER_ID)
+    tick_rate: int = spec(TICK_RATE)
+    manifest: tuple[ModEntry, ...] = spec(ListOf(RecordOf(ModEntry)), limit="max_mods")
+    sending: tuple[str, ...] = spec(SHA256_SET, limit="max_mods")
+
+    def _validate(self) -> None:
+        names: set[str] = set()
+        hashes: set[str] = set()
+        for i, entry in enumerate(self.manifest):
+            where = f"Welcome.manifest[{i}]"
+            if entry.name in names:
+                raise LocalMisuse(f"{where}: mod name {entry.name!r} repeated")
+            if entry.sha256 in hashes:
+                raise LocalMisuse(f"{where}: mod {entry.sha256} repeated")
+            later = [d for d in entry.dependencies if d not in names]
+            if later:
+                raise LocalMisuse(
+                    f"{where}: {entry.name!r} depends on {', '.join(later)}, "
+                    "not earlier in the manifest"
+                )
+            names.add(entry.name)
+            hashes.add(entry.sha256)
+        unknown = [h for h in self.sending if h not in hashes]
+        if unknown:
+            raise LocalMisuse(f"Welcome.sending: {unknown[0]} is not in the manifest")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal(Message):
+    """Server → client, instead of ``Welcome``: the server will not let this client in.
+
+    Attributes:
+        code: what went wrong, for programs (see ``Code``).
+        reason: what went wrong, for the player; the client prints it.
+    """
+
+    TAG: ClassVar[str] = "refusal"
+
+    code: str = spec(CODE)
+    reason: str = spec(TEXT, limit="max_reason_length")
+
+
+@dataclass(frozen=True, slots=True)
+class ModBlob(Message):
+    """Server → client: one mod of ``Welcome.sending``, zstd-compressed.
+
+    Attributes:
+        sha256: the mod's SHA-256, as in the manifest.
+        size: bytes of the ELF once decompressed; equal to the manifest entry's size.
+        data: the zstd frame (``compress_mod``); open it with ``decompress_mod``.
+    """
+
+    TAG: ClassVar[str] = "mod_blob"
+
+    sha256: str = spec(SHA256)
+    size: int = spec(POSITIVE, limit="max_mod_size")
+    data: bytes = spec(Bytes(min_len=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Ready(Message):
+    """Client → server: every mod is present and verified; send the world."""
+
+    TAG: ClassVar[str] = "ready"
+
+
+# -- the running game -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot(Message):
+    """Server → client: the whole game state, to join or to resynchronise.
+
+    Attributes:
+        tick: the last tick applied to this state; the next ``Tick`` is ``tick + 1``.
+        size: bytes of the state once decompressed (at most ``Limits.max_snapshot_size``).
+        data: the zstd-compressed ``Simulation.snapshot()``; open with ``decompress_blob``.
+        state_hash: the state's hash, equal to ``Tick.state_hash`` of the same tick.
+        players: the players present, ascending by id.
+    """
+
+    TAG: ClassVar[str] = "snapshot"
+
+    tick: int = spec(TICK)
+    size: int = spec(SIZE, limit="max_snapshot_size")
+    data: bytes = spec(Bytes(min_len=1))
+    state_hash: str = spec(SHA256)
+    players: tuple[Player, ...] = spec(PLAYERS, limit="max_players", default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Input(Message):
+    """Client → server: the player's input, for the next tick the server closes.
+
+    Attributes:
+        seq: this input's number: 1 first, then strictly increasing.
+        tick: the last tick the client had applied when it sent this (a lag hint).
+        buttons: 32 bits of buttons held (see ``Button``); a tick carries the latest.
+    """
+
+    TAG: ClassVar[str] = "input"
+
+    seq: int = spec(SEQ)
+    tick: int = spec(TICK)
+    buttons: int = spec(BUTTONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick(Message):
+    """Server → client: one tick of the game, which every machine applies identically.
+
+    The fields are ``game.simulation.TickInputs``, applied to the state after tick
+    ``tick - 1`` in the simulation's order: joins, leaves, inputs, chat lines.
+
+    Attributes:
+        tick: the tick's number, one more than the previous tick or snapshot.
+        state_hash: the hash of the state *after* this tick is applied; a client compares it
+            with its own after applying the tick, and sends ``Desync`` on a mismatch.
+        joins: players who join in this tick, ascending by id.
+        leaves: ids of players who leave in this tick, ascending.
+        inputs: at most one input per player, ascending by player id; a player without one
+            sent none since the previous tick.
+        chats: chat lines in the order the server received them.
+    """
+
+    TAG: ClassVar[str] = "tick"
+
+    tick: int = spec(TICK)
+    state_hash: str = spec(SHA256)
+    joins: tuple[Player, ...] = spec(PLAYERS, limit="max_players", default=())
+    leaves: tuple[int, ...] = spec(
+        ListOf(PLAYER_ID, ascending=True), limit="max_players", default=()
+    )
+    inputs: tuple[TickInput, ...] = spec(
+        ListOf(RecordOf(TickInput), ascending=True, key=_BY_PLAYER),
+        limit="max_players",
+        default=(),
+    )
+    chats: tuple[TickChat, ...] = spec(
+        ListOf(RecordOf(TickChat)), limit="max_chats_per_tick", default=()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Chat(Message):
+    """Client → server: a line of chat from this client's player; it comes back to every
+    client in a ``Tick``, since mods see chat too."""
+
+    TAG: ClassVar[str] = "chat"
+
+    text: str = spec(TEXT, limit="max_chat_length")
+
+
+@dataclass(frozen=True, slots=True)
+class Desync(Message):
+    """Client → server: after applying ``tick`` the client's state hash was ``state_hash``,
+    not the server's; the server answers with a ``Snapshot``."""
+
+    TAG: ClassVar[str] = "desync"
+
+    tick: int = spec(TICK)
+    state_hash: str = spec(SHA256)
+
+
+@dataclass(frozen=True, slots=True)
+class Bye(Message):
+    """Either side, any time: the sender is closing the connection.
+
+    Attributes:
+        code: why, for programs (see ``Code``).
+        reason: why, for humans.
+    """
+
+    TAG: ClassVar[str] = "bye"
+
+    code: str = spec(CODE)
+    reason: str = spec(TEXT, limit="max_reason_length")
+
+
+#: Every message class, in the order of a session.
+MESSAGE_TYPES: tuple[type[Message], ...] = (
+    Hello,
+    Welcome,
+    Refusal,
+    ModBlob,
+    Ready,
+    Snapshot,
+    Input,
+    Tick,
+    Chat,
+    Desync,
+    Bye,
+)
+
+#: Every record class nested in messages.
+RECORD_TYPES: tuple[type[Record], ...] = (ModEntry, Player, TickInput, TickChat)
+
+#: Message class by its ``"t"`` value.
+MESSAGE_BY_TAG: dict[str, type[Message]] = {cls.TAG: cls for cls in MESSAGE_TYPES}

@@ -1,0 +1,36 @@
+"""Protocol versions and their negotiation.
+
+The client lists every version it speaks in ``Hello``; the server answers with the highest
+one both speak (``Welcome.protocol_version``) or refuses with code ``"version"``. ``Hello``
+and ``Refusal`` keep their version-1 shape in every later version, so any two versions can
+at least say why they cannot talk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["PROTOCOL_VERSION", "SUPPORTED_VERSIONS", "negotiate"]
+
+#: The version this code speaks best.
+PROTOCOL_VERSION = 1
+
+#: Every version this code speaks.
+SUPPORTED_VERSIONS: tuple[int, ...] = (PROTOCOL_VERSION,)
+
+
+def negotiate(
+    client_versions: Iterable[int], server_versions: Iterable[int] = SUPPORTED_VERSIONS
+) -> int | None:
+    """Pick the version a client and a server will speak.
+
+    Args:
+        client_versions: the versions the client offered (``Hello.protocol_versions``).
+        server_versions: the versions the server speaks.
+
+    Returns:
+        The highest version in both, or ``None`` when they share none: the server then
+        sends ``Refusal(code="version", ...)``.
+    """
+    common = set(client_versions) & set(server_versions)
+    return max(common) if common else None
