@@ -1,0 +1,1 @@
+"""The game client: fetches and caches mods by hash, follows the server's game in lockstep."""

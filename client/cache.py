@@ -1,0 +1,64 @@
+"""The client's mod cache: files named by their SHA-256, written atomically, checked on read.
+
+A rejoining player offers the hashes it holds and downloads only what is missing; a file
+that no longer matches its name (disk corruption, tampering) is deleted and fetched again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+__all__ = ["ModCache", "default_cache_dir"]
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/riscade/mods``, or ``~/.cache/riscade/mods``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "riscade" / "mods"
+
+
+class ModCache:
+    """A directory of ``<sha256>.elf`` files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def hashes(self) -> list[str]:
+        """The hashes held, sorted (their content is checked when read)."""
+        return sorted(p.stem for p in self.root.glob("*.elf") if _SHA.match(p.stem))
+
+    def get(self, sha256: str) -> bytes | None:
+        """The ELF with this hash, or None; a file whose content does not match is removed."""
+        if not _SHA.match(sha256):
+            return None
+        path = self.root / f"{sha256}.elf"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            path.unlink(missing_ok=True)
+            return None
+        return data
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` under its hash (atomically: a reader never sees half a file)."""
+        sha = hashlib.sha256(data).hexdigest()
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.root / f"{sha}.elf")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return sha

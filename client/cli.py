@@ -1,0 +1,66 @@
+"""``riscade connect ws://HOST:PORT``: join a server, follow its game, show it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from .cache import default_cache_dir
+from .follower import Follower
+from .session import ClientError, ClientOptions, play
+
+__all__ = ["main"]
+
+
+def _render(follower: Follower) -> None:
+    """A small text view of the arena, once a second at 20 ticks/s."""
+    if follower.ticks % 20:
+        return
+    world = follower.sim.world
+    cols, rows = 48, 16
+    grid = [["."] * cols for _ in range(rows)]
+    for e in world.entities.values():
+        c = min(cols - 1, max(0, e.x * cols // max(1, world.width)))
+        r = min(rows - 1, max(0, e.y * rows // max(1, world.height)))
+        grid[r][c] = "@" if e.kind == 1 else "o" if e.kind == 2 else "*"
+    scores = " ".join(f"p{pid}:{world.get(eid, 'score')}" for pid, eid in world.players.items())
+    print(f"\ntick {world.tick}  {scores}")
+    print("\n".join("".join(row) for row in grid), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``riscade connect``."""
+    p = argparse.ArgumentParser(prog="riscade connect", description=__doc__)
+    p.add_argument("url", help="ws://HOST:PORT")
+    p.add_argument("--cache", type=Path, default=None, help="mod cache directory")
+    p.add_argument("--name", default="player")
+    p.add_argument("--headless", action="store_true", help="no display; print a JSON summary")
+    p.add_argument("--ticks", type=int, default=None, help="leave after N ticks")
+    p.add_argument("--bot", action="store_true", help="play with seeded pseudo-random inputs")
+    p.add_argument("--seed", type=int, default=1, help="the bot's seed")
+    p.add_argument("--reports", type=Path, default=Path("desync-reports"),
+                   help="where desync reports are written")
+    opts = p.parse_args(argv)
+    options = ClientOptions(
+        url=opts.url, cache_dir=opts.cache or default_cache_dir(), name=opts.name,
+        ticks=opts.ticks, bot_seed=opts.seed if opts.bot else None, report_dir=opts.reports,
+        on_tick=None if opts.headless else _render,
+        on_chat=lambda pid, text: print(f"<{pid}> {text}", flush=True),
+    )
+    try:
+        summary = asyncio.run(play(options))
+    except ClientError as exc:
+        print(f"riscade connect: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"riscade connect: cannot connect to {opts.url}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, sort_keys=True))
+    return 0 if summary.get("desyncs", 0) == 0 else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

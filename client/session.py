@@ -1,0 +1,210 @@
+"""The asyncio shell of the client: connect, fetch the mods it lacks, follow the game.
+
+All-or-nothing join: every mod the server lists must be in the cache or arrive in a blob that
+decompresses within its declared size and matches its SHA-256, before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from game.simulation import ModImage
+from mods.host_api import HOST_API
+from protocol import (
+    DEFAULT_LIMITS,
+    SUPPORTED_VERSIONS,
+    Bye,
+    Code,
+    Desync,
+    Hello,
+    Input,
+    Link,
+    ModBlob,
+    ModVerificationError,
+    ProtocolError,
+    Ready,
+    Refusal,
+    Role,
+    Snapshot,
+    Tick,
+    Welcome,
+    decompress_mod,
+)
+from vm import VM_ABI
+
+from .cache import ModCache
+from .follower import Follower
+
+__all__ = ["ClientOptions", "JoinRefused", "ClientError", "play"]
+
+
+class ClientError(Exception):
+    """The client could not join or had to leave; the message says why."""
+
+
+class JoinRefused(ClientError):
+    """The server refused us; ``code`` and ``reason`` are the server's."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"server refused to let us join ({code}): {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class ClientOptions:
+    """How a client joins and plays.
+
+    Args:
+        url: the server's ``ws://host:port``.
+        cache_dir: the mod cache directory.
+        name: the player's name.
+        ticks: leave after following this many ticks (None: until the server closes).
+        bot_seed: play with pseudo-random inputs from this seed (None: no inputs).
+        report_dir: where desync reports go.
+        perturb_at: tests only: corrupt the local world after this tick.
+        host_abi, vm_abi: what we claim to speak (tests override them to be refused).
+        on_tick: called after each applied tick (the GUI-less display uses it).
+    """
+
+    url: str
+    cache_dir: Path
+    name: str = "player"
+    ticks: int | None = None
+    bot_seed: int | None = None
+    report_dir: Path | None = None
+    perturb_at: int | None = None
+    host_abi: str = field(default_factory=HOST_API.abi_hash)
+    vm_abi: str = VM_ABI
+    on_tick: Callable[[Follower], None] | None = None
+    on_chat: Callable[[int, str], None] | None = None
+
+
+def _bot_buttons(rng: random.Random) -> int:
+    """One of the eight directions, with fire now and then."""
+    direction = rng.choice((1, 2, 4, 8, 1 | 4, 1 | 8, 2 | 4, 2 | 8))
+    return direction | (16 if rng.random() < 0.1 else 0)
+
+
+async def play(opts: ClientOptions) -> dict[str, Any]:
+    """Join the server, follow the game; returns the summary (see README).
+
+    Raises:
+        JoinRefused: the server said no. ClientError: a mod failed verification, or the
+        server broke the protocol. OSError: no connection.
+    """
+    started = time.perf_counter()
+    cache = ModCache(opts.cache_dir)
+    link = Link(Role.CLIENT)
+    summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0}
+    async with websockets.connect(opts.url, max_size=DEFAULT_LIMITS.max_message_size,
+                                  compression=None) as ws:
+        try:
+            follower = await _join(ws, link, cache, opts, summary)
+            summary["join_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            await _follow(ws, link, follower, opts)
+        except ProtocolError as exc:
+            await _bye(ws, link, Code.PROTOCOL_ERROR, str(exc)[:900])
+            raise ClientError(f"protocol error: {exc}") from exc
+        summary.update(ticks=follower.ticks, desyncs=follower.desyncs,
+                       tick=follower.tick, state_hash=follower.sim.state_hash(),
+                       reports=[str(p) for p in follower.reports])
+        await _bye(ws, link, Code.QUIT, "done")
+    return summary
+
+
+async def _bye(ws: Any, link: Link, code: Code, reason: str) -> None:
+    try:
+        await ws.send(link.send(Bye(code=code, reason=reason)))
+    except (ProtocolError, websockets.ConnectionClosed):
+        pass
+
+
+async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
+                summary: dict[str, Any]) -> Follower:
+    held = cache.hashes()
+    await ws.send(link.send(Hello(protocol_versions=SUPPORTED_VERSIONS, vm_abi=opts.vm_abi,
+                                  host_abi=opts.host_abi, name=opts.name,
+                                  cached_mods=tuple(held[:DEFAULT_LIMITS.max_mods]))))
+    first = link.receive(await ws.recv())
+    if isinstance(first, Refusal):
+        raise JoinRefused(first.code, first.reason)
+    if isinstance(first, Bye):
+        raise JoinRefused(first.code, first.reason)
+    assert isinstance(first, Welcome)
+    summary.update(protocol=first.protocol_version, player_id=first.player_id,
+                   mods=len(first.manifest))
+    received: dict[str, bytes] = {}
+    while link.pending_mods:
+        msg = link.receive(await ws.recv())
+        if isinstance(msg, Bye):
+            raise ClientError(f"server closed during the download: {msg.reason}")
+        assert isinstance(msg, ModBlob)
+        try:
+            received[msg.sha256] = decompress_mod(msg.data, msg.size, msg.sha256)
+        except ModVerificationError as exc:
+            await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])
+            raise ClientError(f"mod {msg.sha256[:12]} failed verification: {exc}") from None
+        summary["mod_bytes_received"] += len(msg.data)
+    images = []
+    for entry in first.manifest:
+        elf = received.get(entry.sha256)
+        if elf is None:
+            elf = cache.get(entry.sha256)
+            if elf is None:
+                reason = f"mod {entry.name} ({entry.sha256[:12]}) is neither cached nor sent"
+                await _bye(ws, link, Code.MOD_VERIFICATION, reason)
+                raise ClientError(reason)
+            summary["mods_from_cache"] += 1
+        images.append(ModImage(entry.name, elf, memory=entry.memory_limit,
+                               instructions=entry.instruction_limit))
+    for elf in received.values():  # only once every mod is verified
+        cache.put(elf)
+    await ws.send(link.send(Ready()))
+    follower = Follower(images, report_dir=opts.report_dir, perturb_at=opts.perturb_at)
+    while True:
+        msg = link.receive(await ws.recv())
+        if isinstance(msg, Snapshot):
+            follower.load_snapshot(msg)
+            return follower
+        if isinstance(msg, Bye):
+            raise ClientError(f"server closed before the game began: {msg.reason}")
+
+
+async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions) -> None:
+    rng = random.Random(opts.bot_seed) if opts.bot_seed is not None else None
+    seq = 0
+    buttons = 0
+    while opts.ticks is None or follower.ticks < opts.ticks:
+        try:
+            data = await ws.recv()
+        except websockets.ConnectionClosed:
+            return
+        msg = link.receive(data)
+        if isinstance(msg, Tick):
+            if not follower.apply(msg) and follower.pending is not None:
+                await ws.send(link.send(Desync(tick=msg.tick,
+                                               state_hash=follower.pending.client_hash)))
+            if opts.on_tick:
+                opts.on_tick(follower)
+            if opts.on_chat:
+                for line in msg.chats:
+                    opts.on_chat(line.player_id, line.text)
+            if rng is not None and follower.ticks % 4 == 1:
+                new = _bot_buttons(rng)
+                if new != buttons:
+                    buttons = new
+                    seq += 1
+                    await ws.send(link.send(Input(seq=seq, tick=follower.tick,
+                                                  buttons=buttons)))
+        elif isinstance(msg, Snapshot):
+            follower.load_snapshot(msg)
+        elif isinstance(msg, Bye):
+            return

@@ -1,0 +1,1 @@
+"""The game server: builds and serves the mods, runs the authoritative tick loop."""
