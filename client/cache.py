@@ -31,8 +31,10 @@ class ModCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def hashes(self) -> list[str]:
-        """The hashes held, sorted (their content is checked when read)."""
-        return sorted(p.stem for p in self.root.glob("*.elf") if _SHA.match(p.stem))
+        """The hashes held, sorted; a file whose content does not match its name is removed,
+        so a client never offers a mod it cannot produce."""
+        names = sorted(p.stem for p in self.root.glob("*.elf") if _SHA.match(p.stem))
+        return [sha for sha in names if self.get(sha) is not None]
 
     def get(self, sha256: str) -> bytes | None:
         """The ELF with this hash, or None; a file whose content does not match is removed."""

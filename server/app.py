@@ -108,6 +108,7 @@ class GameServer:
     limits: Limits = DEFAULT_LIMITS
     host_abi: str = ""
     on_log: Callable[[str], None] = print
+    on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
     room: Room = field(init=False)
     port: int = field(init=False, default=0)
 
@@ -182,6 +183,8 @@ class GameServer:
             self._send_snapshots()
         closed = self.room.close_tick()
         ticked = closed.inputs
+        if self.on_tick is not None:
+            self.on_tick(ticked.tick, closed.state_hash)
         msg = Tick(
             tick=ticked.tick,
             state_hash=closed.state_hash,
@@ -257,7 +260,8 @@ class GameServer:
 
     async def _handshake(self, conn: _Conn) -> bool:
         hello = conn.link.receive(await asyncio.wait_for(conn.ws.recv(), HANDSHAKE_TIMEOUT))
-        assert isinstance(hello, Hello)  # the link admits nothing else in START
+        if not isinstance(hello, Hello):  # the link admits only Hello or Bye here
+            return False
         version = negotiate(hello.protocol_versions, SUPPORTED_VERSIONS)
         refusal = None
         if version is None:
@@ -288,7 +292,10 @@ class GameServer:
                                              data=served.blob)))
             self.stats["mod_bytes_sent"] += len(served.blob)
         ready = conn.link.receive(await asyncio.wait_for(conn.ws.recv(), HANDSHAKE_TIMEOUT))
-        assert isinstance(ready, Ready)
+        if not isinstance(ready, Ready):  # a Bye: the client could not verify its mods
+            self.on_log(f"player {conn.pid} ({conn.name}) gave up joining: "
+                        f"{getattr(ready, 'reason', '')}")
+            return False
         self.room.admit(conn.pid, conn.name)
         self._conns.append(conn)
         self._want_snapshot.append(conn)

@@ -1,4 +1,4 @@
-"""Test mods for the simulation, compiled with the real toolchain against the C SDK."""
+"""Test mods (tests/game/guests), compiled with the real toolchain against the C SDK."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from game.simulation import ModImage
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 
-GUESTS = Path(__file__).parent / "guests"
+GUESTS = Path(__file__).parent / "game" / "guests"
 
 
 def _image(name: str, instructions: int = 200_000) -> ModImage:
