@@ -16,7 +16,12 @@ operations compute exact integer results (sum, product, fused product-sum) or qu
 root with enough bits plus a sticky bit, so one rounding happens. Fast paths for the default mode
 (RNE) use Python floats, which are IEEE binary64 with correct rounding on every host, and fall back
 to the exact path whenever they cannot prove both result and flags: overflow, possible underflow,
-NaN or infinity, or an inexactness they cannot decide cheaply.
+NaN or infinity, or an inexactness they cannot decide cheaply. Singles are rounded from doubles by
+``struct.pack("<f")`` (a C cast, RNE), which is exact for + - * / sqrt and, with round-to-odd,
+for FMA. The fast paths assume the host FPU is in its default state (RNE, no flush-to-zero or
+denormals-are-zero), as CPython itself does.
+
+Every function is pure: no state, no host floating-point environment is read or changed.
 """
 
 from __future__ import annotations
@@ -92,19 +97,13 @@ _INF_D = 0x7FF0000000000000
 
 # Per-format tables, indexed by fmt (0 = S, 1 = D).
 _P = (24, 53)  # precision in bits, hidden bit included
-_FB = (23, 52)  # stored fraction bits
-_BIAS = (127, 1023)
 _EMIN = (-126, -1022)  # exponent of the smallest normal
-_EMAX = (127, 1023)
 _QMIN = (-149, -1074)  # exponent of the subnormal quantum: EMIN - P + 1
 _QMAX = (104, 971)  # largest quantum exponent of a finite number: EMAX - P + 1
 _SIGN = (_SIGN_S, _SIGN_D)
 _INF = (_INF_S, _INF_D)
 _MAXF = (0x7F7FFFFF, 0x7FEFFFFFFFFFFFFF)  # largest finite magnitude
 _CANON = (CANONICAL_NAN_S_BOXED, CANONICAL_NAN_D)
-_QUIET = (0x00400000, 0x0008000000000000)
-_FRAC = (0x007FFFFF, 0x000FFFFFFFFFFFFF)
-_HIDDEN = (0x00800000, 0x0010000000000000)
 
 # Operand kinds returned by _unpack. NaNs compare >= _QNAN.
 _ZERO = 0
@@ -117,10 +116,17 @@ _pack_q = struct.Struct("<Q").pack
 _unpack_q = struct.Struct("<Q").unpack
 _pack_d = struct.Struct("<d").pack
 _unpack_d = struct.Struct("<d").unpack
-_pack_i = struct.Struct("<I").pack
 _unpack_i = struct.Struct("<I").unpack
 _pack_f = struct.Struct("<f").pack
 _unpack_f = struct.Struct("<f").unpack
+_pack_qq = struct.Struct("<2Q").pack
+_unpack_dd = struct.Struct("<2d").unpack
+_unpack_f_lo = struct.Struct("<f4x").unpack  # the low word of a boxed single
+_unpack_ff = struct.Struct("<f4xf4x").unpack  # the low words of two boxed singles
+_pack_qqq = struct.Struct("<3Q").pack
+_unpack_ddd = struct.Struct("<3d").unpack
+_unpack_fff = struct.Struct("<f4xf4xf4x").unpack
+_fsum = math.fsum
 
 _INF_F = math.inf
 _TINY_S = 2.0**-126  # smallest normal single, as a double
@@ -353,10 +359,9 @@ def _div_slow(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
         return _inf(fmt, s), DZ
     if ka == _ZERO:
         return _zero(fmt, s), 0
-    # Quotient with at least P + 2 bits, then a sticky bit for the remainder.
+    # Quotient with at least P + 3 bits, then a sticky bit for the remainder (k > 0 as both
+    # significands have at most P bits).
     k = _P[fmt] + 3 + mb.bit_length() - ma.bit_length()
-    if k < 0:
-        k = 0
     q, r = divmod(ma << k, mb)
     return _round(fmt, s, (q << 1) | (r != 0), ea - k - eb - 1, rm)
 
@@ -374,10 +379,8 @@ def _sqrt_slow(fmt: int, a: int, rm: int) -> tuple[int, int]:
     if ea & 1:
         ma <<= 1
         ea -= 1
-    # Scale by an even power of two so the root has at least P + 2 bits.
+    # Scale by an even power of two so the root has at least P + 3 bits.
     k = (2 * _P[fmt] + 6 - ma.bit_length()) // 2
-    if k < 0:
-        k = 0
     x = ma << (2 * k)
     r = math.isqrt(x)
     return _round(fmt, 0, (r << 1) | (r * r != x), (ea >> 1) - k - 1, rm)
@@ -409,6 +412,11 @@ def _fma_slow(
 
 # ----------------------------------------------------------------------------------------------
 # Arithmetic
+#
+# The RNE fast paths below are written for CPython speed: operands are converted two or three at
+# a time, names are module globals bound once, and the flag constants appear as literals
+# (1 is NX). Each returns only when it has proved the result and the flags; otherwise control
+# falls through to the exact path.
 
 
 def fadd(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
@@ -422,77 +430,80 @@ def fadd(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
     Returns:
         (result register image, fflags raised).
     """
-    if rm == RNE:
+    if not rm:
         if fmt:
-            x = _unpack_d(_pack_q(a))[0]
-            y = _unpack_d(_pack_q(b))[0]
+            x, y = _unpack_dd(_pack_qq(a, b))
             r = x + y
-            if r - r == 0.0:
-                bb = r - x
-                err = (x - (r - bb)) + (y - bb)
+            if r - r == 0.0:  # finite, so are x and y
+                # TwoSum: err is the exact rounding error (non-finite only on a spurious
+                # intermediate overflow, which the exact path then handles).
+                t = r - x
+                err = (x - (r - t)) + (y - t)
                 if err == 0.0:
                     return _unpack_q(_pack_d(r))[0], 0
                 if err - err == 0.0:
-                    return _unpack_q(_pack_d(r))[0], NX
-        elif a >> 32 == _M32 and b >> 32 == _M32:
-            r = _add_s_rne(a, b)
-            if r is not None:
-                return r
+                    return _unpack_q(_pack_d(r))[0], 1
+        elif (a & b) >> 32 == 0xFFFFFFFF:
+            # Rounding the double sum to single is correct (double rounding is innocuous for
+            # + - * / sqrt as 53 >= 2*24 + 2); a sum never underflows inexactly.
+            x, y = _unpack_ff(_pack_qq(a, b))
+            r = x + y
+            if r - r == 0.0:
+                try:
+                    rb = _pack_f(r)
+                except OverflowError:
+                    rb = None
+                if rb is not None:
+                    if _unpack_f(rb)[0] != r:
+                        return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 1
+                    t = r - x
+                    err = (x - (r - t)) + (y - t)
+                    return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], (0 if err == 0.0 else 1)
     return _add_slow(fmt, a, b, rm, 0)
 
 
 def fsub(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
-    """FSUB.S / FSUB.D: a - b rounded by ``rm``. Returns (result, fflags)."""
-    if rm == RNE:
+    """FSUB.S / FSUB.D: a - b rounded by ``rm``. Returns (result, fflags); see :func:`fadd`."""
+    if not rm:
         if fmt:
-            x = _unpack_d(_pack_q(a))[0]
-            y = -_unpack_d(_pack_q(b))[0]
-            r = x + y
+            x, y = _unpack_dd(_pack_qq(a, b))
+            r = x - y
             if r - r == 0.0:
-                bb = r - x
-                err = (x - (r - bb)) + (y - bb)
+                t = r - x
+                err = (x - (r - t)) - (y + t)
                 if err == 0.0:
                     return _unpack_q(_pack_d(r))[0], 0
                 if err - err == 0.0:
-                    return _unpack_q(_pack_d(r))[0], NX
-        elif a >> 32 == _M32 and b >> 32 == _M32:
-            r = _add_s_rne(a, b ^ _SIGN_S)
-            if r is not None:
-                return r
+                    return _unpack_q(_pack_d(r))[0], 1
+        elif (a & b) >> 32 == 0xFFFFFFFF:
+            x, y = _unpack_ff(_pack_qq(a, b))
+            r = x - y
+            if r - r == 0.0:
+                try:
+                    rb = _pack_f(r)
+                except OverflowError:
+                    rb = None
+                if rb is not None:
+                    if _unpack_f(rb)[0] != r:
+                        return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 1
+                    t = r - x
+                    err = (x - (r - t)) - (y + t)
+                    return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], (0 if err == 0.0 else 1)
     return _add_slow(fmt, a, b, rm, 1)
-
-
-def _add_s_rne(a: int, b: int) -> tuple[int, int] | None:
-    """Single a + b in RNE through doubles (both boxed), or None to take the exact path.
-
-    Rounding the double sum to single is correct (double rounding is innocuous for + with
-    53 >= 2*24 + 2); a sum of singles never underflows inexactly, so only NX needs proof.
-    """
-    x = _unpack_f(_pack_i(a & _M32))[0]
-    y = _unpack_f(_pack_i(b & _M32))[0]
-    r = x + y
-    if r - r != 0.0:
-        return None
-    try:
-        rb = _pack_f(r)
-    except OverflowError:
-        return None
-    if _unpack_f(rb)[0] != r:
-        return BOX | _unpack_i(rb)[0], NX
-    bb = r - x
-    err = (x - (r - bb)) + (y - bb)
-    return BOX | _unpack_i(rb)[0], (0 if err == 0.0 else NX)
 
 
 def fmul(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
     """FMUL.S / FMUL.D: a * b rounded by ``rm``. Returns (result, fflags)."""
-    if rm == RNE:
+    if not rm:
         if fmt:
-            x = _unpack_d(_pack_q(a))[0]
-            y = _unpack_d(_pack_q(b))[0]
+            x, y = _unpack_dd(_pack_qq(a, b))
             r = x * y
-            ar = abs(r)
-            if _DEKKER_LO < ar < _DEKKER_HI and abs(x) < _DEKKER_HI and abs(y) < _DEKKER_HI:
+            if (
+                (_DEKKER_LO < r < _DEKKER_HI or -_DEKKER_HI < r < -_DEKKER_LO)
+                and -_DEKKER_HI < x < _DEKKER_HI
+                and -_DEKKER_HI < y < _DEKKER_HI
+            ):
+                # Dekker's product: err is the exact error x*y - r.
                 t = _SPLIT * x
                 xh = t - (t - x)
                 xl = x - xh
@@ -500,13 +511,10 @@ def fmul(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
                 yh = t - (t - y)
                 yl = y - yh
                 err = ((xh * yh - r) + xh * yl + xl * yh) + xl * yl
-                return _unpack_q(_pack_d(r))[0], (0 if err == 0.0 else NX)
-            if r == 0.0 and x - x == 0.0 and y - y == 0.0 and (x == 0.0 or y == 0.0):
-                return _unpack_q(_pack_d(r))[0], 0
-        elif a >> 32 == _M32 and b >> 32 == _M32:
-            x = _unpack_f(_pack_i(a & _M32))[0]
-            y = _unpack_f(_pack_i(b & _M32))[0]
-            r = x * y  # exact: 48-bit product, well inside the double range
+                return _unpack_q(_pack_d(r))[0], (0 if err == 0.0 else 1)
+        elif (a & b) >> 32 == 0xFFFFFFFF:
+            x, y = _unpack_ff(_pack_qq(a, b))
+            r = x * y  # exact: a 48-bit product, well inside the double range
             if r - r == 0.0:
                 try:
                     rb = _pack_f(r)
@@ -515,35 +523,33 @@ def fmul(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
                 if rb is not None:
                     v = _unpack_f(rb)[0]
                     if v == r:
-                        return BOX | _unpack_i(rb)[0], 0
-                    if abs(v) > _TINY_S:
-                        return BOX | _unpack_i(rb)[0], NX
+                        return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 0
+                    if v > _TINY_S or v < -_TINY_S:  # inexact and surely not tiny
+                        return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 1
     return _mul_slow(fmt, a, b, rm)
 
 
 def fdiv(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
     """FDIV.S / FDIV.D: a / b rounded by ``rm``. Returns (result, fflags)."""
-    if rm == RNE:
+    if not rm:
         if fmt:
-            ea = a & _INF_D
-            eb = b & _INF_D
-            if ea != _INF_D and eb and eb != _INF_D:
-                x = _unpack_d(_pack_q(a))[0]
-                y = _unpack_d(_pack_q(b))[0]
+            x, y = _unpack_dd(_pack_qq(a, b))
+            if y:
                 r = x / y
-                if _TINY_D < abs(r) < _INF_F or x == 0.0:
-                    # b is normal; the quotient is exact iff the odd part of b's
-                    # significand divides a's significand (result normal, no range issue).
-                    mb = (b & 0x000FFFFFFFFFFFFF) | 0x0010000000000000
+                if _TINY_D < r < _INF_F or -_INF_F < r < -_TINY_D:
+                    # Finite operands, normal result: the quotient ma/mb * 2**k is exact iff
+                    # the odd part of b's significand divides a's significand.
+                    mb = b & 0x000FFFFFFFFFFFFF
+                    if b & 0x7FF0000000000000:
+                        mb |= 0x0010000000000000
                     mb >>= (mb & -mb).bit_length() - 1
                     ma = a & 0x000FFFFFFFFFFFFF
-                    if ea:
+                    if a & 0x7FF0000000000000:
                         ma |= 0x0010000000000000
-                    return _unpack_q(_pack_d(r))[0], (0 if ma % mb == 0 else NX)
-        elif a >> 32 == _M32 and b >> 32 == _M32:
-            x = _unpack_f(_pack_i(a & _M32))[0]
-            y = _unpack_f(_pack_i(b & _M32))[0]
-            if y != 0.0:
+                    return _unpack_q(_pack_d(r))[0], (0 if ma % mb == 0 else 1)
+        elif (a & b) >> 32 == 0xFFFFFFFF:
+            x, y = _unpack_ff(_pack_qq(a, b))
+            if y:
                 r = x / y
                 if r - r == 0.0:
                     try:
@@ -552,23 +558,22 @@ def fdiv(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
                         rb = None
                     if rb is not None:
                         v = _unpack_f(rb)[0]
-                        # v == r means the double quotient is a single; it is exact iff
+                        # v == r means the double quotient is a single; then it is exact iff
                         # v * y == x, a product of two singles (exact in double).
                         if v == r and v * y == x:
-                            return BOX | _unpack_i(rb)[0], 0
-                        if abs(v) > _TINY_S:
-                            return BOX | _unpack_i(rb)[0], NX
+                            return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 0
+                        if v > _TINY_S or v < -_TINY_S:
+                            return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 1
     return _div_slow(fmt, a, b, rm)
 
 
 def fsqrt(fmt: int, a: int, rm: int) -> tuple[int, int]:
     """FSQRT.S / FSQRT.D: square root of a rounded by ``rm``. Returns (result, fflags)."""
-    if rm == RNE:
+    if not rm:
         if fmt:
-            if 0 < a < _INF_D:  # positive, finite, nonzero
-                r = math.sqrt(_unpack_d(_pack_q(a))[0])
-                rb = _unpack_q(_pack_d(r))[0]
-                # r is normal. Exact iff mr**2 * 2**(2*er) == ma * 2**ea.
+            if 0 < a < 0x7FF0000000000000:  # positive, finite, nonzero: the root is normal
+                rb = _unpack_q(_pack_d(math.sqrt(_unpack_d(_pack_q(a))[0])))[0]
+                # Exact iff mr**2 * 2**(2*er) == ma * 2**ea.
                 mr = (rb & 0x000FFFFFFFFFFFFF) | 0x0010000000000000
                 er = (rb >> 52) - 1075
                 exp = a >> 52
@@ -581,20 +586,20 @@ def fsqrt(fmt: int, a: int, rm: int) -> tuple[int, int]:
                 d = 2 * er - ea
                 sq = mr * mr
                 exact = (sq << d) == ma if d >= 0 else sq == (ma << -d)
-                return rb, (0 if exact else NX)
-        elif 0xFFFFFFFF00000000 < a < 0xFFFFFFFF7F800000:
-            x = _unpack_f(_pack_i(a & _M32))[0]
+                return rb, (0 if exact else 1)
+        elif 0xFFFFFFFF00000000 < a < 0xFFFFFFFF7F800000:  # boxed, positive, finite, nonzero
+            x = _unpack_f_lo(_pack_q(a))[0]
             r = math.sqrt(x)
             rb = _pack_f(r)
             v = _unpack_f(rb)[0]
-            return BOX | _unpack_i(rb)[0], (0 if v == r and v * v == x else NX)
+            return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], (0 if v == r and v * v == x else 1)
     return _sqrt_slow(fmt, a, rm)
 
 
 def fmadd(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
     """FMADD: a*b + c with a single rounding. Returns (result, fflags)."""
-    if rm == RNE and not fmt and a >> 32 == _M32 and b >> 32 == _M32 and c >> 32 == _M32:
-        r = _fma_s_rne(a, b, c)
+    if not rm:
+        r = _fma_d_rne(a, b, c) if fmt else _fma_s_rne(a, b, c)
         if r is not None:
             return r
     return _fma_slow(fmt, a, b, c, rm, 0, 0)
@@ -602,8 +607,9 @@ def fmadd(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
 
 def fmsub(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
     """FMSUB: a*b - c with a single rounding. Returns (result, fflags)."""
-    if rm == RNE and not fmt and a >> 32 == _M32 and b >> 32 == _M32 and c >> 32 == _M32:
-        r = _fma_s_rne(a, b, c ^ _SIGN_S)
+    if not rm:
+        sign = 0x8000000000000000 if fmt else 0x80000000
+        r = _fma_d_rne(a, b, c ^ sign) if fmt else _fma_s_rne(a, b, c ^ sign)
         if r is not None:
             return r
     return _fma_slow(fmt, a, b, c, rm, 0, 1)
@@ -611,8 +617,9 @@ def fmsub(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
 
 def fnmsub(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
     """FNMSUB: -(a*b) + c with a single rounding. Returns (result, fflags)."""
-    if rm == RNE and not fmt and a >> 32 == _M32 and b >> 32 == _M32 and c >> 32 == _M32:
-        r = _fma_s_rne(a ^ _SIGN_S, b, c)
+    if not rm:
+        sign = 0x8000000000000000 if fmt else 0x80000000
+        r = _fma_d_rne(a ^ sign, b, c) if fmt else _fma_s_rne(a ^ sign, b, c)
         if r is not None:
             return r
     return _fma_slow(fmt, a, b, c, rm, 1, 0)
@@ -620,29 +627,57 @@ def fnmsub(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
 
 def fnmadd(fmt: int, a: int, b: int, c: int, rm: int) -> tuple[int, int]:
     """FNMADD: -(a*b) - c with a single rounding. Returns (result, fflags)."""
-    if rm == RNE and not fmt and a >> 32 == _M32 and b >> 32 == _M32 and c >> 32 == _M32:
-        r = _fma_s_rne(a ^ _SIGN_S, b, c ^ _SIGN_S)
+    if not rm:
+        sign = 0x8000000000000000 if fmt else 0x80000000
+        r = _fma_d_rne(a ^ sign, b, c ^ sign) if fmt else _fma_s_rne(a ^ sign, b, c ^ sign)
         if r is not None:
             return r
     return _fma_slow(fmt, a, b, c, rm, 1, 1)
 
 
-def _fma_s_rne(a: int, b: int, c: int) -> tuple[int, int] | None:
-    """Single a*b + c in RNE through doubles (all boxed), or None to take the exact path.
+def _fma_d_rne(a: int, b: int, c: int) -> tuple[int, int] | None:
+    """Double a*b + c in RNE through floats, or None to take the exact path.
 
-    The product of two singles is exact in double. TwoSum gives the double sum s and its
-    exact error t; if t != 0, s is moved one double ulp towards t when its last bit is even
-    (round to odd), after which rounding s to single equals rounding the exact sum.
+    Dekker's product gives x*y = p + e exactly (inside its safe window); math.fsum rounds the
+    exact sum p + e + z correctly (RNE), and summing the residual decides NX.
     """
-    x = _unpack_f(_pack_i(a & _M32))[0]
-    y = _unpack_f(_pack_i(b & _M32))[0]
-    z = _unpack_f(_pack_i(c & _M32))[0]
+    x, y, z = _unpack_ddd(_pack_qqq(a, b, c))
+    p = x * y
+    if (
+        (_DEKKER_LO < p < _DEKKER_HI or -_DEKKER_HI < p < -_DEKKER_LO)
+        and -_DEKKER_HI < x < _DEKKER_HI
+        and -_DEKKER_HI < y < _DEKKER_HI
+        and -_DEKKER_HI < z < _DEKKER_HI
+    ):
+        t = _SPLIT * x
+        xh = t - (t - x)
+        xl = x - xh
+        t = _SPLIT * y
+        yh = t - (t - y)
+        yl = y - yh
+        e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl
+        r = _fsum((p, e, z))
+        if r > _TINY_D or r < -_TINY_D:  # not tiny (and not an exact zero: its sign varies)
+            return _unpack_q(_pack_d(r))[0], (0 if _fsum((p, e, z, -r)) == 0.0 else 1)
+    return None
+
+
+def _fma_s_rne(a: int, b: int, c: int) -> tuple[int, int] | None:
+    """Single a*b + c in RNE through doubles, or None to take the exact path.
+
+    The product of two singles is exact in double. TwoSum gives the double sum s and its exact
+    error t; if t != 0, s is moved one double ulp towards t when its last bit is even (round to
+    odd), after which rounding s to single equals rounding the exact sum once.
+    """
+    if (a & b & c) >> 32 != 0xFFFFFFFF:
+        return None
+    x, y, z = _unpack_fff(_pack_qqq(a, b, c))
     p = x * y
     s = p + z
     if s - s != 0.0 or s == 0.0:
         return None  # NaN, infinity, or an exact zero whose sign depends on the operands
-    bb = s - p
-    t = (p - (s - bb)) + (z - bb)
+    u = s - p
+    t = (p - (s - u)) + (z - u)
     if t != 0.0 and not _unpack_q(_pack_d(s))[0] & 1:
         s = math.nextafter(s, _INF_F if t > 0.0 else -_INF_F)
     try:
@@ -651,9 +686,9 @@ def _fma_s_rne(a: int, b: int, c: int) -> tuple[int, int] | None:
         return None
     v = _unpack_f(rb)[0]
     if t == 0.0 and v == s:
-        return BOX | _unpack_i(rb)[0], 0
-    if abs(v) > _TINY_S:
-        return BOX | _unpack_i(rb)[0], NX
+        return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 0
+    if v > _TINY_S or v < -_TINY_S:
+        return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 1
     return None
 
 
@@ -699,11 +734,23 @@ def _minmax(fmt: int, a: int, b: int, want_max: bool) -> tuple[int, int]:
 
 def fmin(fmt: int, a: int, b: int) -> tuple[int, int]:
     """FMIN: minimumNumber (-0 < +0; one NaN gives the other operand; sNaN raises NV)."""
+    if fmt:
+        x, y = _unpack_dd(_pack_qq(a, b))
+        if x < y:
+            return a, 0
+        if y < x:
+            return b, 0
     return _minmax(fmt, a, b, False)
 
 
 def fmax(fmt: int, a: int, b: int) -> tuple[int, int]:
     """FMAX: maximumNumber (-0 < +0; one NaN gives the other operand; sNaN raises NV)."""
+    if fmt:
+        x, y = _unpack_dd(_pack_qq(a, b))
+        if x > y:
+            return a, 0
+        if y > x:
+            return b, 0
     return _minmax(fmt, a, b, True)
 
 
@@ -728,31 +775,46 @@ def fsgnjx(fmt: int, a: int, b: int) -> int:
     return BOX | (_bits32(a) ^ (_bits32(b) & _SIGN_S))
 
 
+def _pair(fmt: int, a: int, b: int) -> tuple[float, float]:
+    """Both operands as Python floats; an unboxed single reads as NaN."""
+    if fmt:
+        return _unpack_dd(_pack_qq(a, b))
+    if (a & b) >> 32 == 0xFFFFFFFF:
+        return _unpack_ff(_pack_qq(a, b))
+    return (
+        _unpack_f_lo(_pack_q(a))[0] if a >> 32 == 0xFFFFFFFF else math.nan,
+        _unpack_f_lo(_pack_q(b))[0] if b >> 32 == 0xFFFFFFFF else math.nan,
+    )
+
+
 def feq(fmt: int, a: int, b: int) -> tuple[int, int]:
     """FEQ: 1 if a == b (quiet: NV only for a signalling NaN). Returns (0|1, fflags)."""
-    ka, na = _key(fmt, a)
-    kb, nb = _key(fmt, b)
-    if na or nb:
-        return 0, (NV if _is_snan(fmt, a) or _is_snan(fmt, b) else 0)
-    return int(ka == kb), 0
+    x, y = _pair(fmt, a, b)
+    if x == y:
+        return 1, 0
+    if x == x and y == y:
+        return 0, 0
+    return 0, (NV if _is_snan(fmt, a) or _is_snan(fmt, b) else 0)
 
 
 def flt(fmt: int, a: int, b: int) -> tuple[int, int]:
     """FLT: 1 if a < b (signalling: NV for any NaN). Returns (0|1, fflags)."""
-    ka, na = _key(fmt, a)
-    kb, nb = _key(fmt, b)
-    if na or nb:
-        return 0, NV
-    return int(ka < kb), 0
+    x, y = _pair(fmt, a, b)
+    if x < y:
+        return 1, 0
+    if x == x and y == y:
+        return 0, 0
+    return 0, NV
 
 
 def fle(fmt: int, a: int, b: int) -> tuple[int, int]:
     """FLE: 1 if a <= b (signalling: NV for any NaN). Returns (0|1, fflags)."""
-    ka, na = _key(fmt, a)
-    kb, nb = _key(fmt, b)
-    if na or nb:
-        return 0, NV
-    return int(ka <= kb), 0
+    x, y = _pair(fmt, a, b)
+    if x <= y:
+        return 1, 0
+    if x == x and y == y:
+        return 0, 0
+    return 0, NV
 
 
 def fclass(fmt: int, a: int) -> int:
@@ -797,6 +859,12 @@ def _xreg(v: int, width: int) -> int:
     return v | 0xFFFFFFFF00000000 if v & 0x80000000 else v
 
 
+def _int_range(signed: bool, width: int) -> tuple[int, int]:
+    if signed:
+        return -(1 << (width - 1)), (1 << (width - 1)) - 1
+    return 0, (1 << width) - 1
+
+
 def fcvt_to_int(fmt: int, a: int, rm: int, signed: bool, width: int) -> tuple[int, int]:
     """FCVT.{W,WU,L,LU}.{S,D}: round a to an integer by ``rm``.
 
@@ -813,23 +881,29 @@ def fcvt_to_int(fmt: int, a: int, rm: int, signed: bool, width: int) -> tuple[in
     Returns:
         (x-register image, fflags). 32-bit results are sign-extended, WU included.
     """
-    if signed:
-        lo = -(1 << (width - 1))
-        hi = (1 << (width - 1)) - 1
-    else:
-        lo = 0
-        hi = (1 << width) - 1
-    if rm == RTZ:
-        # C casts: the common case. int() truncates towards zero exactly.
-        x = (
-            _unpack_d(_pack_q(a))[0]
-            if fmt
-            else (_unpack_f(_pack_i(a & _M32))[0] if a >> 32 == _M32 else math.nan)
-        )
+    if rm == 1:  # RTZ, what C casts compile to; int() truncates towards zero exactly
+        if fmt:
+            x = _unpack_d(_pack_q(a))[0]
+        elif a >> 32 == 0xFFFFFFFF:
+            x = _unpack_f_lo(_pack_q(a))[0]
+        else:
+            x = math.nan
         if x - x == 0.0:
             i = int(x)
-            if lo <= i <= hi:
-                return _xreg(i, width), (0 if i == x else NX)
+            if signed:
+                if width == 32:
+                    ok = -0x80000000 <= i <= 0x7FFFFFFF
+                else:
+                    ok = -0x8000000000000000 <= i <= 0x7FFFFFFFFFFFFFFF
+                if ok:  # the two's complement image is the sign-extended value
+                    return i & 0xFFFFFFFFFFFFFFFF, (0 if i == x else 1)
+            elif 0 <= i <= (0xFFFFFFFF if width == 32 else 0xFFFFFFFFFFFFFFFF):
+                return _xreg(i, width), (0 if i == x else 1)
+    return _cvt_to_int_slow(fmt, a, rm, signed, width)
+
+
+def _cvt_to_int_slow(fmt: int, a: int, rm: int, signed: bool, width: int) -> tuple[int, int]:
+    lo, hi = _int_range(signed, width)
     k, s, m, e = _unpack(fmt, a)
     if k >= _QNAN:
         return _xreg(hi, width), NV
@@ -859,6 +933,19 @@ def fcvt_to_int(fmt: int, a: int, rm: int, signed: bool, width: int) -> tuple[in
     return _xreg(i, width), flags
 
 
+def _int_value(xval: int, signed: bool, width: int) -> int:
+    """The integer an x register holds for a W/WU/L/LU source."""
+    if width == 32:
+        v = xval & _M32
+        if signed and v & 0x80000000:
+            v -= 1 << 32
+        return v
+    v = xval & _M64
+    if signed and v >> 63:
+        v -= 1 << 64
+    return v
+
+
 def fcvt_from_int(fmt: int, xval: int, rm: int, signed: bool, width: int) -> tuple[int, int]:
     """FCVT.{S,D}.{W,WU,L,LU}: convert an integer register to floating point.
 
@@ -872,24 +959,22 @@ def fcvt_from_int(fmt: int, xval: int, rm: int, signed: bool, width: int) -> tup
     Returns:
         (result register image, fflags); only NX can be raised.
     """
-    if width == 32:
-        v = xval & _M32
-        if signed and v & 0x80000000:
-            v -= 1 << 32
-    else:
-        v = xval & _M64
-        if signed and v >> 63:
-            v -= 1 << 64
+    if not rm:
+        v = _int_value(xval, signed, width)
+        if fmt:
+            f = float(v)  # int -> float is correctly rounded (RNE); +0.0 for 0
+            return _unpack_q(_pack_d(f))[0], (0 if f == v else 1)
+        if -0x20000000000000 <= v <= 0x20000000000000:
+            f = float(v)  # exact (|v| <= 2**53), so packing rounds once, to single
+            rb = _pack_f(f)
+            return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], (0 if _unpack_f(rb)[0] == f else 1)
+    return _cvt_from_int_slow(fmt, xval, rm, signed, width)
+
+
+def _cvt_from_int_slow(fmt: int, xval: int, rm: int, signed: bool, width: int) -> tuple[int, int]:
+    v = _int_value(xval, signed, width)
     if v == 0:
         return _zero(fmt, 0), 0
-    if rm == RNE:
-        if fmt:
-            f = float(v)  # int -> float is correctly rounded (RNE)
-            return _unpack_q(_pack_d(f))[0], (0 if f == v else NX)
-        if -(1 << 53) <= v <= (1 << 53):
-            f = float(v)  # exact, so one rounding to single below
-            rb = _pack_f(f)
-            return BOX | _unpack_i(rb)[0], (0 if _unpack_f(rb)[0] == f else NX)
     if v < 0:
         return _round(fmt, 1, -v, 0, rm)
     return _round(fmt, 0, v, 0, rm)
@@ -897,14 +982,7 @@ def fcvt_from_int(fmt: int, xval: int, rm: int, signed: bool, width: int) -> tup
 
 def fcvt_s_d(a: int, rm: int) -> tuple[int, int]:
     """FCVT.S.D: round a double to single. Returns (boxed single, fflags)."""
-    k, s, m, e = _unpack(1, a)
-    if k >= _QNAN:
-        return _nan_result(0, k)
-    if k == _INF_K:
-        return _inf(0, s), 0
-    if k == _ZERO:
-        return _zero(0, s), 0
-    if rm == RNE:
+    if not rm and (a & 0x7FF0000000000000) != 0x7FF0000000000000:  # finite
         x = _unpack_d(_pack_q(a))[0]
         try:
             rb = _pack_f(x)
@@ -913,22 +991,31 @@ def fcvt_s_d(a: int, rm: int) -> tuple[int, int]:
         if rb is not None:
             v = _unpack_f(rb)[0]
             if v == x:
-                return BOX | _unpack_i(rb)[0], 0
-            if abs(v) > _TINY_S:
-                return BOX | _unpack_i(rb)[0], NX
+                return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 0
+            if v > _TINY_S or v < -_TINY_S:
+                return 0xFFFFFFFF00000000 | _unpack_i(rb)[0], 1
+    return _cvt_s_d_slow(a, rm)
+
+
+def _cvt_s_d_slow(a: int, rm: int) -> tuple[int, int]:
+    k, s, m, e = _unpack(1, a)
+    if k >= _QNAN:
+        return _nan_result(0, k)
+    if k == _INF_K:
+        return _inf(0, s), 0
+    if k == _ZERO:
+        return _zero(0, s), 0
     return _round(0, s, m, e, rm)
 
 
 def fcvt_d_s(a: int) -> tuple[int, int]:
     """FCVT.D.S: widen a single to double (exact). Returns (double, fflags)."""
+    if 0xFFFFFFFF00000000 <= a and (a & 0x7F800000) != 0x7F800000:  # boxed and finite
+        return _unpack_q(_pack_d(_unpack_f_lo(_pack_q(a))[0]))[0], 0
     k, s, m, e = _unpack(0, a)
     if k >= _QNAN:
         return _nan_result(1, k)
-    if k == _INF_K:
-        return _inf(1, s), 0
-    if k == _ZERO:
-        return _zero(1, s), 0
-    return _round(1, s, m, e, RNE)
+    return _inf(1, s), 0
 
 
 def fmv_x_w(a: int) -> int:
