@@ -1,7 +1,7 @@
 """The deterministic simulation: a world plus one VM per mod, advanced one tick at a time.
 
 Server and clients run this same code on the same inputs. Within a tick the order is fixed:
-joins, leaves, inputs (by player id), chat lines, ``on_tick``, then events in emission order;
+leaves, joins, inputs (by player id), chat lines, ``on_tick``, then events in emission order;
 each hook is called in every enabled mod in load order (dependencies first, then name).
 
 A hook that faults or runs out of its instruction budget is contained: its changes to the
@@ -235,6 +235,13 @@ class Simulation:
             raise SimulationError(f"tick {inputs.tick} given, tick {world.tick + 1} expected")
         world.tick = inputs.tick
         world.reseed()
+        for pid in inputs.leaves:
+            eid = world.players.get(pid)
+            if eid is None:
+                continue
+            self._each("on_player_leave", pid, eid)
+            world.despawn(eid)
+            del world.players[pid]
         for pid, _name in inputs.joins:
             if pid in world.players:
                 continue
@@ -243,13 +250,6 @@ class Simulation:
             world.set(eid, "owner", pid)
             world.players[pid] = eid
             self._each("on_player_join", pid, eid)
-        for pid in inputs.leaves:
-            eid = world.players.get(pid)
-            if eid is None:
-                continue
-            self._each("on_player_leave", pid, eid)
-            world.despawn(eid)
-            del world.players[pid]
         for pid, buttons in inputs.inputs:
             if pid in world.players:
                 self._each("on_input", pid, buttons)

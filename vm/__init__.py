@@ -31,8 +31,12 @@ from .hostcalls import HOSTCALL_BASE, ArgKind, HostFunction, HostRegistry, Side
 from .machine import EXIT_ADDR, Machine
 from .memory import MachineLimits
 
+#: Identifies the VM's observable semantics; machines with equal VM_ABI run programs alike.
+#: Change it whenever a change to vm/ could make a program behave differently.
+VM_ABI = "riscade-rv64gc/1"
+
 __all__ = [
-    "Machine", "MachineLimits", "Program", "load_elf", "EXIT_ADDR",
+    "VM_ABI", "Machine", "MachineLimits", "Program", "load_elf", "EXIT_ADDR",
     "HOSTCALL_BASE", "ArgKind", "HostFunction", "HostRegistry", "Side",
     "VMError", "ElfError", "SnapshotError", "HostCallError", "Fault", "IllegalInstruction",
     "LoadFault", "StoreFault", "FetchFault", "HostCallUnknown", "HostCallFault",
