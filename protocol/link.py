@@ -132,11 +132,13 @@ class Link:
         """SHA-256s of the mods ``Welcome.sending`` announced that have not come yet."""
         return frozenset(self._pending)
 
-    def send(self, msg: Message) -> bytes:
+    def send(self, msg: Message, *, encoded: bytes | None = None) -> bytes:
         """Check that we may send ``msg`` now, and encode it.
 
         Args:
             msg: the message to send.
+            encoded: ``encode(msg, limits=self.limits)`` when the caller already has it (a
+                server broadcasting one tick to many links encodes it once).
 
         Returns:
             The bytes of one binary websocket message.
@@ -148,7 +150,7 @@ class Link:
         try:
             if not isinstance(msg, Message):
                 raise LocalMisuse(f"cannot send {type(msg).__name__}: not a message")
-            data = encode(msg, limits=self.limits)
+            data = encode(msg, limits=self.limits) if encoded is None else encoded
             self._advance(self.role, msg)
         except ProtocolError as exc:
             self._fail(exc)

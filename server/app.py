@@ -43,6 +43,7 @@ from protocol import (
     TickInput,
     Welcome,
     compress_blob,
+    encode,
     negotiate,
 )
 from vm import VM_ABI
@@ -193,9 +194,10 @@ class GameServer:
             leaves=ticked.leaves,
             chats=tuple(TickChat(player_id=pid, text=text) for pid, text in ticked.chats),
         )
+        data = encode(msg, limits=self.limits)
         for conn in self._conns:
             if conn.playing:
-                self._push(conn, conn.link.send(msg))
+                self._push(conn, conn.link.send(msg, encoded=data))
         # Mods' send_chat lines (a server-side effect): the server console shows them.
         for pid, text in self.room.sim.outbox:
             self.on_log(f"chat to {'everyone' if pid < 0 else f'player {pid}'}: {text}")
@@ -208,9 +210,10 @@ class GameServer:
                         for pid, name in sorted(self.room.players.items()))
         msg = Snapshot(tick=self.room.tick, size=len(state), data=data,
                        state_hash=tick_hash(self.room.sim), players=players)
+        encoded = encode(msg, limits=self.limits)
         for conn in self._want_snapshot:
             if conn in self._conns:
-                self._push(conn, conn.link.send(msg))
+                self._push(conn, conn.link.send(msg, encoded=encoded))
                 conn.playing = True
         self._want_snapshot.clear()
 
