@@ -5,14 +5,14 @@
 
 static uint32_t fill_and_hash(int seed)
 {
-    unsigned char buf[200 * 1024];
-    for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = (unsigned char)(i * 31 + seed);
-    memset(buf + 1000, 0xAB, 5000);
-    uint32_t h = 0;
-    for (size_t i = 0; i < sizeof buf; i += 7)
-        h = h * 33 + buf[i];
-    return h ^ buf[sizeof buf - 1];
+    uint64_t buf[200 * 1024 / 8]; /* 200 KiB in one frame */
+    for (size_t i = 0; i < sizeof buf / sizeof buf[0]; i++)
+        buf[i] = i * 0x9E3779B97F4A7C15ULL + (uint64_t)seed;
+    memset((char *)buf + 1001, 0xAB, 5000); /* unaligned, inside the frame */
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof buf / sizeof buf[0]; i++)
+        h = (h ^ buf[i]) * 0x100000001B3ULL;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static long deep(int n, volatile char *parent)

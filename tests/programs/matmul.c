@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { N = 48 };
+enum { N = 40 };
 
 static double A[N][N], B[N][N], C[N][N], D[N][N];
 

@@ -1,34 +1,50 @@
-/* Sort 100000 pseudo-random ints (LCG) with a hand-written merge sort, then verify with a
- * checksum. One of the bigger programs of the corpus. */
+/* Sort 100000 pseudo-random ints (LCG) with an LSD radix sort (two 16-bit digits, sign bit
+ * flipped), check order, sum and a hash, and look a few values up by binary search. One of
+ * the bigger programs of the corpus. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-enum { N = 100000 };
+enum { N = 100000, RADIX = 1 << 16 };
 
-/* Bottom-up merge sort: each pass merges runs from src into dst, then the two swap roles. */
-static void merge_sort(int32_t *a, int32_t *tmp, size_t n)
+/* the radix digit of v: flipping the sign bit makes unsigned order match signed order */
+#define DIGIT(v, shift) ((((uint32_t)(v) ^ 0x80000000u) >> (shift)) & 0xFFFF)
+
+static void radix_sort(int32_t *a, int32_t *tmp, size_t n)
 {
+    static size_t count[RADIX];
     int32_t *src = a, *dst = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = src[i] <= src[j] ? src[i++] : src[j++];
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
+    for (int shift = 0; shift < 32; shift += 16) {
+        for (size_t d = 0; d < RADIX; d++)
+            count[d] = 0;
+        for (size_t i = 0; i < n; i++)
+            count[DIGIT(src[i], shift)]++;
+        size_t pos = 0;
+        for (size_t d = 0; d < RADIX; d++) {
+            size_t c = count[d];
+            count[d] = pos;
+            pos += c;
         }
+        for (size_t i = 0; i < n; i++)
+            dst[count[DIGIT(src[i], shift)]++] = src[i];
         int32_t *t = src;
         src = dst;
         dst = t;
     }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
+    /* an even number of passes leaves the result back in a */
+}
+
+static long find(const int32_t *a, size_t n, int32_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && a[lo] == v ? (long)lo : -1;
 }
 
 int main(void)
@@ -41,7 +57,8 @@ int main(void)
         a[i] = (int32_t)(x ^ (x >> 15));
         before += (uint32_t)a[i];
     }
-    merge_sort(a, tmp, N);
+    int32_t probe = a[12345];
+    radix_sort(a, tmp, N);
     uint64_t after = 0, h = 1469598103934665603ULL;
     int ok = 1;
     for (int i = 0; i < N; i++) {
@@ -52,6 +69,8 @@ int main(void)
     }
     printf("sorted=%d sums match=%d min=%d max=%d a[50000]=%d hash=%016llx\n", ok,
            before == after, a[0], a[N - 1], a[N / 2], (unsigned long long)h);
+    printf("a[12345] before sorting (%d) is now at %ld; 0 at %ld\n", probe, find(a, N, probe),
+           find(a, N, 0));
     free(a);
     free(tmp);
     return ok ? 0 : 1;

@@ -81,5 +81,5 @@ int main(void)
     printf("vsnprintf truncated -> %d \"%s\"\n", n, buf);
     info("%d args: %s %x %.2e %ld %u %c %d %d %d\n", 9, "x", 255u, 12345.678, -1L, 7u, 'Z', 1,
          2, 3);
-    return (int)t & 0xff;
+    return (int)((long)t & 0xff);
 }
