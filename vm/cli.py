@@ -44,6 +44,15 @@ def _exit_code(fault: Fault) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m vm``; returns the process exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # Our reader went away (``| head``): stop quietly, as a native program would.
+        sys.stderr.close()
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a static riscv64 ELF program")

@@ -97,8 +97,8 @@ class Memory:
 
     def mmap(self, length: int) -> int | None:
         """Map ``length`` zeroed bytes at the highest free run of pages; None if none fits."""
-        if length <= 0:
-            return None
+        if length <= 0 or length > len(self.pages) * PAGE:
+            return None  # also keeps a huge guest length from allocating a huge bytes()
         n = _align_up(length) // PAGE
         i = self.pages.rfind(bytes(n))
         brk_pages = (_align_up(self.brk) - self.heap_start) // PAGE
@@ -119,6 +119,35 @@ class Memory:
         self.pages[start:start + n] = bytes(n)
         self._zero(addr, n * PAGE)
         return True
+
+    def mremap(self, addr: int, old_length: int, new_length: int, may_move: bool) -> int | None:
+        """Resize the mapping at ``addr``: in place if the pages after it are free, else by
+        moving it (if ``may_move``); returns its address, or None when it cannot."""
+        start = (addr - self.heap_start) // PAGE
+        old_n = _align_up(old_length) // PAGE
+        new_n = _align_up(new_length) // PAGE
+        brk_pages = (_align_up(self.brk) - self.heap_start) // PAGE
+        if (addr % PAGE or old_n <= 0 or new_n <= 0 or start < brk_pages
+                or start + old_n > len(self.pages)
+                or self.pages[start:start + old_n].count(0)):
+            return None
+        if new_n <= old_n:
+            if new_n < old_n:
+                self.munmap(addr + new_n * PAGE, (old_n - new_n) * PAGE)
+            return addr
+        grow = new_n - old_n
+        tail = start + old_n
+        if tail + grow <= len(self.pages) and not any(self.pages[tail:tail + grow]):
+            self.pages[tail:tail + grow] = b"\x01" * grow
+            return addr
+        if not may_move:
+            return None
+        moved = self.mmap(new_n * PAGE)
+        if moved is None:
+            return None
+        self.write(moved, self.read(addr, old_n * PAGE))
+        self.munmap(addr, old_n * PAGE)
+        return moved
 
     def _zero(self, addr: int, n: int) -> None:
         o = addr - self.base

@@ -22,6 +22,7 @@ __all__ = ["SYSCALLS", "ENOSYS"]
 EBADF, EFAULT, EINVAL, ENOMEM, ENOTTY, ENOSYS = 9, 14, 22, 12, 25, 38
 MAP_ANONYMOUS = 0x20
 MAP_FIXED = 0x10
+MREMAP_MAYMOVE = 1
 #: Virtual clock: one retired instruction is one nanosecond.
 NS_PER_INSTRUCTION = 1
 
@@ -74,6 +75,13 @@ def sys_mmap(m: Machine, addr: int, length: int, prot: int, flags: int, fd: int,
 
 def sys_munmap(m: Machine, addr: int, length: int, *_: int) -> int:
     return 0 if m.memory.munmap(addr, length) else -EINVAL
+
+
+def sys_mremap(m: Machine, addr: int, old: int, new: int, flags: int, *_: int) -> int:
+    if flags & ~MREMAP_MAYMOVE:
+        return -EINVAL  # MREMAP_FIXED and MREMAP_DONTUNMAP are not offered
+    got = m.memory.mremap(addr, old, new, bool(flags & MREMAP_MAYMOVE))
+    return -ENOMEM if got is None else got
 
 
 def sys_zero(m: Machine, *_: int) -> int:
@@ -150,6 +158,7 @@ SYSCALLS: dict[int, Handler] = {
     178: sys_one,  # gettid
     214: sys_brk,
     215: sys_munmap,
+    216: sys_mremap,
     222: sys_mmap,
     226: sys_zero,  # mprotect: the arena has no page protections
     233: sys_zero,  # madvise
