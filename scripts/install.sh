@@ -9,4 +9,4 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 fi
-python -m pip install -q -e '.[test]'
+python -m pip install -q -e '.[test,bench]'
