@@ -1,0 +1,235 @@
+"""Build every mod of a directory into a static RISC-V ELF, in parallel, through a cache.
+
+``build_mods`` reads and validates every mod.toml, orders the mods by dependency, then
+builds them on ``jobs`` threads (each build is one compiler process). A build whose cache
+key is in the cache compiles nothing. A mod that fails to build gets its error in its
+``BuildResult``; the others still build.
+
+After linking, ``mods.elfslim`` drops debug sections (keeping symbols) and
+``mods.elfcheck`` checks the result and lists its hooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import elfslim, toolchain
+from .cache import BuildCache
+from .elfcheck import ElfCheckError, exported_hooks
+from .errors import ModBuildError, ModError
+from .host_api import HOST_API
+from .manifest import Language, ModSpec, discover
+from .order import load_order
+from .sdk import SDK_DIR, stale_files
+
+__all__ = ["BuildResult", "build_mods", "cache_key", "failed"]
+
+#: SDK files each language's build reads.
+SDK_INPUTS = {
+    Language.C: ("riscade.h",),
+    Language.ZIG: ("riscade.zig",),
+    Language.NIM: ("riscade.nim", "riscade.h"),
+}
+
+#: Lines of compiler output kept in a ModBuildError.
+TAIL_LINES = 40
+#: Seconds one compiler run may take.
+BUILD_TIMEOUT = 900
+#: Files in a mod directory the build ignores (everything else is an input).
+_IGNORED = ("__pycache__", "nimcache", "zig-cache", ".zig-cache")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The outcome of building one mod: an ELF (``error is None``) or an error."""
+
+    spec: ModSpec
+    seconds: float
+    cached: bool
+    key: str
+    path: Path | None = None
+    sha256: str | None = None
+    size: int = 0
+    hooks: tuple[str, ...] = ()
+    log: str = ""
+    error: ModError | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def language(self) -> Language:
+        return self.spec.language
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """What the server's manifest lists for this mod (see DESIGN.md section 4)."""
+        if self.error is not None:
+            raise self.error
+        spec = self.spec
+        return {
+            "name": spec.name, "version": spec.version, "sha256": self.sha256,
+            "size": self.size, "language": spec.language.value,
+            "dependencies": list(spec.dependencies), "memory": spec.limits.memory,
+            "stack": spec.limits.stack, "instructions": spec.limits.instructions,
+            "host_abi": HOST_API.abi_hash(), "hooks": list(self.hooks),
+        }
+
+
+def failed(results: list[BuildResult]) -> list[BuildResult]:
+    """The results that carry an error."""
+    return [r for r in results if not r.ok]
+
+
+def build_mods(mods_dir: Path, cache_dir: Path, jobs: int = 2, *,
+               sdk_dir: Path = SDK_DIR) -> list[BuildResult]:
+    """Build every mod under ``mods_dir``; return one result per mod, in load order.
+
+    Args:
+        mods_dir: holds one directory per mod, each with a mod.toml.
+        cache_dir: the build cache (created if missing); built ELFs stay there.
+        jobs: compilers run at once.
+        sdk_dir: the SDK files mods compile against (the committed ones by default).
+
+    Raises:
+        ModManifestError: a mod.toml is invalid (nothing is built).
+        ModDependencyError: a dependency is missing or cyclic (nothing is built).
+        ModError: the SDK files in ``sdk_dir`` differ from the generator's output.
+    """
+    specs = load_order(discover(Path(mods_dir)))
+    stale = stale_files(sdk_dir)
+    if stale:
+        raise ModError(f"SDK file(s) {', '.join(stale)} in {sdk_dir} are stale: "
+                       "run `python -m mods.sdk`")
+    cache = BuildCache(Path(cache_dir))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(_build_one, spec, cache, sdk_dir) for spec in specs]
+        return [f.result() for f in futures]
+
+
+def _mod_files(directory: Path) -> Iterator[Path]:
+    """Every input file of a mod directory, sorted by relative path."""
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        if path.is_file() and not any(p.startswith(".") or p in _IGNORED for p in rel.parts):
+            yield path
+
+
+def cache_key(spec: ModSpec, sdk_dir: Path = SDK_DIR) -> str:
+    """SHA-256 of everything that decides a mod's ELF.
+
+    The mod's files (mod.toml and sources, by relative path), the compile command with its
+    flags (paths replaced by fixed placeholders), the tool versions, the host ABI hash, the
+    SDK files the language reads and the source of the ELF post-processing.
+    """
+    h = hashlib.sha256()
+
+    def feed(label: str, data: bytes) -> None:
+        h.update(f"{label}:{len(data)}:".encode())
+        h.update(data)
+
+    feed("format", b"riscade-mod-build/1")
+    placeholder = dataclasses.replace(spec, directory=Path("/MOD"))
+    argv = toolchain.command(placeholder, Path("/OUT/mod.elf"), Path("/WORK"), Path("/SDK"),
+                             Path("/TOOLS/cc"))
+    feed("command", "\0".join("python" if a == sys.executable else a for a in argv).encode())
+    feed("tools", "\0".join(toolchain.tool_versions(spec.language)).encode())
+    feed("host-abi", HOST_API.abi_hash().encode())
+    for name in SDK_INPUTS[spec.language]:
+        feed("sdk:" + name, (sdk_dir / name).read_bytes())
+    feed("post", Path(elfslim.__file__).read_bytes())
+    for path in _mod_files(spec.directory):
+        feed("file:" + path.relative_to(spec.directory).as_posix(), path.read_bytes())
+    return h.hexdigest()
+
+
+def _tail(output: str) -> str:
+    lines = output.rstrip().splitlines()
+    return "\n".join(lines[-TAIL_LINES:])
+
+
+def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
+    start = time.perf_counter()
+    key = cache_key(spec, sdk_dir)
+    hit = cache.get(key, spec.name)
+    if hit is not None:
+        return BuildResult(spec, time.perf_counter() - start, True, key, hit.path, hit.sha256,
+                           hit.size, hit.hooks, hit.log)
+    try:
+        data, log = _compile(spec, cache, sdk_dir)
+        try:
+            hooks = exported_hooks(data)
+        except ElfCheckError as exc:
+            raise ModBuildError(spec.name, 0, str(exc)) from None
+        entry = cache.put(key, spec.name, data, hooks, log)
+    except ModError as exc:
+        return BuildResult(spec, time.perf_counter() - start, False, key, error=exc)
+    return BuildResult(spec, time.perf_counter() - start, False, key, entry.path, entry.sha256,
+                       entry.size, entry.hooks, entry.log)
+
+
+def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, str]:
+    """Run the compiler in a scratch directory; return the slimmed ELF and its messages."""
+    toolchain.require(spec.language)
+    wrapper = toolchain.write_cc_wrapper(cache.tools)
+    work = Path(tempfile.mkdtemp(prefix=f"riscade-{spec.name}-"))
+    try:
+        built, paths = spec, {}
+        if spec.language is Language.NIM:
+            built, sdk_dir, paths = _stage(spec, sdk_dir, work)
+        out = work / f"{spec.name}.elf"
+        argv = toolchain.command(built, out, work, sdk_dir, wrapper)
+        try:
+            proc = subprocess.run(argv, cwd=work, capture_output=True, text=True,
+                                  errors="replace", timeout=BUILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise ModBuildError(spec.name, -1, f"timed out after {BUILD_TIMEOUT} s") from None
+        log = (proc.stdout + proc.stderr).strip()
+        for staged, real in paths.items():
+            log = log.replace(staged, real)
+        if proc.returncode != 0 or not out.is_file():
+            raise ModBuildError(spec.name, proc.returncode or -1,
+                                _tail(log) or "no output file and no message")
+        data = out.read_bytes()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    try:
+        data = elfslim.slim_elf(data)
+    except elfslim.ElfSlimError:
+        pass  # unusual layout: ship it unslimmed rather than not at all
+    return data, log
+
+
+def _stage(spec: ModSpec, sdk_dir: Path, work: Path) -> tuple[ModSpec, Path, dict[str, str]]:
+    """Copy a Nim mod and the SDK to ``work/mod`` and ``work/sdk``.
+
+    Nim names module symbols after the path from the mod to each module (the SDK, the
+    standard library), so building from the same place keeps the ELF identical wherever the
+    mod lives. Returns the staged spec, the staged SDK directory and the staged-to-real path
+    map that makes compiler messages name the real files.
+    """
+    mod, sdk = work / "mod", work / "sdk"
+    for path in _mod_files(spec.directory):
+        target = mod / path.relative_to(spec.directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    sdk.mkdir()
+    for name in SDK_INPUTS[spec.language]:
+        shutil.copyfile(sdk_dir / name, sdk / name)
+    paths = {str(mod): str(spec.directory), str(sdk): str(sdk_dir)}
+    return dataclasses.replace(spec, directory=mod), sdk, paths

@@ -1,0 +1,66 @@
+"""Check that a built ELF is a mod the VM can load, and list the hooks it exports."""
+
+from __future__ import annotations
+
+import io
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from .host_api import HOOKS
+
+__all__ = ["ElfCheckError", "exported_hooks"]
+
+_HOOK_NAMES = {hook.name for hook in HOOKS}
+_PF_X, _PF_W = 1, 2
+#: Zig's start-up code for the default std_options: 256 KiB of TLS and a sigaltstack call
+#: whose failure Zig treats as unreachable.
+_ZIG_SIGNAL_STACK = "Thread.maybeAttachSignalStack"
+
+
+class ElfCheckError(ValueError):
+    """The ELF is not a loadable mod; the message says why."""
+
+
+def exported_hooks(data: bytes) -> tuple[str, ...]:
+    """Hook names ``data`` exports as global functions, in ``HOOKS`` order.
+
+    Raises:
+        ElfCheckError: not a static, non-PIE RV64 little-endian executable without
+            writable+executable segments; no symbol table; Zig's signal stack (the root file
+            lacks ``std_options = riscade.std_options``); or a global function named
+            ``on_*`` that is not a hook (``on_`` is reserved for hooks, so a misspelt hook
+            cannot go unnoticed).
+    """
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        header = elf.header
+        if elf.elfclass != 64 or not elf.little_endian or header.e_machine != "EM_RISCV":
+            raise ElfCheckError("not a little-endian 64-bit RISC-V ELF")
+        if header.e_type != "ET_EXEC":
+            raise ElfCheckError(f"ELF type {header.e_type}, expected a static ET_EXEC")
+        for segment in elf.iter_segments():
+            if segment["p_type"] in ("PT_INTERP", "PT_DYNAMIC"):
+                raise ElfCheckError("dynamically linked (build with -static)")
+            if segment["p_type"] == "PT_LOAD" and segment["p_flags"] & _PF_X and \
+                    segment["p_flags"] & _PF_W:
+                raise ElfCheckError("has a writable and executable segment")
+        symtab = elf.get_section_by_name(".symtab")
+        if symtab is None:
+            raise ElfCheckError("no symbol table (was it stripped?)")
+        symbols = list(symtab.iter_symbols())
+    except ELFError as exc:
+        raise ElfCheckError(f"unreadable ELF: {exc}") from None
+    if any(s.name == _ZIG_SIGNAL_STACK for s in symbols):
+        raise ElfCheckError("sets up a signal stack the VM cannot provide: add "
+                            "`pub const std_options = riscade.std_options;` to the root file")
+    exported = {s.name for s in symbols
+                if s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK")
+                and s["st_info"]["type"] == "STT_FUNC" and s["st_shndx"] != "SHN_UNDEF"}
+    unknown = sorted(n for n in exported if n.startswith("on_") and n not in _HOOK_NAMES)
+    if unknown:
+        raise ElfCheckError(
+            f"exports {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not "
+            f"a hook (names starting with on_ are reserved for hooks: "
+            f"{', '.join(h.name for h in HOOKS)})")
+    return tuple(h.name for h in HOOKS if h.name in exported)

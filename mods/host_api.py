@@ -1,0 +1,175 @@
+"""The game's host API, defined once: host functions, hooks and shared constants.
+
+Everything a mod can call (``HOST_API``), everything the game calls in a mod (``HOOKS``) and
+the numbers both sides must agree on (``CONSTANTS``) live here. The SDK generator
+(``python -m mods.sdk``) turns this module into ``mods/sdk/riscade.h``, ``riscade.zig`` and
+``riscade.nim``; ``HOST_API.abi_hash()`` identifies the table in every SDK file and every
+build. Renumbering or retyping a function changes the hash, so append rather than edit.
+
+The game is a top-down arena. The world holds entities (id, kind, position, velocity,
+health, score, owning player). Positions and velocities are fixed-point integers in
+1/``FIXED_ONE`` world units; there are no floats anywhere in game state, so every machine
+computes the same world. Entity ids are positive and never reused; iteration order is id
+order. Getters on an id that does not exist return 0; setters on one do nothing.
+
+Sides: ``Side.BOTH`` functions read or change the simulated world and behave identically on
+server and clients. ``Side.SERVER`` functions only have effects outside the simulation on the
+server (chat to real players) and do nothing on clients; ``Side.CLIENT`` ones only have
+effects on a client (sound) and do nothing on the server. Neither kind returns anything, so
+a mod cannot make the simulation depend on which side it runs on.
+
+The implementations here are placeholders: the game engine supplies the real ones with
+``HOST_API.with_impls({...})``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vm.hostcalls import ArgKind, HostFunction, HostRegistry, Side
+
+__all__ = ["HOST_API", "HOOKS", "CONSTANTS", "Hook", "Constant", "hook_by_name"]
+
+I64, U32, STR = ArgKind.I64, ArgKind.U32, ArgKind.STR
+
+
+def _placeholder(name: str) -> Callable[..., Any]:
+    def impl(machine: Any, *args: Any) -> Any:
+        raise NotImplementedError(f"host function {name}: the game engine supplies it")
+
+    impl.__name__ = f"placeholder_{name}"
+    return impl
+
+
+# (number, name, params, returns, side, doc). Numbers are grouped by area with room to grow.
+_TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, Side, str], ...] = (
+    # Messages and effects
+    (0, "log", (("text", STR),), None, Side.BOTH,
+     "Write a line to this mod's log (server console, client debug log)."),
+    (1, "send_chat", (("player", I64), ("text", STR)), None, Side.SERVER,
+     "Send a chat line to one player, or to everyone with ALL_PLAYERS."),
+    (2, "emit_event", (("kind", I64), ("a", I64), ("b", I64)), None, Side.BOTH,
+     "Queue a game event; every mod's on_event receives it at the end of this tick."),
+    (3, "play_sound", (("sound", I64), ("x", I64), ("y", I64)), None, Side.CLIENT,
+     "Play a sound at a world position (clients only)."),
+    # World
+    (16, "tick_number", (), I64, Side.BOTH, "The current tick (0 before the first tick)."),
+    (17, "random_u32", (), U32, Side.BOTH,
+     "Next number of the world's random stream, reseeded by the engine every tick."),
+    (18, "world_width", (), I64, Side.BOTH, "Width of the arena in fixed-point units."),
+    (19, "world_height", (), I64, Side.BOTH, "Height of the arena in fixed-point units."),
+    # Entities
+    (32, "entity_spawn", (("kind", I64), ("x", I64), ("y", I64)), I64, Side.BOTH,
+     "Create an entity at rest; returns its id, or NO_ENTITY if the world is full."),
+    (33, "entity_despawn", (("id", I64),), I64, Side.BOTH,
+     "Remove an entity; returns 1 if it existed, else 0."),
+    (34, "entity_exists", (("id", I64),), I64, Side.BOTH, "1 if the entity exists, else 0."),
+    (35, "entity_count", (), I64, Side.BOTH, "Number of entities."),
+    (36, "entity_at", (("index", I64),), I64, Side.BOTH,
+     "Id of the index-th entity in id order, or NO_ENTITY past the end."),
+    (40, "entity_get_kind", (("id", I64),), I64, Side.BOTH, "Kind of an entity (KIND_*)."),
+    (41, "entity_get_x", (("id", I64),), I64, Side.BOTH, "X position (fixed-point)."),
+    (42, "entity_get_y", (("id", I64),), I64, Side.BOTH, "Y position (fixed-point)."),
+    (43, "entity_get_vx", (("id", I64),), I64, Side.BOTH, "X velocity (fixed-point per tick)."),
+    (44, "entity_get_vy", (("id", I64),), I64, Side.BOTH, "Y velocity (fixed-point per tick)."),
+    (45, "entity_get_health", (("id", I64),), I64, Side.BOTH, "Health points."),
+    (46, "entity_get_score", (("id", I64),), I64, Side.BOTH, "Score."),
+    (47, "entity_get_owner", (("id", I64),), I64, Side.BOTH,
+     "Owning player, or NO_PLAYER."),
+    (48, "entity_set_pos", (("id", I64), ("x", I64), ("y", I64)), None, Side.BOTH,
+     "Move an entity (no collision check)."),
+    (49, "entity_set_vel", (("id", I64), ("vx", I64), ("vy", I64)), None, Side.BOTH,
+     "Set an entity's velocity."),
+    (50, "entity_set_health", (("id", I64), ("health", I64)), None, Side.BOTH,
+     "Set an entity's health."),
+    (51, "entity_add_score", (("id", I64), ("delta", I64)), I64, Side.BOTH,
+     "Add to an entity's score; returns the new score."),
+    (52, "entity_set_owner", (("id", I64), ("player", I64)), None, Side.BOTH,
+     "Set the owning player (NO_PLAYER for none)."),
+    # Players
+    (64, "player_entity", (("player", I64),), I64, Side.BOTH,
+     "The entity a player controls, or NO_ENTITY."),
+    (65, "player_count", (), I64, Side.BOTH, "Number of players in the game."),
+    (66, "player_at", (("index", I64),), I64, Side.BOTH,
+     "Id of the index-th player in id order, or NO_PLAYER past the end."),
+)
+
+#: The game's host-function table. Implementations are placeholders (see module docstring).
+HOST_API = HostRegistry([
+    HostFunction(number, name, params, returns, _placeholder(name), side, doc)
+    for number, name, params, returns, side, doc in _TABLE
+])
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A function a mod may export for the game to call (all hooks are optional)."""
+
+    name: str
+    params: tuple[tuple[str, ArgKind], ...]
+    returns: ArgKind | None
+    doc: str
+
+    def signature(self) -> str:
+        """Canonical text, like ``HostFunction.signature`` without number and side."""
+        params = ",".join(f"{n}:{k.value}" for n, k in self.params)
+        return f"{self.name}({params})->{self.returns.value if self.returns else 'void'}"
+
+
+#: Hooks, in the order the engine calls them: on_load once, after main; then each tick:
+#: leaves, joins, inputs, chat lines, on_tick, events. Every mod sees a call before the next
+#: call is made, mods in load order (dependencies first, then name).
+HOOKS: tuple[Hook, ...] = (
+    Hook("on_load", (), None,
+         "Once, after main returned and before the first tick; the world exists."),
+    Hook("on_player_leave", (("player", I64), ("entity", I64)), None,
+         "A player left; its entity is despawned after every mod saw this call."),
+    Hook("on_player_join", (("player", I64), ("entity", I64)), None,
+         "A player joined; the engine already spawned its KIND_PLAYER entity."),
+    Hook("on_input", (("player", I64), ("buttons", I64)), None,
+         "A player's BUTTON_* bits for this tick (players that sent input, in id order)."),
+    Hook("on_chat", (("player", I64), ("text", STR)), I64,
+         "A chat line from a player; return 1 if the mod handled it as a command, else 0."),
+    Hook("on_tick", (("tick", I64),), None, "Once per tick, after the tick's inputs and chat."),
+    Hook("on_event", (("kind", I64), ("a", I64), ("b", I64)), None,
+         "After on_tick, once per event emitted this tick (also by on_event), in order."),
+)
+
+
+def hook_by_name(name: str) -> Hook | None:
+    """The hook called ``name``, or None."""
+    return next((h for h in HOOKS if h.name == name), None)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A named integer both the game and every mod use."""
+
+    name: str
+    value: int
+    doc: str
+
+
+FIXED_SHIFT = 8
+
+CONSTANTS: tuple[Constant, ...] = (
+    Constant("FIXED_SHIFT", FIXED_SHIFT, "positions are in 1/2^FIXED_SHIFT world units"),
+    Constant("FIXED_ONE", 1 << FIXED_SHIFT, "one world unit in fixed-point"),
+    Constant("NO_ENTITY", -1, "returned where no entity exists"),
+    Constant("NO_PLAYER", -1, "owner of an entity no player owns"),
+    Constant("ALL_PLAYERS", -1, "send_chat to everyone"),
+    Constant("KIND_PLAYER", 1, "an entity a player controls"),
+    Constant("KIND_COIN", 2, "a coin to pick up"),
+    Constant("KIND_PROJECTILE", 3, "a projectile"),
+    Constant("KIND_MOD_BASE", 100, "mods define their own kinds from here"),
+    Constant("BUTTON_UP", 1, "input bit: move up (towards y = 0)"),
+    Constant("BUTTON_DOWN", 2, "input bit: move down"),
+    Constant("BUTTON_LEFT", 4, "input bit: move left (towards x = 0)"),
+    Constant("BUTTON_RIGHT", 8, "input bit: move right"),
+    Constant("BUTTON_FIRE", 16, "input bit: fire"),
+    Constant("EVENT_COIN_TAKEN", 1, "emit_event(EVENT_COIN_TAKEN, player entity, new score)"),
+    Constant("EVENT_MOD_BASE", 1000, "mods define their own event kinds from here"),
+    Constant("SOUND_COIN", 1, "a coin was picked up"),
+)

@@ -1,0 +1,1 @@
+"""Tests of the mods package: host API, SDK, manifests, build, and the shipped mods."""
