@@ -195,8 +195,8 @@ async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions) 
             if opts.on_tick:
                 opts.on_tick(follower)
             if opts.on_chat:
-                for line in msg.chats:
-                    opts.on_chat(line.player_id, line.text)
+                for pid, text in follower.sim.chat:
+                    opts.on_chat(pid, text)
             if rng is not None and follower.ticks % 4 == 1:
                 new = _bot_buttons(rng)
                 if new != buttons:

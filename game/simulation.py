@@ -93,6 +93,8 @@ class Simulation:
     faults: list[FaultRecord] = field(init=False, default_factory=list)
     logs: list[tuple[str, str]] = field(init=False, default_factory=list)
     outbox: list[tuple[int, str]] = field(init=False, default_factory=list)
+    #: This tick's chat lines that no mod consumed (on_chat returned 1): shown to players.
+    chat: list[tuple[int, str]] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
 
     def __post_init__(self) -> None:
@@ -253,9 +255,10 @@ class Simulation:
         for pid, buttons in inputs.inputs:
             if pid in world.players:
                 self._each("on_input", pid, buttons)
+        self.chat = []
         for pid, text in inputs.chats:
-            if pid in world.players:
-                self._each("on_chat", pid, text)
+            if pid in world.players and 1 not in self._each("on_chat", pid, text):
+                self.chat.append((pid, text))
         self._each("on_tick", world.tick)
         done = 0
         while done < len(world.events):

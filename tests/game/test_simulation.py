@@ -44,8 +44,9 @@ def test_walker_moves_players_as_the_rules_say(walker: ModImage) -> None:
         sim.step(TickInputs(tick, inputs=((1, RIGHT),)))
     expected = min(x0 + 10 * 2 * FIXED, sim.world.width - 1)
     assert sim.world.get(eid, "x") == expected
-    sim.step(TickInputs(12, chats=((1, "/score"),)))
+    sim.step(TickInputs(12, chats=((1, "/score"), (1, "hello all"))))
     assert sim.world.get(eid, "score") == 1
+    assert sim.chat == [(1, "hello all")]  # the command was consumed by the mod
 
 
 def test_faulting_mod_is_contained_identically_and_disabled(
