@@ -20,7 +20,7 @@ from .errors import (
     HostCallUnknown,
     IllegalInstruction,
 )
-from .machine import Machine
+from .machine import DEFAULT_ENGINE, ENGINES, Machine
 from .memory import MachineLimits
 
 __all__ = ["main"]
@@ -63,6 +63,11 @@ def _main(argv: list[str] | None) -> int:
                      help="guest memory size (default 16 MiB)")
     run.add_argument("--stats", action="store_true",
                      help="print retired instructions, seconds and MIPS to stderr")
+    run.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                     help=f"how to run guest code (default {DEFAULT_ENGINE})")
+    run.add_argument("--host-helpers", action="store_true",
+                     help="run libc's memcpy/memset/memmove/strlen/memcmp on the host "
+                          "(translate engine; changes instruction counts)")
     opts = parser.parse_args(argv)
 
     out, err = sys.stdout.buffer, sys.stderr.buffer
@@ -71,7 +76,8 @@ def _main(argv: list[str] | None) -> int:
         with open(opts.program, "rb") as fh:
             elf = fh.read()
         machine = Machine(elf, argv=[opts.program, *opts.args], limits=limits,
-                          stdout=out, stderr=err)
+                          stdout=out, stderr=err, engine=opts.engine,
+                          host_helpers=opts.host_helpers)
     except (OSError, ElfError, ValueError) as exc:
         print(f"riscade-vm: cannot load {opts.program}: {exc}", file=sys.stderr)
         return 127
@@ -87,5 +93,7 @@ def _main(argv: list[str] | None) -> int:
     if opts.stats:
         mips = machine.instret / elapsed / 1e6 if elapsed > 0 else 0.0
         print(f"riscade-vm: {machine.instret} instructions in {elapsed:.3f} s "
-              f"= {mips:.2f} MIPS", file=sys.stderr)
+              f"= {mips:.2f} MIPS ({opts.engine})", file=sys.stderr)
+        if machine.engine is not None:
+            print(f"riscade-vm: {machine.engine.stats()}", file=sys.stderr)
     return status

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import io
+import struct
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError as _PyElfError
@@ -61,6 +62,8 @@ class Program:
     _sym_names: list[str] = field(repr=False, default_factory=list)
     #: Decoded blocks by start pc, shared by every machine running this program.
     decode_cache: dict = field(repr=False, default_factory=dict, compare=False)
+    #: Translated code (``vm.translate.TranslationCache``) by memory geometry, shared likewise.
+    translate_cache: dict = field(repr=False, default_factory=dict, compare=False)
 
     @property
     def low(self) -> int:
@@ -130,6 +133,8 @@ def _load(data: bytes, memory_limit: int | None) -> Program:
 
     segments: list[Segment] = []
     phdr_addr = 0
+    phoff, phsize = hdr["e_phoff"], hdr["e_phnum"] * hdr["e_phentsize"]
+    mapped_phdrs = 0  # where a PT_LOAD maps the program header table, if one does
     for seg in elf.iter_segments():
         kind = seg["p_type"]
         if kind == "PT_INTERP":
@@ -142,6 +147,8 @@ def _load(data: bytes, memory_limit: int | None) -> Program:
             continue
         off, filesz, memsz = seg["p_offset"], seg["p_filesz"], seg["p_memsz"]
         vaddr, flags = seg["p_vaddr"], seg["p_flags"]
+        if not mapped_phdrs and off <= phoff and phoff + phsize <= off + filesz:
+            mapped_phdrs = vaddr + phoff - off
         if filesz > memsz:
             raise ElfError(f"segment at 0x{vaddr:x}: file size {filesz} > memory size {memsz}")
         if off + filesz > len(data):
@@ -153,6 +160,10 @@ def _load(data: bytes, memory_limit: int | None) -> Program:
             raise ElfError(f"segment at 0x{vaddr:x} overlaps the null guard page")
         if vaddr + memsz >= 1 << 47:
             raise ElfError(f"segment at 0x{vaddr:x} lies outside the user address range")
+        if memory_limit is not None and memsz > memory_limit:
+            # Checked before the zero fill below, which would allocate memsz bytes.
+            raise ElfError(f"segment at 0x{vaddr:x} needs {memsz} bytes, more than the "
+                           f"memory limit {memory_limit}")
         body = data[off:off + filesz] + bytes(memsz - filesz)
         segments.append(Segment(vaddr, memsz, body, flags))
     if not segments:
@@ -172,24 +183,9 @@ def _load(data: bytes, memory_limit: int | None) -> Program:
     if memory_limit is not None and span > memory_limit:
         raise ElfError(f"segments span {span} bytes, more than the memory limit {memory_limit}")
     if not phdr_addr:
-        first = segments[0]
-        phoff = hdr["e_phoff"]
-        phdr_addr = first.vaddr + phoff if phoff + 56 * hdr["e_phnum"] <= len(first.data) else 0
+        phdr_addr = mapped_phdrs
 
-    functions: dict[str, int] = {}
-    objects: dict[str, int] = {}
-    symtab = elf.get_section_by_name(".symtab")
-    if symtab is not None and hasattr(symtab, "iter_symbols"):
-        for sym in symtab.iter_symbols():
-            kind = sym["st_info"]["type"]
-            if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
-                continue
-            table = functions if kind == "STT_FUNC" else objects if kind == "STT_OBJECT" else None
-            if table is None:
-                continue
-            # Prefer a global binding over a local one with the same name.
-            if sym.name not in table or sym["st_info"]["bind"] == "STB_GLOBAL":
-                table[sym.name] = sym["st_value"]
+    functions, objects = _symbols(data, elf)
     pairs = sorted({(a, n) for n, a in {**objects, **functions}.items()})
     return Program(
         entry=entry,
@@ -203,3 +199,46 @@ def _load(data: bytes, memory_limit: int | None) -> Program:
         _sym_addrs=[a for a, _ in pairs],
         _sym_names=[n for _, n in pairs],
     )
+
+
+_SYM = struct.Struct("<IBBHQQ")  # Elf64_Sym: name, info, other, shndx, value, size
+STT_OBJECT, STT_FUNC, STB_GLOBAL = 1, 2, 1
+
+
+def _symbols(data: bytes, elf: ELFFile) -> tuple[dict[str, int], dict[str, int]]:
+    """FUNC and OBJECT symbols of ``.symtab`` by name (a global beats a local of that name).
+
+    Read with ``struct`` rather than pyelftools' per-symbol parser: a static musl program has
+    ~10^4 symbols, which pyelftools takes about 0.35 s to go through.
+    """
+    functions: dict[str, int] = {}
+    objects: dict[str, int] = {}
+    symtab = elf.get_section_by_name(".symtab")
+    if symtab is None or symtab["sh_type"] != "SHT_SYMTAB":
+        return functions, objects
+    off, size, link = symtab["sh_offset"], symtab["sh_size"], symtab["sh_link"]
+    if symtab["sh_entsize"] != _SYM.size or off + size > len(data):
+        raise ElfError("malformed symbol table (entry size or bounds)")
+    if not 0 < link < elf.num_sections():
+        raise ElfError("symbol table without a string table")
+    strtab = elf.get_section(link)
+    str_off, str_size = strtab["sh_offset"], strtab["sh_size"]
+    if str_off + str_size > len(data):
+        raise ElfError("symbol string table lies outside the file")
+    strings = data[str_off:str_off + str_size]
+    count = size // _SYM.size
+    # Most symbols are local labels: look at the st_info bytes alone to skip them cheaply.
+    infos = data[off + 4:off + count * _SYM.size:_SYM.size]
+    for i, info in enumerate(infos):
+        kind = info & 0xF
+        if kind != STT_FUNC and kind != STT_OBJECT:
+            continue
+        name_at, _info, _other, shndx, value, _size = _SYM.unpack_from(data, off + i * _SYM.size)
+        table = functions if kind == STT_FUNC else objects
+        if shndx == 0 or not 0 < name_at < len(strings):
+            continue
+        end = strings.find(b"\0", name_at)
+        name = strings[name_at:end if end >= 0 else len(strings)].decode("utf-8", "replace")
+        if name and (name not in table or info >> 4 == STB_GLOBAL):
+            table[name] = value
+    return functions, objects

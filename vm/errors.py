@@ -4,6 +4,7 @@
     ├── ElfError                 the program file is not one we can load
     ├── SnapshotError            a snapshot is corrupt or belongs to another program
     ├── HostCallError            a host function was misused by the host (bad registration)
+    ├── TranslationError         the translating engine generated code that does not compile
     └── Fault                    the guest did something it may not do; carries pc and count
         ├── IllegalInstruction
         ├── LoadFault / StoreFault / FetchFault   (FetchFault: jump outside code or misaligned)
@@ -25,6 +26,7 @@ __all__ = [
     "ElfError",
     "SnapshotError",
     "HostCallError",
+    "TranslationError",
     "Fault",
     "IllegalInstruction",
     "LoadFault",
@@ -53,6 +55,14 @@ class SnapshotError(VMError):
 
 class HostCallError(VMError):
     """The host registered or described a host function wrongly."""
+
+
+class TranslationError(VMError):
+    """Generated code failed to compile (a translator bug); ``source`` holds that code."""
+
+    def __init__(self, message: str, source: str) -> None:
+        super().__init__(message)
+        self.source = source
 
 
 class Fault(VMError):

@@ -31,7 +31,8 @@ from .errors import (
     IllegalInstruction,
     VMError,
 )
-from .hostcalls import HOSTCALL_BASE, ArgKind, HostRegistry, decode_int, encode_result
+from .fastcall import host_adapter
+from .hostcalls import HOSTCALL_BASE, HostRegistry
 from .memory import MachineLimits, Memory
 from .semantics import SYNC_OPS, build
 from .syscalls import ENOSYS, SYSCALLS
@@ -42,6 +43,9 @@ M = (1 << 64) - 1
 #: The return address of a vmcall: no code can ever live there.
 EXIT_ADDR = 0xFFFF_FFFF_FFFF_F000
 MAX_BLOCK = 256
+#: Engines: the reference interpreter, and the translating engine (``vm.translate``).
+ENGINES = ("interp", "translate")
+DEFAULT_ENGINE = "translate"
 NEVER = 1 << 200
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY = 0, 3, 4, 5, 6, 9
@@ -72,6 +76,11 @@ class Machine:
         stdout, stderr: binary streams for the guest's output; None captures it in
             ``self.stdout`` / ``self.stderr`` (bytearrays, up to ``limits.max_output``).
         random_seed: seeds ``getrandom`` and AT_RANDOM: same seed, same bytes.
+        engine: "interp" (the reference interpreter) or "translate" (``vm.translate``); both
+            behave identically to the bit, including counts, budgets and faults.
+        host_helpers: run libc's memcpy, memset, memmove, strlen and memcmp on the host
+            (``vm.hosthelpers``; translate engine only). Results and memory effects are the
+            guest's, but instruction counts follow the helpers' documented cost rule.
 
     Raises:
         ElfError: if the program cannot be loaded.
@@ -87,7 +96,13 @@ class Machine:
         stdout: BinaryIO | None = None,
         stderr: BinaryIO | None = None,
         random_seed: bytes = b"riscade",
+        engine: str = DEFAULT_ENGINE,
+        host_helpers: bool = False,
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        if host_helpers and engine == "interp":
+            raise ValueError("host_helpers needs engine='translate'")
         self.limits = limits or MachineLimits()
         if not isinstance(program, Program):
             program = load_elf(program, memory_limit=self.limits.memory - self.limits.stack)
@@ -113,9 +128,16 @@ class Machine:
         self.reservation: int | None = None
         self.exit_status: int | None = None
         self._frames: list[tuple[list[int], list[int], int, int]] = []
+        self._host_adapters: dict[int, tuple[Any, Callable[[Machine, int], int]]] = {}
         self._blocks: dict[int, Block] = {EXIT_ADDR: _EXIT_BLOCK}
         self._code = [(s.vaddr, s.end, s.data) for s in program.segments if s.executable]
         self._setup_stack(argv if argv is not None else ["program"])
+        #: The engine that runs guest code: None for the reference interpreter (``_run``).
+        self.engine: Any = None
+        if engine == "translate":
+            from .translate import TranslatingEngine
+
+            self.engine = TranslatingEngine(self, host_helpers=host_helpers)
 
     @classmethod
     def from_file(cls, path: str, **kwargs: Any) -> Machine:
@@ -222,6 +244,8 @@ class Machine:
 
     def _run(self, limit: int) -> None:
         """Run from ``self.pc`` until the guest returns to EXIT_ADDR (or raises)."""
+        if self.engine is not None:
+            return self.engine.run(limit)
         blocks = self._blocks
         get = blocks.get
         build_block = self._build_block
@@ -282,7 +306,9 @@ class Machine:
         except GuestExit as done:
             self.exit_status = done.status
             return done.status
-        raise FetchFault(self.pc, self.pc, "the entry point returned")
+        fault = FetchFault(self.pc, self.pc, "the entry point returned")
+        fault.count = self.instret
+        raise fault
 
     def call(self, function: str | int, *args: int | float | bytes | str,
              budget: int | None = None, returns: type = int) -> int | float:
@@ -331,6 +357,17 @@ class Machine:
         x[1] = EXIT_ADDR
         self.pc = addr
         return self._finish_call(budget, returns)
+
+    def prepare(self, function: str | int, *argtypes: type,
+                returns: type = int) -> Callable[..., int | float]:
+        """A fast caller for one guest function: ``f = m.prepare("add3", int, int, int)``.
+
+        ``f(1, 2, 3)`` (and ``f(..., budget=n)``) does what ``call("add3", 1, 2, 3)`` does,
+        with the argument handling generated once for ``argtypes`` (``vm.fastcall``).
+        """
+        from .fastcall import prepare
+
+        return prepare(self, function, *argtypes, returns=returns)
 
     def resume(self, *, budget: int | None = None, returns: type = int) -> int | float:
         """Go on with a call that ran out of budget; returns its result when it returns."""
@@ -387,28 +424,12 @@ class Machine:
         fn = self.hostcalls.lookup(number)
         if fn is None:
             raise HostCallUnknown(pc, detail=f"number {number}")
-        x = self.x
-        args: list[Any] = []
-        reg = 10
-        for pname, kind in fn.params:
-            if kind is ArgKind.BYTES or kind is ArgKind.STR:
-                ptr, length = x[reg], x[reg + 1]
-                reg += 2
-                if length > self.limits.max_guest_str:
-                    raise HostCallFault(pc, ptr, f"{fn.name}: {pname} is {length} bytes, "
-                                        f"more than {self.limits.max_guest_str}")
-                if not self.memory.readable(ptr, length):
-                    raise HostCallFault(pc, ptr, f"{fn.name}: {pname} points outside memory")
-                blob = self.memory.read(ptr, length)
-                args.append(blob.decode("utf-8", "replace") if kind is ArgKind.STR else blob)
-            else:
-                args.append(decode_int(kind, x[reg]))
-                reg += 1
-        try:
-            result = fn.impl(self, *args)
-        except (ValueError, KeyError, IndexError, OverflowError) as exc:
-            raise HostCallFault(pc, detail=f"{fn.name}: {exc}") from None
-        return encode_result(fn.returns, result)
+        # Arguments are decoded by code generated per host function (``vm.fastcall``).
+        cached = self._host_adapters.get(number)
+        if cached is None or cached[0] is not fn:
+            cached = (fn, host_adapter(fn, self.limits.max_guest_str))
+            self._host_adapters[number] = cached
+        return cached[1](self, pc)
 
     # --- CSRs ------------------------------------------------------------------------------------
 

@@ -1,0 +1,1038 @@
+"""The translator's code generator: a region of guest code to the source of one Python function.
+
+A *region* is the code reachable from an entry pc through branches, direct jumps and the
+return addresses of calls, as far as the engine lets it explore, up to a size limit. It
+becomes one Python function::
+
+    def region(m, x, f, limit, d=0):  # -> the next guest pc
+        r2 = x[2]; r10 = x[10]         # the integer registers it uses live in locals
+        cnt = m.instret
+        try:
+            ...                        # the blocks, as Python control flow
+        except Fault as e:             # a fault inside: registers and count put in order
+            ...
+
+Control flow: a block with a single predecessor is emitted inline where that predecessor
+goes to it (a tree of ``if``s); a block with several predecessors (a *root*) gets a guard
+``if pc == 0x...:``, in a ``while True`` when some edge goes back to an earlier root; a root
+whose own tree loops back to it is a ``while True`` of its own, with ``continue``.
+
+Registers live in locals and go back to ``x`` at every way out (only those changed on that
+path). Constants are tracked and folded; a register holding a known constant gets its local
+only when it must. A guest call runs the callee's region as a nested Python call (at most
+``MAX_DEPTH`` deep), and if it returns to the call's return address the region goes on
+there, reloading registers from ``x`` as it reads them.
+
+Semantics are those of ``vm.semantics``: the common integer ops, loads, stores and branches
+are emitted inline (each emitter mirrors the reference closure of its op, with 64-bit
+wrap-around done by compare-and-subtract, which keeps small values off the big-int paths);
+div/rem/mulh call the reference functions of ``semantics._ALU``; everything else (floating
+point, atomics) calls the reference closure of that instruction (``m._tr_refs[pc]()``, built
+by ``vm.semantics.build``), with the registers it reads flushed to ``x`` first and the one it
+writes reloaded after. Sync ops, ebreak and illegal instructions end a region: the dispatcher
+runs them in the reference interpreter.
+
+Memory: a run of accesses through one base register gets one bounds and alignment check and
+then uses memoryviews of guest memory (``m._tr_mQ`` ...); if the check fails the region
+returns ``-pc`` of the run and the dispatcher interprets from there, so the reference
+interpreter raises the fault. A lone access is checked and raises its own fault.
+
+The budget rule of ``vm.machine`` holds at every backward transfer: in-region loop edges
+check ``cnt >= limit`` each iteration, exits check it before returning. Instruction counts
+are added per path (``cnt += n`` where paths leave or loop), and ``FIX`` tells the fault
+handler, per instruction that may fault, how many retired instructions ``cnt`` lacks there.
+
+Generated functions take the machine and its register lists as arguments and close over
+nothing, so one translation serves every machine that runs the program with the same memory
+geometry.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .decoder import TERMINATORS, Instr
+from .errors import FetchFault
+from .semantics import _ALU, SYNC_OPS
+
+__all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
+
+M = (1 << 64) - 1
+S = 1 << 63
+HI32 = 0xFFFFFFFF00000000
+
+#: The most instructions one region holds.
+MAX_REGION_INSTRS = 300
+#: Python refuses more than 100 indentation levels; inline blocks nest at most this deep.
+MAX_NEST = 40
+#: Guest calls nest as Python calls of region functions at most this deep.
+MAX_DEPTH = 48
+
+BRANCHES = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu"})
+#: Ops that end a region before them: the dispatcher runs them with the reference closure.
+STOP_OPS = SYNC_OPS | {"illegal", "ebreak"}
+
+#: Reference functions the generated code calls by name (one definition per op).
+ALU_GLOBALS = {f"A_{name}": fn for name, fn in _ALU.items()}
+
+_INT_READS_FP = frozenset({"fmv.w.x", "fmv.d.x"})
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where guest memory lies: generated code bakes these in."""
+
+    base: int
+    size: int
+    rw_off: int
+
+
+class Source:
+    """Python source under construction, indented with a context manager."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    @contextmanager
+    def indent(self, header: str) -> Iterator[None]:
+        self(header)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+# --- region formation ---------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """A straight run of instructions inside a region; the last one decides where to go."""
+
+    start: int
+    instrs: list[tuple[int, Instr]]
+    #: Included successor blocks (start pcs), in the order the terminator names them.
+    succs: list[int] = field(default_factory=list)
+    preds: int = 0
+
+
+@dataclass
+class RegionPlan:
+    """What to translate: the blocks of a region and what lies outside it."""
+
+    entry: int
+    blocks: dict[int, Block]
+    order: list[int]  # reverse postorder of the blocks from the entry
+
+    @property
+    def size(self) -> int:
+        """Instructions in the region."""
+        return sum(len(b.instrs) for b in self.blocks.values())
+
+    @property
+    def code_bytes(self) -> int:
+        """Bytes of guest code in the region."""
+        return sum(ins.size for b in self.blocks.values() for _, ins in b.instrs)
+
+
+def _static_targets(pc: int, ins: Instr) -> list[int]:
+    """In-region successor candidates of a terminator.
+
+    A call (``jal``/``jalr`` that links) goes on at its return address once the callee
+    returns there; a plain indirect jump has none.
+    """
+    op = ins.op
+    if op in BRANCHES:
+        return [(pc + ins.imm) & M, pc + ins.size]
+    if op == "jal" and ins.rd == 0:
+        return [(pc + ins.imm) & M]
+    if op in ("jal", "jalr") and ins.rd != 0:
+        return [pc + ins.size]
+    return []
+
+
+def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]]],
+                max_instrs: int = MAX_REGION_INSTRS,
+                explore: Callable[[int, bool], bool] | None = None) -> RegionPlan | None:
+    """Explore the code reachable from ``entry`` and cut it into blocks.
+
+    ``decode_block(pc)`` decodes the instructions from ``pc`` to the next terminator or sync
+    op; it raises ``FetchFault`` where no code is. Branch targets and return addresses are
+    followed only if ``explore(pc, is_return_address)`` says so.
+    Returns None if nothing at ``entry`` can be translated (its first instruction is one the
+    dispatcher must run itself).
+    """
+    instrs: dict[int, Instr] = {}
+    queue = deque([entry])
+    while queue:
+        p = queue.popleft()
+        if p in instrs:
+            continue
+        try:
+            seq = decode_block(p)
+        except FetchFault:
+            continue
+        for at, ins in seq:
+            if at in instrs or ins.op in STOP_OPS or len(instrs) >= max_instrs:
+                break
+            instrs[at] = ins
+            if ins.op in TERMINATORS:
+                link = ins.op in ("jal", "jalr") and ins.rd != 0
+                queue.extend(t for t in _static_targets(at, ins)
+                             if explore is None or explore(t, link))
+                break
+        else:
+            at, ins = seq[-1]
+            queue.append(at + ins.size)
+    if entry not in instrs:
+        return None
+
+    # Edges between included instructions; a leader starts a block.
+    preds: dict[int, int] = dict.fromkeys(instrs, 0)
+    leaders = {entry}
+    for at, ins in instrs.items():
+        if ins.op in TERMINATORS:
+            for t in _static_targets(at, ins):
+                if t in instrs:
+                    preds[t] += 1
+                    leaders.add(t)
+        else:
+            nxt = at + ins.size
+            if nxt in instrs:
+                preds[nxt] += 1
+    leaders.update(p for p, n in preds.items() if n != 1)
+    blocks: dict[int, Block] = {}
+    for lead in leaders:
+        run = [(lead, instrs[lead])]
+        at, ins = run[-1]
+        while ins.op not in TERMINATORS:
+            nxt = at + ins.size
+            if nxt not in instrs or nxt in leaders:
+                break
+            at, ins = nxt, instrs[nxt]
+            run.append((at, ins))
+        blocks[lead] = Block(lead, run)
+    for b in blocks.values():
+        at, ins = b.instrs[-1]
+        if ins.op in TERMINATORS:
+            cands = _static_targets(at, ins)
+        else:
+            cands = [at + ins.size]
+        b.succs = [t for t in cands if t in blocks]
+        for t in b.succs:
+            blocks[t].preds += 1
+
+    # Reverse postorder from the entry (unreachable blocks cannot exist: all were reached).
+    order: list[int] = []
+    seen = {entry}
+    stack = [(entry, iter(blocks[entry].succs))]
+    while stack:
+        node, it = stack[-1]
+        for s in it:
+            if s not in seen:
+                seen.add(s)
+                stack.append((s, iter(blocks[s].succs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return RegionPlan(entry, blocks, order)
+
+
+# --- register use -------------------------------------------------------------------------
+
+
+def int_regs(ins: Instr) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(integer registers read, integer registers written) by ``ins``; x0 left out."""
+    op = ins.op
+    if op.startswith("f") and op not in ("fence", "fence.i"):
+        if op in ("flw", "fld"):
+            reads: tuple[int, ...] = (ins.rs1,)
+            writes: tuple[int, ...] = ()
+        elif op in ("fsw", "fsd"):
+            reads, writes = (ins.rs1,), ()
+        elif op.startswith(("fmv.x.", "fclass", "feq", "flt", "fle")) or (
+            op.startswith("fcvt.") and op.split(".")[1] in ("w", "wu", "l", "lu")
+        ):
+            reads, writes = (), (ins.rd,)
+        elif op in _INT_READS_FP or (
+            op.startswith("fcvt.") and op.split(".")[2] in ("w", "wu", "l", "lu")
+        ):
+            reads, writes = (ins.rs1,), ()
+        else:
+            reads, writes = (), ()
+    elif op.startswith(("amo", "sc.")):
+        reads, writes = (ins.rs1, ins.rs2), (ins.rd,)
+    elif op.startswith("lr."):
+        reads, writes = (ins.rs1,), (ins.rd,)
+    elif op in BRANCHES or op in ("sb", "sh", "sw", "sd"):
+        reads, writes = (ins.rs1, ins.rs2), ()
+    elif op in ("lui", "auipc", "jal"):
+        reads, writes = (), (ins.rd,)
+    elif op in ("fence", "fence.i"):
+        reads, writes = (), ()
+    elif op in _ALU:
+        reads, writes = (ins.rs1, ins.rs2), (ins.rd,)
+    else:  # immediate ALU ops, loads, jalr
+        reads, writes = (ins.rs1,), (ins.rd,)
+    return tuple(r for r in reads if r), tuple(r for r in writes if r)
+
+
+# --- emission -----------------------------------------------------------------------------
+
+# op: (bytes, struct reader, aligned view, signed)
+_LOADS = {
+    "lb": (1, None, None, True), "lbu": (1, None, None, False),
+    "lh": (2, "U16", "mH", True), "lhu": (2, "U16", "mH", False),
+    "lw": (4, "U32", "mI", True), "lwu": (4, "U32", "mI", False),
+    "ld": (8, "U64", "mQ", False),
+}
+# op: (bytes, struct writer, aligned view)
+_STORES = {"sb": (1, None, None), "sh": (2, "P16", "mH"), "sw": (4, "P32", "mI"),
+           "sd": (8, "P64", "mQ")}
+_FLOADS = {"flw": (4, "U32", "mI"), "fld": (8, "U64", "mQ")}
+_FSTORES = {"fsw": (4, "P32", "mI"), "fsd": (8, "P64", "mQ")}
+_SHIFT = {2: 1, 4: 2, 8: 3}
+_SIGN = {1: (0x80, M ^ 0xFF), 2: (0x8000, M ^ 0xFFFF), 4: (0x80000000, HI32)}
+_HEX_M = "0xffffffffffffffff"
+_HEX_T = "0x10000000000000000"
+_HEX_S = "0x8000000000000000"
+_IMM_OPS = {
+    "addi": "add", "slti": "slt", "sltiu": "sltu", "xori": "xor", "ori": "or", "andi": "and",
+    "slli": "sll", "srli": "srl", "srai": "sra", "addiw": "addw", "slliw": "sllw",
+    "srliw": "srlw", "sraiw": "sraw",
+}
+_PURE = frozenset(_IMM_OPS) | frozenset(_ALU) | {"lui", "auipc", "fence", "fence.i"}
+
+
+def _mem_access(ins: Instr) -> tuple[str, int] | None:
+    """(kind, bytes) of a memory access whose address is rs1 + imm, else None."""
+    op = ins.op
+    if op in _LOADS:
+        return "load", _LOADS[op][0]
+    if op in _STORES:
+        return "store", _STORES[op][0]
+    if op in _FLOADS:
+        return "fload", _FLOADS[op][0]
+    if op in _FSTORES:
+        return "fstore", _FSTORES[op][0]
+    return None
+
+
+def _slt(a: str, b: str, aconst: int | None, bconst: int | None) -> str:
+    """A Python condition for signed(a) < signed(b) on unsigned values, allocation-free."""
+    if bconst == 0:
+        return f"{a} >= {_HEX_S}"
+    if aconst == 0:
+        return f"0 < {b} < {_HEX_S}"
+    if bconst is not None:
+        if bconst < S:
+            return f"({a} < {hex(bconst)} or {a} >= {_HEX_S})"
+        return f"({_HEX_S} <= {a} < {hex(bconst)})"
+    if aconst is not None:
+        if aconst < S:
+            return f"({hex(aconst)} < {b} < {_HEX_S})"
+        return f"({b} < {_HEX_S} or {hex(aconst)} < {b})"
+    # signed < is unsigned < flipped when the signs differ
+    return f"(({a} < {b}) is not (({a} < {_HEX_S}) is not ({b} < {_HEX_S})))"
+
+
+class _State:
+    """What the emitter knows at one point of one path through a region.
+
+    known: registers with a constant value; lazy: those of them whose local is not assigned
+    yet; dirty: registers changed since the region began (written back at exits); stale:
+    registers whose local is out of date after a nested call (``x`` holds them; they are
+    reloaded when read); pend: instructions retired on this path that ``cnt`` does not
+    include yet.
+    """
+
+    __slots__ = ("known", "lazy", "dirty", "stale", "pend")
+
+    def __init__(self, dirty: set[int], stale: set[int] | None = None) -> None:
+        self.known: dict[int, int] = {}
+        self.lazy: set[int] = set()
+        self.dirty = set(dirty)
+        self.stale = set(stale or ())
+        self.pend = 0
+
+    def copy(self) -> _State:
+        st = _State(self.dirty, self.stale)
+        st.known = dict(self.known)
+        st.lazy = set(self.lazy)
+        st.pend = self.pend
+        return st
+
+    def fix(self) -> tuple[int, tuple[tuple[int, int], ...], frozenset[int]]:
+        """What a fault here needs to put right: see ``vm.translate._settle``."""
+        lazy = tuple(sorted((r, self.known[r]) for r in self.lazy))
+        return self.pend, lazy, frozenset(self.stale)
+
+
+class _Emitter:
+    """Emits one region (see the module docstring for the shape of the result)."""
+
+    def __init__(self, plan: RegionPlan, geo: Geometry) -> None:
+        self.plan = plan
+        self.geo = geo
+        self.src = Source()
+        self.refs: dict[int, Instr] = {}
+        self.fix_at: dict[int, tuple] = {}
+        self.views: set[str] = set()
+        self.uses_mem = False
+        reads: set[int] = set()
+        writes: set[int] = set()
+        for b in plan.blocks.values():
+            for _, ins in b.instrs:
+                r, w = int_regs(ins)
+                reads.update(r)
+                writes.update(w)
+        # Registers the entry block writes before reading need no load at entry.
+        first_write: set[int] = set()
+        seen: set[int] = set()
+        for _, ins in plan.blocks[plan.entry].instrs:
+            r, w = int_regs(ins)
+            seen.update(r)
+            for reg in w:
+                if reg not in seen:
+                    first_write.add(reg)
+                    seen.add(reg)
+        self.written = writes
+        self.all_regs = sorted(reads | writes)
+        self.loaded = sorted((reads | writes) - first_write)
+        # Blocks with a single predecessor are emitted inline at it; the others (and the
+        # entry) are guarded roots, in reverse postorder.
+        self.rank = {b: i for i, b in enumerate(plan.order)}
+        self.roots = [b for b in plan.order if b == plan.entry or plan.blocks[b].preds != 1]
+        self.is_root = set(self.roots)
+        self.guard_all = len(self.roots) > 1
+        root_of: dict[int, int] = {}
+        for r in self.roots:
+            stack = [r]
+            while stack:
+                b = stack.pop()
+                root_of[b] = r
+                stack.extend(s for s in plan.blocks[b].succs if s not in self.is_root)
+        self.self_loop: set[int] = set()
+        self.outer_loop = False
+        for b, blk in plan.blocks.items():
+            for s in blk.succs:
+                if s in self.is_root:
+                    if s == root_of[b]:
+                        self.self_loop.add(s)
+                    elif self.rank[s] < self.rank[root_of[b]]:
+                        self.outer_loop = True
+        self.current_root = plan.entry
+
+    # --- operands and state ---
+
+    def val(self, r: int, st: _State) -> str:
+        """The operand text for reading register ``r`` (reloading it first if stale)."""
+        if r == 0:
+            return "0"
+        if r in st.known:
+            return hex(st.known[r])
+        if r in st.stale:
+            self.src(f"r{r} = x[{r}]")
+            st.stale.discard(r)
+        return f"r{r}"
+
+    def const(self, r: int, st: _State) -> int | None:
+        if r == 0:
+            return 0
+        return st.known.get(r)
+
+    def set_const(self, rd: int, value: int, st: _State) -> None:
+        if rd:
+            st.known[rd] = value & M
+            st.lazy.add(rd)
+            st.stale.discard(rd)
+            st.dirty.add(rd)
+
+    def wrote(self, rd: int, st: _State) -> None:
+        """``r{rd}`` was just assigned a computed value."""
+        st.known.pop(rd, None)
+        st.lazy.discard(rd)
+        st.stale.discard(rd)
+        st.dirty.add(rd)
+
+    def assign(self, rd: int, expr: str, st: _State) -> None:
+        if rd:
+            if expr != f"r{rd}":
+                self.src(f"r{rd} = {expr}")
+                self.wrote(rd, st)
+
+    def materialize(self, st: _State) -> None:
+        """Bring every local up to date: lazy constants assigned, stale registers reloaded.
+
+        Done where paths join (a guarded root starts with nothing known).
+        """
+        for r in sorted(st.lazy):
+            self.src(f"r{r} = {hex(st.known[r])}")
+        st.lazy.clear()
+        for r in sorted(st.stale):
+            self.src(f"r{r} = x[{r}]")
+        st.stale.clear()
+
+    # --- exits and transfers ---
+
+    def writeback(self, st: _State) -> None:
+        for r in sorted(st.dirty):
+            self.src(f"x[{r}] = {self.val(r, st)}")
+
+    def flush_count(self, st: _State) -> None:
+        if st.pend:
+            self.src(f"cnt += {st.pend}")
+            st.pend = 0
+
+    def budget_check(self, target: str, st: _State) -> None:
+        """The budget rule at a backward transfer that stays in the region."""
+        self.flush_count(st)
+        with self.src.indent("if cnt >= limit:"):
+            self.writeback(st)
+            self.src("m.instret = cnt")
+            self.src(f"budget(m, {target}, limit)")
+
+    def exit_static(self, target: int, from_pc: int, st: _State) -> None:
+        self.writeback(st)
+        k = f" + {st.pend}" if st.pend else ""
+        if target <= from_pc:
+            self.src(f"m.instret = cnt = cnt{k}")
+            with self.src.indent("if cnt >= limit:"):
+                self.src(f"budget(m, {hex(target)}, limit)")
+        else:
+            self.src(f"m.instret = cnt{k}")
+        self.src(f"return {hex(target)}")
+
+    def edge(self, target: int, from_pc: int, st: _State, depth: int) -> None:
+        """Transfer control to ``target`` from the instruction at ``from_pc``."""
+        blocks = self.plan.blocks
+        inline = target not in self.is_root
+        if target not in blocks or (inline and depth >= MAX_NEST):
+            self.exit_static(target, from_pc, st)
+            return
+        backward = target <= from_pc
+        if inline:
+            if backward:
+                self.budget_check(hex(target), st)
+            self.block(target, st, depth + 1)
+            return
+        self.materialize(st)
+        self.flush_count(st)
+        if backward:
+            self.budget_check(hex(target), st)
+        root = self.current_root
+        if target == root:
+            self.src("continue")
+            return
+        self.src(f"pc = {hex(target)}")
+        if root in self.self_loop:
+            self.src("break")
+        elif self.rank[target] < self.rank[root]:
+            self.src("continue")
+
+    # --- blocks ---
+
+    def block(self, start: int, st: _State, depth: int) -> None:
+        instrs = self.plan.blocks[start].instrs
+        pc, last = instrs[-1]
+        body = instrs[:-1] if last.op in TERMINATORS else instrs
+        i = 0
+        while i < len(body):
+            end = self.mem_run(body, i, st)
+            if end:
+                self.group(body[i:end], st)
+                i = end
+            else:
+                self.one(*body[i], st)
+                i += 1
+        if last.op in TERMINATORS:
+            st.pend += 1
+            self.terminator(pc, last, st, depth)
+        else:
+            self.edge(pc + last.size, pc, st, depth)
+
+    def terminator(self, pc: int, ins: Instr, st: _State, depth: int) -> None:
+        op = ins.op
+        src = self.src
+        if op in BRANCHES:
+            taken = (pc + ins.imm) & M
+            fall = pc + ins.size
+            ca, cb = self.const(ins.rs1, st), self.const(ins.rs2, st)
+            if ca is not None and cb is not None:
+                if op in ("blt", "bge"):
+                    ca, cb = ca ^ S, cb ^ S
+                go = {"beq": ca == cb, "bne": ca != cb, "blt": ca < cb, "bge": ca >= cb,
+                      "bltu": ca < cb, "bgeu": ca >= cb}[op]
+                self.edge(taken if go else fall, pc, st, depth)
+                return
+            a, b = self.val(ins.rs1, st), self.val(ins.rs2, st)
+            if op == "beq":
+                cond = f"{a} == {b}"
+            elif op == "bne":
+                cond = f"{a} != {b}"
+            elif op == "bltu":
+                cond = f"{a} < {b}"
+            elif op == "bgeu":
+                cond = f"{a} >= {b}"
+            elif op == "blt":
+                cond = _slt(a, b, ca, cb)
+            else:
+                cond = f"not {_slt(a, b, ca, cb)}"
+            other = st.copy()
+            with src.indent(f"if {cond}:"):
+                self.edge(taken, pc, st, depth)
+            with src.indent("else:"):
+                self.edge(fall, pc, other, depth)
+            return
+        if op == "jal":
+            target = (pc + ins.imm) & M
+            if ins.rd:
+                self.call(pc, ins, hex(target), target <= pc, st, depth)
+            else:
+                self.edge(target, pc, st, depth)
+            return
+        if op == "jalr":
+            c = self.const(ins.rs1, st)
+            if c is not None:
+                target = (c + ins.imm) & (M - 1)
+                if ins.rd:
+                    self.call(pc, ins, hex(target), target <= pc, st, depth)
+                else:
+                    self.exit_static(target, pc, st)
+                return
+            r = self.val(ins.rs1, st)
+            if ins.imm:
+                src(f"t = ({r} + {ins.imm}) & 0xfffffffffffffffe")
+            else:
+                src(f"t = {r} - ({r} & 1)")
+            if ins.rd:
+                self.call(pc, ins, "t", None, st, depth)
+                return
+            self.writeback(st)
+            src(f"m.instret = cnt = cnt + {st.pend}")
+            with src.indent(f"if t <= {hex(pc)} and cnt >= limit:"):
+                src("budget(m, t, limit)")
+            src("return t")
+            return
+        raise AssertionError(f"not a terminator: {op}")  # pragma: no cover
+
+    def call(self, pc: int, ins: Instr, target: str, backward: bool | None, st: _State,
+             depth: int) -> None:
+        """A linking jump to ``target``: run the callee's region as a nested Python call.
+
+        The callee returns the next pc; if that is our return address, the region goes on
+        there with every register reloaded (the callee may have changed any), else it
+        returns that pc too. Without a translated callee, or too deep, the region exits.
+        ``backward`` is None for a target only known at run time.
+        """
+        src = self.src
+        link = pc + ins.size
+        self.set_const(ins.rd, link, st)
+        self.writeback(st)
+        src(f"m.instret = cnt = cnt + {st.pend}")
+        if backward is None:
+            with src.indent(f"if t <= {hex(pc)} and cnt >= limit:"):
+                src("budget(m, t, limit)")
+        elif backward:
+            with src.indent("if cnt >= limit:"):
+                src(f"budget(m, {target}, limit)")
+        with src.indent(f"if d < {MAX_DEPTH} and (g := G({target})) is not None:"):
+            src("t = g(m, x, f, limit, d + 1)")
+            with src.indent(f"if t != {hex(link)}:"):
+                src("return t")
+        with src.indent("else:"):
+            src(f"return {target}")
+        # Every register may have changed: reload each where it is next read.
+        src("cnt = m.instret")
+        self.edge(link, pc, _State(set(), set(self.all_regs)), depth)
+
+    # --- straight-line instructions ---
+
+    def one(self, pc: int, ins: Instr, st: _State) -> None:
+        op = ins.op
+        if op in _IMM_OPS:
+            self.alu(_IMM_OPS[op], ins.rd, ins.rs1, ins.imm & M, st)
+        elif op in _ALU:
+            self.alu(op, ins.rd, ins.rs1, None, st, ins.rs2)
+        elif op == "lui":
+            self.set_const(ins.rd, ins.imm, st)
+        elif op == "auipc":
+            self.set_const(ins.rd, pc + ins.imm, st)
+        elif op in ("fence", "fence.i"):
+            pass
+        elif _mem_access(ins) is not None:
+            self.fix_at[pc] = st.fix()
+            self.access(pc, ins, st)
+        else:
+            self.fix_at[pc] = st.fix()
+            self.reference(pc, ins, st)
+        st.pend += 1
+
+    def reference(self, pc: int, ins: Instr, st: _State) -> None:
+        """Run the reference closure of ``ins`` (from ``vm.semantics``)."""
+        reads, writes = int_regs(ins)
+        for r in reads:
+            if r not in st.stale:  # else x holds it already
+                self.src(f"x[{r}] = {self.val(r, st)}")
+        self.refs[pc] = ins
+        self.src(f"R[{hex(pc)}]()")
+        for r in writes:
+            self.src(f"r{r} = x[{r}]")
+            self.wrote(r, st)
+
+    def alu(self, op: str, rd: int, rs1: int, bconst: int | None, st: _State,
+            rs2: int = 0) -> None:
+        """An integer op; ``bconst`` is the immediate (or None: the second operand is rs2)."""
+        if rd == 0:
+            return
+        if bconst is None:
+            bconst = self.const(rs2, st)
+        aconst = self.const(rs1, st)
+        if aconst is not None and bconst is not None:
+            self.set_const(rd, _ALU[op](aconst, bconst), st)
+            return
+        a = self.val(rs1, st)
+        b = self.val(rs2, st) if bconst is None else hex(bconst)
+        d = f"r{rd}"
+        src = self.src
+        if op == "add":
+            if bconst == 0:
+                self.assign(rd, a, st)
+            elif aconst == 0:
+                self.assign(rd, b, st)
+            elif bconst is not None and bconst > S:
+                src(f"{d} = {a} - {hex((-bconst) & M)}")
+                src(f"if {d} < 0: {d} += {_HEX_T}")
+                self.wrote(rd, st)
+            else:
+                src(f"{d} = {a} + {b}")
+                src(f"if {d} > {_HEX_M}: {d} -= {_HEX_T}")
+                self.wrote(rd, st)
+        elif op == "sub":
+            if bconst == 0:
+                self.assign(rd, a, st)
+            else:
+                src(f"{d} = {a} - {b}")
+                src(f"if {d} < 0: {d} += {_HEX_T}")
+                self.wrote(rd, st)
+        elif op in ("and", "or", "xor"):
+            sym = {"and": "&", "or": "|", "xor": "^"}[op]
+            if bconst == 0 and op != "and":
+                self.assign(rd, a, st)
+            elif aconst == 0 and op != "and":
+                self.assign(rd, b, st)
+            else:
+                self.assign(rd, f"{a} {sym} {b}", st)
+        elif op == "sll":
+            if bconst is not None:
+                if bconst & 63 == 0:
+                    self.assign(rd, a, st)
+                    return
+                src(f"{d} = {a} << {bconst & 63}")
+            else:
+                src(f"{d} = {a} << ({b} & 63)")
+            src(f"if {d} > {_HEX_M}: {d} &= {_HEX_M}")
+            self.wrote(rd, st)
+        elif op == "srl":
+            sh = str(bconst & 63) if bconst is not None else f"({b} & 63)"
+            self.assign(rd, f"{a} >> {sh}", st)
+        elif op == "sra" and bconst is not None:
+            k = bconst & 63
+            hm = hex(M ^ (M >> k))
+            self.assign(rd, f"{a} >> {k} if {a} < {_HEX_S} else ({a} >> {k}) | {hm}", st)
+        elif op == "slt":
+            self.assign(rd, f"1 if {_slt(a, b, aconst, bconst)} else 0", st)
+        elif op == "sltu":
+            self.assign(rd, f"1 if {a} < {b} else 0", st)
+        elif op == "mul":
+            src(f"{d} = {a} * {b}")
+            src(f"if {d} > {_HEX_M}: {d} &= {_HEX_M}")
+            self.wrote(rd, st)
+        elif op in ("addw", "subw", "mulw"):
+            sym = {"addw": "+", "subw": "-", "mulw": "*"}[op]
+            if bconst == 0 and op != "mulw":
+                src(f"{d} = {a}")
+            else:
+                src(f"{d} = {a} {sym} {b}")
+            # Fast when the result is a small non-negative number; else wrap and extend.
+            test = f"not 0 <= {d} < 0x80000000" if op == "subw" else f"{d} >= 0x80000000"
+            with src.indent(f"if {test}:"):
+                src(f"{d} &= 0xffffffff")
+                src(f"if {d} >= 0x80000000: {d} |= 0xffffffff00000000")
+            self.wrote(rd, st)
+        elif op == "sllw":
+            sh = str(bconst & 31) if bconst is not None else f"({b} & 31)"
+            src(f"{d} = ({a} << {sh}) & 0xffffffff")
+            src(f"if {d} >= 0x80000000: {d} |= 0xffffffff00000000")
+            self.wrote(rd, st)
+        elif op == "srlw":
+            sh = str(bconst & 31) if bconst is not None else f"({b} & 31)"
+            src(f"{d} = ({a} & 0xffffffff) >> {sh}")
+            if bconst is None or bconst & 31 == 0:
+                src(f"if {d} >= 0x80000000: {d} |= 0xffffffff00000000")
+            self.wrote(rd, st)
+        elif op == "sraw" and bconst is not None:
+            k = bconst & 31
+            src(f"{d} = {a} & 0xffffffff")
+            src(f"{d} = {d} >> {k} if {d} < 0x80000000 else ({d} >> {k}) | "
+                f"{hex(M ^ (0xFFFFFFFF >> k))}")
+            self.wrote(rd, st)
+        else:
+            self.assign(rd, f"A_{op}({a}, {b})", st)
+
+    # --- memory ---
+
+    def bounds(self, kind: str, n: int) -> tuple[int, int]:
+        """The legal range of ``o = addr - base`` for an access of ``n`` bytes."""
+        low = self.geo.rw_off if kind in ("store", "fstore") else 0
+        return low, self.geo.size - n
+
+    def access(self, pc: int, ins: Instr, st: _State) -> None:
+        """One memory access with its own bounds check."""
+        kind, n = _mem_access(ins)  # type: ignore[misc]
+        low, high = self.bounds(kind, n)
+        geo = self.geo
+        fault = "LoadFault" if kind in ("load", "fload") else "StoreFault"
+        c = self.const(ins.rs1, st)
+        if c is not None:  # the address is known: check it now (no wrap, as the reference)
+            o = c + ins.imm - geo.base
+            if low <= o <= high:
+                self.src(f"o = {o}")
+                self.mem_op(ins, "o", st, aligned=False)
+            else:
+                self.src(f"raise {fault}({hex(pc)}, {hex((o + geo.base) & M)})")
+            return
+        self.src(f"o = {self.val(ins.rs1, st)} + {ins.imm - geo.base}")
+        with self.src.indent(f"if {low} <= o <= {high}:"):
+            self.mem_op(ins, "o", st, aligned=False)
+        with self.src.indent("else:"):
+            self.src(f"raise {fault}({hex(pc)}, (o + {geo.base}) & {_HEX_M})")
+
+    def mem_op(self, ins: Instr, where: str, st: _State, aligned: bool,
+               index: str | None = None) -> None:
+        """The access itself, at offset ``where`` (already checked).
+
+        With ``aligned`` the offset is a multiple of the access size and ``index`` is the
+        element index in the matching memoryview.
+        """
+        op = ins.op
+        src = self.src
+        if op in _LOADS:
+            n, reader, view, signed = _LOADS[op]
+            if n == 1:
+                value = f"mem[{where}]"
+                self.uses_mem = True
+            elif aligned:
+                value = f"{view}[{index}]"
+                self.views.add(view)  # type: ignore[arg-type]
+            else:
+                value = f"{reader}(mem, {where})[0]"
+                self.uses_mem = True
+            rd = ins.rd
+            if not rd:
+                if not aligned:
+                    src(value)  # keep the access: it is what the check guards
+                return
+            src(f"r{rd} = {value}")
+            if signed:
+                top, ext = _SIGN[n]
+                src(f"if r{rd} >= {hex(top)}: r{rd} |= {hex(ext)}")
+            self.wrote(rd, st)
+        elif op in _STORES:
+            n, writer, view = _STORES[op]
+            c = self.const(ins.rs2, st)
+            if n < 8:
+                mask = (1 << (8 * n)) - 1
+                v = hex(c & mask) if c is not None else f"{self.val(ins.rs2, st)} & {hex(mask)}"
+            else:
+                v = self.val(ins.rs2, st)
+            if n == 1:
+                src(f"mem[{where}] = {v}")
+                self.uses_mem = True
+            elif aligned:
+                src(f"{view}[{index}] = {v}")
+                self.views.add(view)  # type: ignore[arg-type]
+            else:
+                src(f"{writer}(mem, {where}, {v})")
+                self.uses_mem = True
+        elif op in _FLOADS:
+            n, reader, view = _FLOADS[op]
+            value = f"{view}[{index}]" if aligned else f"{reader}(mem, {where})[0]"
+            box = " | 0xffffffff00000000" if n == 4 else ""
+            src(f"f[{ins.rd}] = {value}{box}")
+            self.note(aligned, view)
+        else:
+            n, writer, view = _FSTORES[op]
+            v = f"f[{ins.rs2}] & 0xffffffff" if n == 4 else f"f[{ins.rs2}]"
+            if aligned:
+                src(f"{view}[{index}] = {v}")
+            else:
+                src(f"{writer}(mem, {where}, {v})")
+            self.note(aligned, view)
+
+    def note(self, aligned: bool, view: str) -> None:
+        if aligned:
+            self.views.add(view)
+        else:
+            self.uses_mem = True
+
+    def mem_run(self, body: list[tuple[int, Instr]], i: int, st: _State) -> int:
+        """End (exclusive) of a run of accesses through one base register starting at ``i``.
+
+        The run may hold pure integer ops between the accesses; its base register is not
+        written inside it except by its last access. 0 if fewer than two accesses.
+        """
+        acc = _mem_access(body[i][1])
+        base = body[i][1].rs1
+        if acc is None or base == 0 or base in st.known:
+            return 0
+        count = 0
+        end = 0
+        for k in range(i, len(body)):
+            ins = body[k][1]
+            writes = int_regs(ins)[1]
+            if _mem_access(ins) is not None:
+                if ins.rs1 != base:
+                    break
+                count += 1
+                end = k + 1
+                if base in writes:
+                    break
+            elif ins.op in _PURE:
+                if base in writes:
+                    break
+            else:
+                break
+        if count < 2:
+            return 0
+        low, high, align = self.run_bounds(body[i:end])
+        return end if low <= high else 0
+
+    def run_bounds(self, run: list[tuple[int, Instr]]) -> tuple[int, int, int]:
+        low, high, align = -(1 << 70), 1 << 70, 1
+        for _, ins in run:
+            acc = _mem_access(ins)
+            if acc is None:
+                continue
+            lo, hi = self.bounds(*acc)
+            low = max(low, lo - ins.imm)
+            high = min(high, hi - ins.imm)
+            n = acc[1]
+            if n > 1 and ins.imm % n == 0:
+                align = max(align, n)
+        return low, high, align
+
+    def group(self, run: list[tuple[int, Instr]], st: _State) -> None:
+        """Accesses through one base register under one bounds and alignment check.
+
+        If the check fails (a fault is coming, or the base is misaligned), the region leaves
+        before the run and asks the dispatcher to interpret from there (``return -pc``): the
+        reference interpreter then faults exactly where it should.
+        """
+        low, high, align = self.run_bounds(run)
+        base = run[0][1].rs1
+        src = self.src
+        src(f"o = {self.val(base, st)} - {self.geo.base}")
+        cond = f"{low} <= o <= {high}"
+        if align > 1:
+            cond += f" and not o & {align - 1}"
+        with src.indent(f"if not ({cond}):"):
+            self.writeback(st)
+            src(f"m.instret = cnt + {st.pend}" if st.pend else "m.instret = cnt")
+            src(f"return {-run[0][0]}")
+        made: set[int] = set()
+        for pc, ins in run:
+            acc = _mem_access(ins)
+            if acc is None:
+                self.one(pc, ins, st)
+                continue
+            n = acc[1]
+            if n > 1 and ins.imm % n == 0:
+                if n not in made:
+                    src(f"q{n} = o >> {_SHIFT[n]}")
+                    made.add(n)
+                k = ins.imm // n
+                index = f"q{n} + {k}" if k > 0 else f"q{n} - {-k}" if k else f"q{n}"
+                self.mem_op(ins, "", st, aligned=True, index=index)
+            else:
+                where = f"o + {ins.imm}" if ins.imm else "o"
+                self.mem_op(ins, where, st, aligned=False)
+            st.pend += 1
+
+    # --- the whole function ---
+
+    def root(self, r: int) -> None:
+        self.current_root = r
+        dirty = set() if r == self.plan.entry and not self.loops_to_entry() else self.written
+        st = _State(dirty)
+        if r in self.self_loop:
+            with self.src.indent("while True:"):
+                self.block(r, st, 0)
+        else:
+            self.block(r, st, 0)
+
+    def loops_to_entry(self) -> bool:
+        return self.plan.entry in self.self_loop or self.plan.blocks[self.plan.entry].preds > 0
+
+    def function(self) -> str:
+        body = Source()
+        outer, self.src = self.src, body
+        body.depth = 2
+        if self.guard_all:
+            if self.outer_loop:
+                with body.indent("while True:"):
+                    for r in self.roots:
+                        with body.indent(f"if pc == {hex(r)}:"):
+                            self.root(r)
+            else:
+                for r in self.roots:
+                    with body.indent(f"if pc == {hex(r)}:"):
+                        self.root(r)
+                body("raise AssertionError('unreachable')")
+        else:
+            self.root(self.plan.entry)
+        self.src = src = outer
+        with src.indent("def region(m, x, f, limit, d=0):"):
+            for r in self.loaded:
+                src(f"r{r} = x[{r}]")
+            if self.uses_mem:
+                src("mem = m.mem")
+            for view in sorted(self.views):
+                src(f"{view} = m._tr_{view}")
+            if self.refs:
+                src("R = m._tr_refs")
+            src("cnt = m.instret")
+            if self.guard_all:
+                src(f"pc = {hex(self.plan.entry)}")
+            with src.indent("try:"):
+                src.lines.extend(body.lines)
+            with src.indent("except Fault as e:"):
+                with src.indent("if e.count is None:"):
+                    src("settle(m, x, locals(), e, cnt, FIX.get(e.pc))")
+                src("raise")
+        return src.text()
+
+
+def generate(plan: RegionPlan, geo: Geometry) -> tuple[str, dict[int, tuple], dict[int, Instr]]:
+    """Python source of ``plan``'s region function.
+
+    Returns (source, FIX, refs): ``FIX[pc]`` of an instruction that may fault is (instructions
+    retired but not yet in ``cnt``, constants retired but not yet in locals, registers whose
+    locals are stale); refs are the instructions run through their reference closure.
+    """
+    em = _Emitter(plan, geo)
+    text = em.function()
+    return text, em.fix_at, em.refs

@@ -1,0 +1,260 @@
+"""Fast paths across the host/guest boundary, generated once and reused for every call.
+
+``prepare(machine, "on_tick", int)`` returns a Python function per exported guest function:
+calling it does what ``machine.call("on_tick", 7)`` does (the same frame on ``machine._frames``,
+the same argument registers, stack alignment, return address, budget rule, faults and
+register restore), with the argument conversions generated for the declared types, the
+address and return address baked in, and, under the translating engine, the function's
+region called directly, so a call that stays in translated code never enters the dispatcher.
+
+``host_adapter(fn, max_guest_str)`` is the other direction: a function that reads one host
+function's arguments out of the guest's registers exactly as ``Machine._hostcall`` specifies
+(same checks, same ``HostCallFault`` messages), generated from its signature once instead of
+interpreted on every call.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import BudgetExceeded, Fault, HostCallFault, VMError
+from .hostcalls import ArgKind, HostFunction, decode_int, encode_result
+
+if TYPE_CHECKING:
+    from .machine import Machine
+
+__all__ = ["prepare", "host_adapter"]
+
+M = (1 << 64) - 1
+_EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR
+_NEVER = 1 << 200  # machine.NEVER
+_D = struct.Struct("<d")
+_Q = struct.Struct("<Q")
+
+
+def _float_bits(v: float) -> int:
+    return _Q.unpack(_D.pack(v))[0]
+
+
+def _bits_float(v: int) -> float:
+    return _D.unpack(_Q.pack(v))[0]
+
+
+def prepare(machine: Machine, function: str | int, *argtypes: type,
+            returns: type = int) -> Callable[..., int | float]:
+    """A fast caller of a guest function (see the module docstring).
+
+    Args:
+        machine: the machine whose guest function to call.
+        function: symbol name or address.
+        argtypes: the type of each argument, in order: ``int`` (also bool), ``float``,
+            ``bytes`` or ``str`` (copied onto the guest stack, passed as pointer + length).
+            Without any, the caller takes up to 8 integers (any other argument makes it
+            fall back to ``machine.call``, same result, slower).
+        returns: ``int`` (a0) or ``float`` (fa0).
+
+    Returns:
+        ``f(*args, budget=None)``, which raises exactly what ``machine.call`` raises.
+
+    Raises:
+        KeyError: no such symbol. TypeError: an unsupported type, or too many arguments.
+    """
+    addr = function if isinstance(function, int) else machine.program.functions[function]
+    if returns not in (int, float):
+        raise TypeError("returns must be int or float")
+    if not argtypes:
+        return _prepare_ints(machine, function, addr, returns)
+    params: list[str] = []
+    convert: list[str] = []
+    blobs: list[str] = []
+    int_regs: list[str] = []
+    float_regs: list[str] = []
+    for i, kind in enumerate(argtypes):
+        a = f"a{i}"
+        params.append(a)
+        if kind is int or kind is bool:
+            convert.append(f"{a} = {a} & {M}")
+            int_regs.append(a)
+        elif kind is float:
+            convert.append(f"{a} = float_bits({a})")
+            float_regs.append(a)
+        elif kind is bytes or kind is str:
+            blob = f"b{i}"
+            convert.append(f"{blob} = {a}.encode() if isinstance({a}, str) else bytes({a})")
+            blobs.append(blob)
+            int_regs += [f"p{i}", f"len({blob})"]
+        else:
+            raise TypeError(f"cannot pass {kind.__name__} to the guest")
+    if len(int_regs) > 8 or len(float_regs) > 8:
+        raise TypeError("at most 8 integer and 8 float argument registers")
+
+    lines = [f"def call({', '.join([*params, '*', 'budget=None'])}):"]
+    body = list(convert)
+    body.append("frames = m._frames")
+    body.append("frames.append((x[:], f[:], m.pc, len(frames)))")
+    if blobs:
+        body.append("sp = x[2]")
+        for i, kind in enumerate(argtypes):
+            if kind is bytes or kind is str:
+                body += [
+                    f"sp = (sp - len(b{i}) - 1) & ~15",
+                    f"if not memory.writable(sp, len(b{i}) + 1):",
+                    "    pop()",
+                    "    raise VMError('no stack room for call arguments')",
+                    f"memory.write(sp, b{i} + b'\\0')",
+                    f"p{i} = sp",
+                ]
+        body.append("x[2] = sp & ~15")
+    else:
+        body.append("x[2] &= ~15")
+    body += [f"x[{10 + i}] = {v}" for i, v in enumerate(int_regs)]
+    body += [f"f[{10 + i}] = {v}" for i, v in enumerate(float_regs)]
+    body.append(f"x[1] = {_EXIT}")
+    body += _run_and_return(machine, addr, returns)
+    namespace = _namespace(machine)
+    source = "\n".join(lines + ["    " + line for line in body]) + "\n"
+    exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
+    fn = namespace["call"]
+    fn.__doc__ = f"Call guest function {function!r} ({', '.join(t.__name__ for t in argtypes)})"
+    return fn
+
+
+def _prepare_ints(machine: Machine, function: str | int, addr: int,
+                  returns: type) -> Callable[..., int | float]:
+    """``prepare`` without types: 0 to 8 integer arguments, unset ones left alone."""
+    params = [f"a{i}=NO" for i in range(8)]
+    lines = [f"def call({', '.join(params)}, *, budget=None):"]
+    # Convert first (a TypeError must leave no frame behind), then set what was passed.
+    convert: list[str] = []
+    assign: list[str] = []
+    for i in range(8):
+        pad = "    " * i
+        convert += [f"{pad}if a{i} is not NO:",
+                    f"{pad}    if type(a{i}) is not int:",
+                    f"{pad}        return slow(a0, a1, a2, a3, a4, a5, a6, a7, budget)",
+                    f"{pad}    a{i} &= {M}"]
+        assign += [f"{pad}if a{i} is not NO:", f"{pad}    x[{10 + i}] = a{i}"]
+    body = [*convert, "frames = m._frames",
+            "frames.append((x[:], f[:], m.pc, len(frames)))", *assign,
+            "x[2] &= ~15", f"x[1] = {_EXIT}", *_run_and_return(machine, addr, returns)]
+    namespace = _namespace(machine)
+    namespace["NO"] = no = object()
+
+    def slow(*args: Any) -> int | float:
+        *values, budget = args
+        return machine.call(addr, *(v for v in values if v is not no), budget=budget,
+                            returns=returns)
+
+    namespace["slow"] = slow
+    source = "\n".join(lines + ["    " + line for line in body]) + "\n"
+    exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
+    fn = namespace["call"]
+    fn.__doc__ = f"Call guest function {function!r} with up to 8 integers"
+    return fn
+
+
+def _namespace(machine: Machine) -> dict[str, Any]:
+    namespace: dict[str, Any] = {
+        "m": machine, "x": machine.x, "f": machine.f, "memory": machine.memory,
+        "run": machine.engine.run if machine.engine is not None else machine._run,
+        "pop": machine._pop_frame, "float_bits": _float_bits, "bits_float": _bits_float,
+        "BudgetExceeded": BudgetExceeded, "Fault": Fault, "VMError": VMError,
+    }
+    if machine.engine is not None and hasattr(machine.engine, "cache"):
+        namespace["regions"] = machine.engine.cache.regions
+    return namespace
+
+
+def _run_and_return(machine: Machine, addr: int, returns: type) -> list[str]:
+    """The generated tail of a caller: run under the budget, pop the frame, return a0/fa0."""
+    body = [f"limit = {_NEVER} if budget is None else m.instret + budget", "try:"]
+    if machine.engine is not None and hasattr(machine.engine, "cache"):
+        # Straight into the function's region when it is translated.
+        body += [
+            f"    fn = regions.get({addr})",
+            "    if fn is None:",
+            f"        m.pc = {addr}",
+            "        run(limit)",
+            "    else:",
+            "        pc = fn(m, x, f, limit)",
+            f"        if pc != {_EXIT}:",
+            "            run(limit, pc)",
+        ]
+    else:
+        body += [f"    m.pc = {addr}", "    run(limit)"]
+    body += [
+        "except BudgetExceeded:",
+        "    raise",  # the frame stays, for machine.resume()
+        "except Fault:",
+        "    pop()",
+        "    raise",
+        "result = x[10]" if returns is int else "result = bits_float(f[10])",
+        "saved_x, saved_f, saved_pc, _ = m._frames.pop()",
+        "x[:] = saved_x",
+        "f[:] = saved_f",
+        "m.pc = saved_pc",
+        "m.reservation = None",
+        "return result",
+    ]
+    return body
+
+
+def host_adapter(fn: HostFunction, max_guest_str: int) -> Callable[[Machine, int], int]:
+    """``adapter(machine, pc) -> a0``: decode ``fn``'s arguments, call it, encode its result.
+
+    Exactly ``Machine._hostcall``'s rules: a bytes/str parameter longer than ``max_guest_str``
+    or outside memory is a ``HostCallFault``, and so is a ValueError, KeyError, IndexError or
+    OverflowError raised by the implementation.
+    """
+    lines = ["def adapter(m, pc):", "    x = m.x"]
+    args = []
+    reg = 10
+    for i, (pname, kind) in enumerate(fn.params):
+        v = f"v{i}"
+        args.append(v)
+        if kind is ArgKind.BYTES or kind is ArgKind.STR:
+            ptr, n = f"x[{reg}]", f"x[{reg + 1}]"
+            reg += 2
+            lines += [
+                f"    p, n = {ptr}, {n}",
+                f"    if n > {max_guest_str}:",
+                f"        raise HostCallFault(pc, p, NAME + ': ' + {pname!r} + ' is ' + str(n) "
+                f"+ ' bytes, more than {max_guest_str}')",
+                "    if not m.memory.readable(p, n):",
+                f"        raise HostCallFault(pc, p, NAME + ': ' + {pname!r} + "
+                "' points outside memory')",
+                f"    {v} = m.memory.read(p, n)",
+            ]
+            if kind is ArgKind.STR:
+                lines.append(f"    {v} = {v}.decode('utf-8', 'replace')")
+        else:
+            src = f"x[{reg}]"
+            reg += 1
+            if kind is ArgKind.U64:
+                lines.append(f"    {v} = {src}")
+            elif kind is ArgKind.I64:
+                lines.append(f"    {v} = {src}")
+                lines.append(f"    if {v} >> 63: {v} -= {1 << 64}")
+            elif kind is ArgKind.U32:
+                lines.append(f"    {v} = {src} & 0xffffffff")
+            elif kind is ArgKind.I32:
+                lines.append(f"    {v} = {src} & 0xffffffff")
+                lines.append(f"    if {v} >> 31: {v} -= {1 << 32}")
+            else:
+                lines.append(f"    {v} = decode_int(KINDS[{i}], {src})")
+    lines += [
+        "    try:",
+        f"        result = impl(m{''.join(', ' + a for a in args)})",
+        "    except (ValueError, KeyError, IndexError, OverflowError) as exc:",
+        "        raise HostCallFault(pc, detail=f'{NAME}: {exc}') from None",
+        "    return encode_result(RETURNS, result)",
+    ]
+    namespace: dict[str, Any] = {
+        "impl": fn.impl, "NAME": fn.name, "RETURNS": fn.returns,
+        "KINDS": [kind for _, kind in fn.params], "HostCallFault": HostCallFault,
+        "decode_int": decode_int, "encode_result": encode_result,
+    }
+    exec(compile("\n".join(lines) + "\n", f"<riscade host call {fn.name}>", "exec"), namespace)
+    return namespace["adapter"]

@@ -1,0 +1,389 @@
+"""The translating engine: guest code to Python functions, compiled once, run many times.
+
+The dispatcher (``TranslatingEngine.run``) looks the pc up among the region functions of the
+program (``vm.codegen`` writes them) and calls the one found; regions call each other
+directly for guest calls, so the dispatcher sees mostly the pcs where translated code ends.
+A pc without a region runs as one block of the reference interpreter and warms up; once the
+dispatcher has reached it ``hot`` times, the region starting there is translated:
+
+- it takes in the successors that ran at least ``LEAST_HEAT`` times while interpreted (and
+  the return addresses of its calls), and stops where another region begins;
+- when a successor it left out warms up and gets a region of its own, the regions that left
+  it out are made again with it inside (``MAX_REBUILDS``), so hot paths stay translated.
+
+Sync ops (ecall, CSRs), ebreak and illegal instructions always run in the reference
+interpreter, with ``machine.instret`` and ``machine.pc`` up to date, so system and host calls
+see exactly the state they would there and may call back into the machine.
+
+Translations live in a ``TranslationCache`` per program and memory geometry
+(``Program.translate_cache``): a second machine running the same ELF reuses them. Generated
+functions take ``(m, x, f, limit)`` and close over nothing machine-specific; the reference
+closures they fall back on are built per machine, on first use (``m._tr_refs``).
+
+Observable behaviour is the reference interpreter's to the bit: registers, memory, fflags,
+``instret``, the pc and count where a budget runs out (the rule in ``vm.machine``'s docstring)
+and faults (type, pc, addr, count, symbol). ``tests/vm/test_engines.py`` compares the two.
+With ``host_helpers`` (``vm.hosthelpers``), libc's memory and string functions run on the host
+and counts follow that module's cost rule instead.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import codegen
+from .codegen import Geometry
+from .decoder import TERMINATORS, Instr, decode
+from .errors import BudgetExceeded, Fault, FetchFault, LoadFault, StoreFault, TranslationError
+from .semantics import SYNC_OPS, build
+
+if TYPE_CHECKING:
+    from .machine import Machine
+
+__all__ = ["TranslatingEngine", "TranslationCache", "HOT_THRESHOLD"]
+
+#: A pc is translated once the dispatcher has reached it this many times.
+HOT_THRESHOLD = 16
+#: Successors that ran fewer times than this (while interpreted) are left out of a region.
+LEAST_HEAT = 4
+#: How often a region may be made again to take in a successor that warmed up.
+MAX_REBUILDS = 4
+#: A region is made once its code has run this many times its size (see ``translate``).
+WORTH = int(os.environ.get("WORTH", "32"))
+
+_EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR (not imported: machine imports us)
+
+#: A region function: (machine, x, f, limit) -> next pc.
+RegionFn = Callable[[Any, list, list, int], int]
+
+_U16, _U32, _U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
+
+
+def _budget(m: Machine, npc: int, limit: int) -> None:
+    """Raise the budget stop at ``npc``, settled as the reference run loop settles it."""
+    e = BudgetExceeded(npc, detail=f"limit {limit}")
+    m.pc = npc
+    e.count = m.instret
+    e.symbol = m.program.symbolize(npc)
+    raise e
+
+
+_REG_NAMES = tuple((f"r{i}", i) for i in range(1, 32))
+
+
+def _settle(m: Machine, x: list[int], local: dict[str, Any], e: Fault, cnt: int,
+            fix: tuple | None) -> None:
+    """A fault inside a region: put registers and count as they were before the faulting op.
+
+    ``local`` is the region's ``locals()``. Registers the region has not assigned are unbound
+    (absent), and those stale after a nested call are skipped: ``x`` holds both already.
+    ``fix`` (from ``codegen.generate``) adds the constants not yet in locals and the
+    instructions not yet in ``cnt``.
+    """
+    pend, lazy, stale = fix if fix is not None else (0, (), ())
+    for name, i in _REG_NAMES:
+        v = local.get(name)
+        if v is not None and i not in stale:
+            x[i] = v
+    for i, v in lazy:
+        x[i] = v
+    count = cnt + pend
+    m.instret = count
+    m.pc = e.pc
+    e.count = count
+    e.symbol = m.program.symbolize(e.pc)
+
+
+BASE_GLOBALS: dict[str, Any] = {
+    "Fault": Fault,
+    "LoadFault": LoadFault,
+    "StoreFault": StoreFault,
+    "budget": _budget,
+    "settle": _settle,
+    "U16": _U16.unpack_from,
+    "U32": _U32.unpack_from,
+    "U64": _U64.unpack_from,
+    "P16": _U16.pack_into,
+    "P32": _U32.pack_into,
+    "P64": _U64.pack_into,
+    **codegen.ALU_GLOBALS,
+}
+
+
+class TranslationCache:
+    """The translations of one program for one memory geometry, shared by its machines.
+
+    Attributes:
+        regions: region function by entry pc (host helpers are installed here too).
+        heat: how often the dispatcher reached each untranslated pc.
+        instrs: instructions that generated code runs through reference closures, by pc.
+        untranslatable: pcs where no region can start (a sync op or a fault is there).
+        translated, instructions, code_bytes, source_bytes, seconds: regions made (rebuilds
+            included), the guest instructions and bytes of code in them, the Python source
+            generated for them, and the time spent planning, generating and compiling it.
+    """
+
+    def __init__(self, geometry: Geometry) -> None:
+        self.geometry = geometry
+        self.regions: dict[int, RegionFn] = {}
+        self.heat: dict[int, int] = {}
+        self.instrs: dict[int, Instr] = {}
+        self.decoded: dict[int, list[tuple[int, Instr]]] = {}
+        self.untranslatable: set[int] = set()
+        self.cold_exits: dict[int, set[int]] = {}  # cold successor -> regions left it out
+        self.absorb: dict[int, set[int]] = {}  # region -> successors it must take in
+        self.rebuilds: dict[int, int] = {}
+        self.postponed: dict[int, int] = {}  # pc -> heat at which to try again
+        self.sources: dict[int, str] | None = None  # set to {} to keep generated sources
+        self.translated = 0
+        self.instructions = 0
+        self.code_bytes = 0
+        self.source_bytes = 0
+        self.seconds = 0.0
+
+
+class _Refs(dict):
+    """Per machine: the reference closure of each instruction generated code falls back on."""
+
+    def __init__(self, machine: Machine, instrs: dict[int, Instr]) -> None:
+        super().__init__()
+        self.machine = machine
+        self.instrs = instrs
+
+    def __missing__(self, pc: int) -> Callable[[], Any]:
+        fn = build(self.machine, self.instrs[pc], pc)
+        self[pc] = fn
+        return fn
+
+
+class TranslatingEngine:
+    """Runs a machine's guest code through translated regions (see the module docstring).
+
+    Args:
+        machine: the machine to run.
+        hot: dispatcher visits before a pc is translated (0 or 1: translate at once).
+    """
+
+    name = "translate"
+
+    def __init__(self, machine: Machine, *, hot: int = HOT_THRESHOLD,
+                 host_helpers: bool = False) -> None:
+        self.machine = machine
+        self.hot = hot
+        self.host_helpers = host_helpers
+        geo = Geometry(machine.base, machine.size, machine.rw_off)
+        key = (geo, host_helpers)
+        caches = machine.program.translate_cache
+        cache = caches.get(key)
+        if cache is None:
+            cache = caches[key] = TranslationCache(geo)
+        self.cache: TranslationCache = cache
+        machine._tr_refs = _Refs(machine, cache.instrs)
+        view = memoryview(machine.mem)
+        machine._tr_mQ = view.cast("Q")
+        machine._tr_mI = view.cast("I")
+        machine._tr_mH = view.cast("H")
+        if host_helpers:
+            from .hosthelpers import install
+
+            install(self)
+
+    # --- translation --------------------------------------------------------------------
+
+    def translate(self, pc: int, *, force: bool = False) -> RegionFn | None:
+        """Translate the region at ``pc`` (or return the one there); None if none can start.
+
+        Unless ``force``d, a region is made only once its code has run, while interpreted,
+        ``WORTH`` times its size in instructions (its blocks' heat times their lengths);
+        before that the pc is tried again when its heat has doubled.
+
+        A region leaves out the successors that were cold when it was made. When one of them
+        gets a region of its own (it warmed up), the regions that left it out are made again
+        with it inside (at most ``MAX_REBUILDS`` times each), so a hot path does not keep
+        going through the dispatcher.
+        """
+        cache = self.cache
+        fn = cache.regions.get(pc)
+        if fn is not None or pc in cache.untranslatable:
+            return fn
+        if not force and cache.heat.get(pc, 0) < cache.postponed.get(pc, 0):
+            return None
+        fn = self._build(pc, worth=WORTH if not force and self.hot > 1 else 0)
+        if fn is not None:
+            for r in sorted(cache.cold_exits.pop(pc, ())):
+                n = cache.rebuilds.get(r, 0)
+                if n < MAX_REBUILDS and r in cache.regions:
+                    cache.rebuilds[r] = n + 1
+                    cache.absorb.setdefault(r, set()).add(pc)
+                    self._build(r)
+        return fn
+
+    def _build(self, pc: int, worth: int = 0) -> RegionFn | None:
+        cache = self.cache
+        started = time.perf_counter()
+        # Follow only the paths that ran often enough while interpreted: the region is the
+        # hot code around ``pc``, and colder code gets regions of its own once it warms up.
+        # A region also ends where another begins (they chain through the dispatcher),
+        # except at the return address of a call, where it goes on after a nested call.
+        regions = cache.regions
+        heat, least = cache.heat, LEAST_HEAT if self.hot > 1 else 0
+        absorb = cache.absorb.get(pc, ())
+        cold: list[int] = []
+
+        def explore(t: int, link: bool) -> bool:
+            if link or t == pc or t in absorb:
+                return True
+            if heat.get(t, 0) < least:
+                cold.append(t)
+                return False
+            return t not in regions
+
+        plan = codegen.plan_region(pc, self._decode_run, explore=explore)
+        if plan is None:
+            cache.untranslatable.add(pc)
+            return None
+        if worth:
+            work = sum(heat.get(b, 0) * len(blk.instrs) for b, blk in plan.blocks.items())
+            if work < worth * plan.size:
+                cache.postponed[pc] = 2 * heat.get(pc, 1)
+                cache.seconds += time.perf_counter() - started
+                return None
+        source, fix, refs = codegen.generate(plan, cache.geometry)
+        fn = compile_region(source, fix, cache.regions, f"<riscade region 0x{pc:x}>")
+        cache.instrs.update(refs)
+        cache.regions[pc] = fn
+        for t in cold:
+            if t not in plan.blocks:
+                cache.cold_exits.setdefault(t, set()).add(pc)
+        cache.translated += 1
+        cache.instructions += plan.size
+        cache.code_bytes += plan.code_bytes
+        cache.source_bytes += len(source)
+        if cache.sources is not None:
+            cache.sources[pc] = source
+        cache.seconds += time.perf_counter() - started
+        return fn
+
+    def _decode_run(self, pc: int) -> list[tuple[int, Instr]]:
+        """The instructions from ``pc`` up to a terminator, a sync op or the end of code.
+
+        Like ``Machine._decode_block`` but cached apart from ``Program.decode_cache``, which
+        thus keeps holding only blocks the interpreter ran.
+        """
+        cache = self.cache.decoded
+        found = cache.get(pc)
+        if found is not None:
+            return found
+        fetch = self.machine._fetch16
+        if pc & 1 or fetch(pc) is None:
+            raise FetchFault(pc, pc, "not in executable code")
+        out: list[tuple[int, Instr]] = []
+        at = pc
+        while len(out) < codegen.MAX_REGION_INSTRS:
+            lo = fetch(at)
+            if lo is None:
+                break
+            if lo & 3 == 3:
+                hi = fetch(at + 2)
+                if hi is None:
+                    out.append((at, Instr("illegal", size=2, raw=lo)))
+                    break
+                ins = decode(lo, hi)
+            else:
+                ins = decode(lo, 0)
+            out.append((at, ins))
+            at += ins.size
+            if ins.op in TERMINATORS or ins.op in SYNC_OPS:
+                break
+        cache[pc] = out
+        return out
+
+    def stats(self) -> str:
+        """One line on the translations of this machine's program (shared with its peers)."""
+        c = self.cache
+        per = c.seconds * 1e3 / (c.code_bytes / 1024) if c.code_bytes else 0.0
+        return (f"translated {c.translated} regions, {c.instructions} instructions "
+                f"({c.code_bytes / 1024:.1f} KB of guest code, {c.source_bytes / 1024:.0f} KB "
+                f"of Python) in {c.seconds * 1e3:.0f} ms = {per:.1f} ms per KB of guest code")
+
+    # --- the dispatcher -------------------------------------------------------------------
+
+    def run(self, limit: int, start: int | None = None) -> None:
+        """Run from ``machine.pc`` (or ``start``) until the guest returns to EXIT_ADDR.
+
+        A negative ``start`` is where a region bailed out: interpret from ``-start``.
+        """
+        m = self.machine
+        x, f = m.x, m.f
+        cache = self.cache
+        get = cache.regions.get
+        heat = cache.heat
+        blocks = m._blocks
+        build_block = m._build_block
+        hot = self.hot
+        pc = m.pc if start is None else start
+        blk: Any = _NO_BLOCK
+        icount = m.instret
+        try:
+            while True:
+                fn = get(pc)
+                while fn is not None:
+                    pc = fn(m, x, f, limit)
+                    fn = get(pc)
+                if pc == _EXIT:
+                    m.pc = pc
+                    return
+                if pc < 0:
+                    pc = -pc  # a region bailed out: interpret from here
+                else:
+                    h = heat.get(pc, 0) + 1
+                    heat[pc] = h
+                    if h >= hot and self.translate(pc) is not None:
+                        continue
+                # Run one block of the reference interpreter, exactly as Machine._run does.
+                icount = m.instret
+                blk = _NO_BLOCK
+                blk = blocks.get(pc) or build_block(pc)
+                ops, term, n, last, sync, _ = blk
+                icount += n
+                for op in ops:
+                    op()
+                if sync:
+                    m.instret = icount
+                    npc = term()
+                    icount = m.instret
+                else:
+                    npc = term()
+                    m.instret = icount
+                if npc <= last and icount >= limit:
+                    pc = npc
+                    raise BudgetExceeded(npc, detail=f"limit {limit}")
+                pc = npc
+        except Fault as fault:
+            m._settle_fault(fault, blk, icount, pc)
+            raise
+
+
+_NO_BLOCK: tuple = ((), None, 0, 0, False, ())
+
+
+def compile_region(source: str, fix: dict[int, tuple], regions: dict[int, RegionFn],
+                   filename: str) -> RegionFn:
+    """Compile one region's source; a failure raises ``TranslationError`` carrying it.
+
+    ``regions`` is where its calls find their callees' region functions.
+    """
+    try:
+        code = compile(source, filename, "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise TranslationError(f"generated code for {filename} does not compile: {exc}",
+                               source=source) from exc
+    namespace = dict(BASE_GLOBALS)
+    namespace["FIX"] = fix
+    namespace["G"] = regions.get
+    exec(code, namespace)
+    return namespace["region"]
