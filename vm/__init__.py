@@ -25,6 +25,7 @@ from .errors import (
     LoadFault,
     SnapshotError,
     StoreFault,
+    TranslationError,
     VMError,
 )
 from .hostcalls import HOSTCALL_BASE, ArgKind, HostFunction, HostRegistry, Side
@@ -40,5 +41,5 @@ __all__ = [
     "HOSTCALL_BASE", "ArgKind", "HostFunction", "HostRegistry", "Side",
     "VMError", "ElfError", "SnapshotError", "HostCallError", "Fault", "IllegalInstruction",
     "LoadFault", "StoreFault", "FetchFault", "HostCallUnknown", "HostCallFault",
-    "BudgetExceeded", "GuestExit", "GuestSignal", "Breakpoint",
+    "BudgetExceeded", "GuestExit", "GuestSignal", "Breakpoint", "TranslationError",
 ]

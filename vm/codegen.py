@@ -399,19 +399,12 @@ class _Emitter:
                 r, w = int_regs(ins)
                 reads.update(r)
                 writes.update(w)
-        # Registers the entry block writes before reading need no load at entry.
-        first_write: set[int] = set()
-        seen: set[int] = set()
-        for _, ins in plan.blocks[plan.entry].instrs:
-            r, w = int_regs(ins)
-            seen.update(r)
-            for reg in w:
-                if reg not in seen:
-                    first_write.add(reg)
-                    seen.add(reg)
         self.written = writes
         self.all_regs = sorted(reads | writes)
-        self.loaded = sorted((reads | writes) - first_write)
+        # Registers are loaded from ``x`` where first read (they start stale), except for a
+        # region whose entry is a loop head: every pass through it needs them all in locals.
+        entry_loops = plan.blocks[plan.entry].preds > 0
+        self.loaded = self.all_regs if entry_loops else []
         # Blocks with a single predecessor are emitted inline at it; the others (and the
         # entry) are guarded roots, in reverse postorder.
         self.rank = {b: i for i, b in enumerate(plan.order)}
@@ -936,23 +929,34 @@ class _Emitter:
         return low, high, align
 
     def group(self, run: list[tuple[int, Instr]], st: _State) -> None:
-        """Accesses through one base register under one bounds and alignment check.
+        """Accesses through one base register under one bounds check.
 
-        If the check fails (a fault is coming, or the base is misaligned), the region leaves
-        before the run and asks the dispatcher to interpret from there (``return -pc``): the
-        reference interpreter then faults exactly where it should.
+        If the check fails (a fault is coming), the region leaves before the run and asks the
+        dispatcher to interpret from there (``return -pc``): the reference interpreter then
+        faults exactly where it should. A base aligned for the accesses uses memoryviews; a
+        misaligned one the same accesses through ``struct``.
         """
         low, high, align = self.run_bounds(run)
         base = run[0][1].rs1
         src = self.src
         src(f"o = {self.val(base, st)} - {self.geo.base}")
-        cond = f"{low} <= o <= {high}"
-        if align > 1:
-            cond += f" and not o & {align - 1}"
-        with src.indent(f"if not ({cond}):"):
+        with src.indent(f"if not {low} <= o <= {high}:"):
             self.writeback(st)
             src(f"m.instret = cnt + {st.pend}" if st.pend else "m.instret = cnt")
             src(f"return {-run[0][0]}")
+        if align == 1:
+            self.members(run, st, views=True)
+            return
+        other = st.copy()
+        with src.indent(f"if o & {align - 1}:"):
+            self.members(run, other, views=False)
+        with src.indent("else:"):
+            self.members(run, st, views=True)
+        mine = (st.known, st.lazy, st.dirty, st.stale, st.pend)
+        assert mine == (other.known, other.lazy, other.dirty, other.stale, other.pend)
+
+    def members(self, run: list[tuple[int, Instr]], st: _State, views: bool) -> None:
+        """The instructions of a checked group (see ``group``)."""
         made: set[int] = set()
         for pc, ins in run:
             acc = _mem_access(ins)
@@ -960,9 +964,9 @@ class _Emitter:
                 self.one(pc, ins, st)
                 continue
             n = acc[1]
-            if n > 1 and ins.imm % n == 0:
+            if views and n > 1 and ins.imm % n == 0:
                 if n not in made:
-                    src(f"q{n} = o >> {_SHIFT[n]}")
+                    self.src(f"q{n} = o >> {_SHIFT[n]}")
                     made.add(n)
                 k = ins.imm // n
                 index = f"q{n} + {k}" if k > 0 else f"q{n} - {-k}" if k else f"q{n}"
@@ -976,8 +980,10 @@ class _Emitter:
 
     def root(self, r: int) -> None:
         self.current_root = r
-        dirty = set() if r == self.plan.entry and not self.loops_to_entry() else self.written
-        st = _State(dirty)
+        if r == self.plan.entry and not self.loops_to_entry():
+            st = _State(set(), set(self.all_regs))  # nothing changed yet, nothing loaded
+        else:
+            st = _State(self.written)
         if r in self.self_loop:
             with self.src.indent("while True:"):
                 self.block(r, st, 0)

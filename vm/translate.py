@@ -29,7 +29,6 @@ and counts follow that module's cost rule instead.
 
 from __future__ import annotations
 
-import os
 import struct
 import time
 from collections.abc import Callable
@@ -47,13 +46,13 @@ if TYPE_CHECKING:
 __all__ = ["TranslatingEngine", "TranslationCache", "HOT_THRESHOLD"]
 
 #: A pc is translated once the dispatcher has reached it this many times.
-HOT_THRESHOLD = 16
+HOT_THRESHOLD = 256
 #: Successors that ran fewer times than this (while interpreted) are left out of a region.
-LEAST_HEAT = 4
+LEAST_HEAT = 8
 #: How often a region may be made again to take in a successor that warmed up.
 MAX_REBUILDS = 4
 #: A region is made once its code has run this many times its size (see ``translate``).
-WORTH = int(os.environ.get("WORTH", "32"))
+WORTH = 16
 
 _EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR (not imported: machine imports us)
 
