@@ -7,9 +7,10 @@ instruction decodes to ``Instr("illegal", ...)`` (the interpreter faults when it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Instr", "decode", "TERMINATORS"]
+__all__ = ["Instr", "decode", "decode_run", "TERMINATORS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,34 @@ _FARITH = {0x00: "fadd", 0x04: "fsub", 0x08: "fmul", 0x0C: "fdiv"}
 _FCVT_INT = {0: "w", 1: "wu", 2: "l", 3: "lu"}
 
 ILLEGAL = "illegal"
+
+
+def decode_run(fetch16: Callable[[int], int | None], pc: int, limit: int,
+               stops: frozenset[str]) -> list[tuple[int, Instr]]:
+    """Decode from ``pc`` until an op in ``stops``, ``limit`` instructions, or the end of code.
+
+    ``fetch16(addr)`` gives the 16-bit parcel at ``addr``, or None outside executable code.
+    An instruction cut off by the end of code decodes as ``illegal``.
+    """
+    out: list[tuple[int, Instr]] = []
+    at = pc
+    while len(out) < limit:
+        lo = fetch16(at)
+        if lo is None:
+            break
+        if lo & 3 == 3:
+            hi = fetch16(at + 2)
+            if hi is None:
+                out.append((at, Instr(ILLEGAL, size=2, raw=lo)))
+                break
+            ins = decode(lo, hi)
+        else:
+            ins = decode(lo, 0)
+        out.append((at, ins))
+        at += ins.size
+        if ins.op in stops:
+            break
+    return out
 
 
 def decode(half0: int, half1: int) -> Instr:

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from .decoder import TERMINATORS, Instr, decode
+from .decoder import TERMINATORS, Instr, decode_run
 from .elf import PAGE, Program, load_elf
 from .errors import (
     BudgetExceeded,
@@ -43,6 +43,8 @@ M = (1 << 64) - 1
 #: The return address of a vmcall: no code can ever live there.
 EXIT_ADDR = 0xFFFF_FFFF_FFFF_F000
 MAX_BLOCK = 256
+#: Ops after which a block ends.
+BLOCK_ENDS = TERMINATORS | SYNC_OPS
 #: Engines: the reference interpreter, and the translating engine (``vm.translate``).
 ENGINES = ("interp", "translate")
 DEFAULT_ENGINE = "translate"
@@ -202,24 +204,7 @@ class Machine:
             return found
         if pc & 1 or self._fetch16(pc) is None:
             raise FetchFault(pc, pc, "not in executable code")
-        out: list[tuple[int, Instr]] = []
-        at = pc
-        while len(out) < MAX_BLOCK:
-            lo = self._fetch16(at)
-            if lo is None:
-                break
-            if lo & 3 == 3:
-                hi = self._fetch16(at + 2)
-                if hi is None:
-                    out.append((at, Instr("illegal", size=2, raw=lo)))
-                    break
-                ins = decode(lo, hi)
-            else:
-                ins = decode(lo, 0)
-            out.append((at, ins))
-            at += ins.size
-            if ins.op in TERMINATORS or ins.op in SYNC_OPS:
-                break
+        out = decode_run(self._fetch16, pc, MAX_BLOCK, BLOCK_ENDS)
         cache[pc] = out
         return out
 

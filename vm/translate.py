@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import codegen
 from .codegen import Geometry
-from .decoder import TERMINATORS, Instr, decode
+from .decoder import TERMINATORS, Instr, decode_run
 from .errors import BudgetExceeded, Fault, FetchFault, LoadFault, StoreFault, TranslationError
 from .semantics import SYNC_OPS, build
 
@@ -280,24 +280,7 @@ class TranslatingEngine:
         fetch = self.machine._fetch16
         if pc & 1 or fetch(pc) is None:
             raise FetchFault(pc, pc, "not in executable code")
-        out: list[tuple[int, Instr]] = []
-        at = pc
-        while len(out) < codegen.MAX_REGION_INSTRS:
-            lo = fetch(at)
-            if lo is None:
-                break
-            if lo & 3 == 3:
-                hi = fetch(at + 2)
-                if hi is None:
-                    out.append((at, Instr("illegal", size=2, raw=lo)))
-                    break
-                ins = decode(lo, hi)
-            else:
-                ins = decode(lo, 0)
-            out.append((at, ins))
-            at += ins.size
-            if ins.op in TERMINATORS or ins.op in SYNC_OPS:
-                break
+        out = decode_run(fetch, pc, codegen.MAX_REGION_INSTRS, TERMINATORS | SYNC_OPS)
         cache[pc] = out
         return out
 
