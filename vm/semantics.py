@@ -57,11 +57,6 @@ def _sext32(v: int) -> int:
     return v | HI32 if v & 0x80000000 else v
 
 
-def _alu(name: str, a: int, b: int) -> int:
-    """Integer register-register semantics shared by R-type and I-type ops (a, b unsigned)."""
-    return _ALU[name](a, b)
-
-
 def _div(a: int, b: int) -> int:
     if b == 0:
         return M
