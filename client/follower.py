@@ -9,9 +9,7 @@ snapshot: a desync heals itself.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import struct
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,13 @@ from typing import Any
 
 import msgpack
 
-from game.simulation import ModImage, Simulation, TickInputs
+from game.simulation import (
+    ModImage,
+    Simulation,
+    SimulationError,
+    TickInputs,
+    snapshot_part_hashes,
+)
 from game.world import World
 from protocol import Snapshot, Tick, decompress_blob
 from protocol.limits import DEFAULT_LIMITS
@@ -121,29 +125,19 @@ class Follower:
         report.resync_tick = tick
         # Both states are now at the snapshot's tick: compare them part by part.
         try:
-            doc = msgpack.unpackb(state, raw=False)
-            theirs = _part_hashes(doc)
+            theirs = snapshot_part_hashes(state)
             mine = self.sim.part_hashes()
+            doc = msgpack.unpackb(state, raw=False)
             report.differing_parts = sorted(k for k in theirs if mine.get(k) != theirs[k])
             report.entity_diffs = _entity_diffs(self.sim.world, World.from_bytes(doc["world"]))
-        except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
+        except (SimulationError, ValueError, KeyError, TypeError,
+                msgpack.exceptions.ExtraData) as exc:
             report.differing_parts = [f"unknown: {exc}"]
         if self.report_dir is not None:
             self.report_dir.mkdir(parents=True, exist_ok=True)
             path = self.report_dir / f"desync-tick{report.tick}.json"
             path.write_text(json.dumps(report.__dict__, indent=2, sort_keys=True))
             self.reports.append(path)
-
-
-def _part_hashes(doc: dict[str, Any]) -> dict[str, str]:
-    """``Simulation.part_hashes`` computed from a decoded simulation snapshot."""
-    out = {"world": World.from_bytes(doc["world"]).digest().hex()}
-    for entry in doc["mods"]:
-        machine_hash = hashlib.sha256(entry["machine"]).digest()
-        out[f"mod:{entry['name']}"] = hashlib.sha256(
-            struct.pack("<q?", entry["faults"], entry["disabled"]) + machine_hash
-        ).hexdigest()
-    return out
 
 
 def _entity_diffs(mine: World, theirs: World) -> list[dict[str, Any]]:

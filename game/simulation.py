@@ -25,7 +25,10 @@ from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError
 
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
-__all__ = ["ModImage", "TickInputs", "FaultRecord", "Simulation", "SimulationError", "MAX_FAULTS"]
+__all__ = [
+    "ModImage", "TickInputs", "FaultRecord", "Simulation", "SimulationError", "MAX_FAULTS",
+    "snapshot_part_hashes",
+]
 
 MAX_FAULTS = 3
 MAX_LOG = 1000
@@ -284,13 +287,7 @@ class Simulation:
 
     def part_hashes(self) -> dict[str, str]:
         """A hash per part of the state (world, then each mod's machine): for desync reports."""
-        parts = {"world": self.world.digest().hex()}
-        for state in self._states:
-            parts[f"mod:{state.image.name}"] = hashlib.sha256(
-                struct.pack("<q?", state.faults, state.disabled)
-                + bytes.fromhex(state.machine.state_hash())
-            ).hexdigest()
-        return parts
+        return snapshot_part_hashes(self.snapshot())
 
     def snapshot(self) -> bytes:
         """The whole simulation as bytes (msgpack): world plus each mod's machine."""
@@ -325,3 +322,22 @@ class Simulation:
                 msgpack.exceptions.ExtraData) as exc:
             raise SimulationError(f"bad snapshot: {exc}") from None
         self.world = world
+
+
+def snapshot_part_hashes(data: bytes) -> dict[str, str]:
+    """A hash per part of a simulation snapshot: "world" and "mod:<name>" for each mod.
+
+    Raises:
+        SimulationError: the snapshot is malformed.
+    """
+    try:
+        doc = msgpack.unpackb(data, raw=False)
+        parts = {"world": World.from_bytes(doc["world"]).digest().hex()}
+        for entry in doc["mods"]:
+            parts[f"mod:{entry['name']}"] = hashlib.sha256(
+                struct.pack("<q?", entry["faults"], entry["disabled"])
+                + hashlib.sha256(entry["machine"]).digest()
+            ).hexdigest()
+    except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
+        raise SimulationError(f"bad snapshot: {exc}") from None
+    return parts
