@@ -29,8 +29,9 @@ wrap-around done by compare-and-subtract, which keeps small values off the big-i
 div/rem/mulh call the reference functions of ``semantics._ALU``; everything else (floating
 point, atomics) calls the reference closure of that instruction (``m._tr_refs[pc]()``, built
 by ``vm.semantics.build``), with the registers it reads flushed to ``x`` first and the one it
-writes reloaded after. Sync ops, ebreak and illegal instructions end a region: the dispatcher
-runs them in the reference interpreter.
+writes reloaded after. Sync ops (ecall, CSRs) run the same way, with every changed register
+written back and ``m.instret`` counting them first (see ``_Emitter.sync``); ebreak and illegal
+instructions end a region: the dispatcher runs them in the reference interpreter.
 
 Memory: a run of accesses through one base register gets one bounds and alignment check and
 then uses memoryviews of guest memory (``m._tr_mQ`` ...); if the check fails the region
@@ -54,7 +55,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .decoder import TERMINATORS, Instr
+from .decoder import Instr
 from .errors import FetchFault
 from .semantics import _ALU, SYNC_OPS
 
@@ -70,10 +71,15 @@ MAX_REGION_INSTRS = 300
 MAX_NEST = 40
 #: Guest calls nest as Python calls of region functions at most this deep.
 MAX_DEPTH = 48
+#: ``machine.EXIT_ADDR``: where a call returns to the host (not imported: see vm.translate).
+EXIT = 0xFFFF_FFFF_FFFF_F000
 
 BRANCHES = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu"})
+#: The ops that end a block inside a region (an ecall does not: the block goes on after it).
+TRANSFERS = BRANCHES | {"jal", "jalr"}
 #: Ops that end a region before them: the dispatcher runs them with the reference closure.
-STOP_OPS = SYNC_OPS | {"illegal", "ebreak"}
+#: Ops no region contains: the dispatcher runs them (they always fault).
+STOP_OPS = frozenset({"illegal", "ebreak"})
 
 #: Reference functions the generated code calls by name (one definition per op).
 ALU_GLOBALS = {f"A_{name}": fn for name, fn in _ALU.items()}
@@ -187,7 +193,7 @@ def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]
             if at in instrs or ins.op in STOP_OPS or len(instrs) >= max_instrs:
                 break
             instrs[at] = ins
-            if ins.op in TERMINATORS:
+            if ins.op in TRANSFERS:
                 link = ins.op in ("jal", "jalr") and ins.rd != 0
                 queue.extend(t for t in _static_targets(at, ins)
                              if explore is None or explore(t, link))
@@ -202,7 +208,7 @@ def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]
     preds: dict[int, int] = dict.fromkeys(instrs, 0)
     leaders = {entry}
     for at, ins in instrs.items():
-        if ins.op in TERMINATORS:
+        if ins.op in TRANSFERS:
             for t in _static_targets(at, ins):
                 if t in instrs:
                     preds[t] += 1
@@ -216,7 +222,7 @@ def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]
     for lead in leaders:
         run = [(lead, instrs[lead])]
         at, ins = run[-1]
-        while ins.op not in TERMINATORS:
+        while ins.op not in TRANSFERS:
             nxt = at + ins.size
             if nxt not in instrs or nxt in leaders:
                 break
@@ -225,7 +231,7 @@ def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]
         blocks[lead] = Block(lead, run)
     for b in blocks.values():
         at, ins = b.instrs[-1]
-        if ins.op in TERMINATORS:
+        if ins.op in TRANSFERS:
             cands = _static_targets(at, ins)
         else:
             cands = [at + ins.size]
@@ -273,6 +279,10 @@ def int_regs(ins: Instr) -> tuple[tuple[int, ...], tuple[int, ...]]:
             reads, writes = (ins.rs1,), ()
         else:
             reads, writes = (), ()
+    elif op == "ecall":  # Linux and host calls read a0..a7 and answer in a0
+        reads, writes = tuple(range(10, 18)), (10,)
+    elif op.startswith("csr"):  # the immediate forms hold a 5-bit constant in rs1
+        reads, writes = (() if op.endswith("i") else (ins.rs1,)), (ins.rd,)
     elif op.startswith(("amo", "sc.")):
         reads, writes = (ins.rs1, ins.rs2), (ins.rd,)
     elif op.startswith("lr."):
@@ -356,20 +366,24 @@ class _State:
     yet; dirty: registers changed since the region began (written back at exits); stale:
     registers whose local is out of date after a nested call (``x`` holds them; they are
     reloaded when read); pend: instructions retired on this path that ``cnt`` does not
-    include yet.
+    include yet; pushed: see ``__init__``.
     """
 
-    __slots__ = ("known", "lazy", "dirty", "stale", "pend")
+    __slots__ = ("known", "lazy", "dirty", "stale", "pend", "pushed")
 
-    def __init__(self, dirty: set[int], stale: set[int] | None = None) -> None:
+    def __init__(self, dirty: set[int], stale: set[int] | None = None,
+                 pushed: bool = True) -> None:
         self.known: dict[int, int] = {}
         self.lazy: set[int] = set()
         self.dirty = set(dirty)
         self.stale = set(stale or ())
         self.pend = 0
+        #: In an entry (see ``generate``): the caller's frame is saved, ``x`` and ``f`` may
+        #: change. Regions have nothing to save: always True.
+        self.pushed = pushed
 
     def copy(self) -> _State:
-        st = _State(self.dirty, self.stale)
+        st = _State(self.dirty, self.stale, self.pushed)
         st.known = dict(self.known)
         st.lazy = set(self.lazy)
         st.pend = self.pend
@@ -384,9 +398,12 @@ class _State:
 class _Emitter:
     """Emits one region (see the module docstring for the shape of the result)."""
 
-    def __init__(self, plan: RegionPlan, geo: Geometry) -> None:
+    def __init__(self, plan: RegionPlan, geo: Geometry, entry_args: int | None = None) -> None:
         self.plan = plan
         self.geo = geo
+        self.entry_args = entry_args
+        #: An entry's arguments, return address and stack pointer start in locals.
+        self.entry_regs = (1, 2, *range(10, 10 + entry_args)) if entry_args is not None else ()
         self.src = Source()
         self.refs: dict[int, Instr] = {}
         self.fix_at: dict[int, tuple] = {}
@@ -404,7 +421,8 @@ class _Emitter:
         # Registers are loaded from ``x`` where first read (they start stale), except for a
         # region whose entry is a loop head: every pass through it needs them all in locals.
         entry_loops = plan.blocks[plan.entry].preds > 0
-        self.loaded = self.all_regs if entry_loops else []
+        self.loaded = [r for r in self.all_regs if r not in self.entry_regs] if entry_loops \
+            else []
         # Blocks with a single predecessor are emitted inline at it; the others (and the
         # entry) are guarded roots, in reverse postorder.
         self.rank = {b: i for i, b in enumerate(plan.order)}
@@ -428,6 +446,10 @@ class _Emitter:
                     elif self.rank[s] < self.rank[root_of[b]]:
                         self.outer_loop = True
         self.current_root = plan.entry
+        # An entry whose code is a tree saves the caller's frame only on the paths that need
+        # it (the fast path to the caller needs none); any other saves it at once.
+        self.push_early = entry_args is not None and (
+            self.guard_all or bool(self.self_loop) or entry_loops)
 
     # --- operands and state ---
 
@@ -481,8 +503,22 @@ class _Emitter:
 
     # --- exits and transfers ---
 
+    def push(self, st: _State) -> None:
+        """In an entry, save the caller's frame before ``x`` or ``f`` first change."""
+        if not st.pushed:
+            self.src("fr = PUSH(m)")
+            st.pushed = True
+
+    def leave(self, target: str) -> None:
+        """``return`` the next pc (a region) or go on in the dispatcher from it (an entry)."""
+        if self.entry_args is None:
+            self.src(f"return {target}")
+        else:
+            self.src(f"return CONT(m, {target}, limit)")
+
     def writeback(self, st: _State) -> None:
-        for r in sorted(st.dirty):
+        self.push(st)
+        for r in sorted(st.dirty | set(self.entry_regs)):
             self.src(f"x[{r}] = {self.val(r, st)}")
 
     def flush_count(self, st: _State) -> None:
@@ -494,9 +530,26 @@ class _Emitter:
         """The budget rule at a backward transfer that stays in the region."""
         self.flush_count(st)
         with self.src.indent("if cnt >= limit:"):
-            self.writeback(st)
+            self.writeback(st.copy())  # a way out: this path goes on unchanged
             self.src("m.instret = cnt")
             self.src(f"budget(m, {target}, limit)")
+
+    def entry_return(self, st: _State) -> None:
+        """In an entry, at a jump to ``t``: the fast way back to the caller, if ``t`` is it.
+
+        The call's result is a0; its frame (if saved) is restored, as ``Machine.call`` does.
+        """
+        with self.src.indent(f"if t == {hex(EXIT)}:"):
+            k = f" + {st.pend}" if st.pend else ""
+            self.src(f"m.instret = cnt{k}")
+            result = self.val(10, st)
+            if st.pushed:
+                self.src(f"fr = {result}")
+                self.src("m._pop_frame()")
+                self.src("return fr")
+            else:
+                self.src("m.reservation = None")
+                self.src(f"return {result}")
 
     def exit_static(self, target: int, from_pc: int, st: _State) -> None:
         self.writeback(st)
@@ -507,7 +560,7 @@ class _Emitter:
                 self.src(f"budget(m, {hex(target)}, limit)")
         else:
             self.src(f"m.instret = cnt{k}")
-        self.src(f"return {hex(target)}")
+        self.leave(hex(target))
 
     def edge(self, target: int, from_pc: int, st: _State, depth: int) -> None:
         """Transfer control to ``target`` from the instruction at ``from_pc``."""
@@ -541,7 +594,7 @@ class _Emitter:
     def block(self, start: int, st: _State, depth: int) -> None:
         instrs = self.plan.blocks[start].instrs
         pc, last = instrs[-1]
-        body = instrs[:-1] if last.op in TERMINATORS else instrs
+        body = instrs[:-1] if last.op in TRANSFERS else instrs
         i = 0
         while i < len(body):
             end = self.mem_run(body, i, st)
@@ -551,7 +604,7 @@ class _Emitter:
             else:
                 self.one(*body[i], st)
                 i += 1
-        if last.op in TERMINATORS:
+        if last.op in TRANSFERS:
             st.pend += 1
             self.terminator(pc, last, st, depth)
         else:
@@ -614,11 +667,13 @@ class _Emitter:
             if ins.rd:
                 self.call(pc, ins, "t", None, st, depth)
                 return
+            if self.entry_args is not None:
+                self.entry_return(st)
             self.writeback(st)
             src(f"m.instret = cnt = cnt + {st.pend}")
             with src.indent(f"if t <= {hex(pc)} and cnt >= limit:"):
                 src("budget(m, t, limit)")
-            src("return t")
+            self.leave("t")
             return
         raise AssertionError(f"not a terminator: {op}")  # pragma: no cover
 
@@ -645,9 +700,9 @@ class _Emitter:
         with src.indent(f"if d < {MAX_DEPTH} and (g := G({target})) is not None:"):
             src("t = g(m, x, f, limit, d + 1)")
             with src.indent(f"if t != {hex(link)}:"):
-                src("return t")
+                self.leave("t")
         with src.indent("else:"):
-            src(f"return {target}")
+            self.leave(target)
         # Every register may have changed: reload each where it is next read.
         src("cnt = m.instret")
         self.edge(link, pc, _State(set(), set(self.all_regs)), depth)
@@ -666,6 +721,10 @@ class _Emitter:
             self.set_const(ins.rd, pc + ins.imm, st)
         elif op in ("fence", "fence.i"):
             pass
+        elif op in SYNC_OPS:
+            self.fix_at[pc] = st.fix()
+            self.sync(pc, ins, st)
+            return
         elif _mem_access(ins) is not None:
             self.fix_at[pc] = st.fix()
             self.access(pc, ins, st)
@@ -674,9 +733,30 @@ class _Emitter:
             self.reference(pc, ins, st)
         st.pend += 1
 
+    def sync(self, pc: int, ins: Instr, st: _State) -> None:
+        """An ecall or CSR access, run in place by its reference closure.
+
+        It sees what the reference interpreter shows a sync op: every register in ``x`` and
+        ``m.instret`` counting it. A host call may run guest code (a nested vmcall), so the
+        count is read back afterwards.
+        """
+        self.writeback(st)
+        self.src(f"m.instret = cnt + {st.pend + 1}")
+        if ins.op == "ecall":  # what its reference closure calls, without the closure
+            self.src(f"m.ecall({hex(pc)})")
+        else:
+            self.refs[pc] = ins
+            self.src(f"R[{hex(pc)}]()")
+        self.src("cnt = m.instret")
+        st.pend = 0
+        for r in int_regs(ins)[1]:
+            self.src(f"r{r} = x[{r}]")
+            self.wrote(r, st)
+
     def reference(self, pc: int, ins: Instr, st: _State) -> None:
         """Run the reference closure of ``ins`` (from ``vm.semantics``)."""
         reads, writes = int_regs(ins)
+        self.push(st)  # it may change x, f or the reservation
         for r in reads:
             if r not in st.stale:  # else x holds it already
                 self.src(f"x[{r}] = {self.val(r, st)}")
@@ -862,6 +942,7 @@ class _Emitter:
                 src(f"{writer}(mem, {where}, {v})")
                 self.uses_mem = True
         elif op in _FLOADS:
+            self.push(st)
             n, reader, view = _FLOADS[op]
             value = f"{view}[{index}]" if aligned else f"{reader}(mem, {where})[0]"
             box = " | 0xffffffff00000000" if n == 4 else ""
@@ -941,9 +1022,9 @@ class _Emitter:
         src = self.src
         src(f"o = {self.val(base, st)} - {self.geo.base}")
         with src.indent(f"if not {low} <= o <= {high}:"):
-            self.writeback(st)
+            self.writeback(st.copy())  # a way out: this path goes on unchanged
             src(f"m.instret = cnt + {st.pend}" if st.pend else "m.instret = cnt")
-            src(f"return {-run[0][0]}")
+            self.leave(str(-run[0][0]))
         if align == 1:
             self.members(run, st, views=True)
             return
@@ -952,8 +1033,9 @@ class _Emitter:
             self.members(run, other, views=False)
         with src.indent("else:"):
             self.members(run, st, views=True)
-        mine = (st.known, st.lazy, st.dirty, st.stale, st.pend)
-        assert mine == (other.known, other.lazy, other.dirty, other.stale, other.pend)
+        mine = (st.known, st.lazy, st.dirty, st.stale, st.pend, st.pushed)
+        assert mine == (other.known, other.lazy, other.dirty, other.stale, other.pend,
+                        other.pushed)
 
     def members(self, run: list[tuple[int, Instr]], st: _State, views: bool) -> None:
         """The instructions of a checked group (see ``group``)."""
@@ -980,10 +1062,13 @@ class _Emitter:
 
     def root(self, r: int) -> None:
         self.current_root = r
+        pushed = self.entry_args is None or self.push_early
         if r == self.plan.entry and not self.loops_to_entry():
-            st = _State(set(), set(self.all_regs))  # nothing changed yet, nothing loaded
+            # Nothing changed yet (but an entry's own registers), nothing loaded.
+            st = _State(set(self.entry_regs), set(self.all_regs) - set(self.entry_regs),
+                        pushed)
         else:
-            st = _State(self.written)
+            st = _State(self.written | set(self.entry_regs), pushed=pushed)
         if r in self.self_loop:
             with self.src.indent("while True:"):
                 self.block(r, st, 0)
@@ -1011,7 +1096,16 @@ class _Emitter:
         else:
             self.root(self.plan.entry)
         self.src = src = outer
-        with src.indent("def region(m, x, f, limit, d=0):"):
+        if self.entry_args is None:
+            header = "def region(m, x, f, limit, d=0):"
+        else:
+            args = "".join(f", r{r}" for r in range(10, 10 + self.entry_args))
+            header = f"def entry(m, x, f, limit{args}, d=0):"
+        with src.indent(header):
+            if self.entry_args is not None:
+                src(f"r1 = {hex(EXIT)}")
+                src(f"r2 = x[2] & {hex(M ^ 15)}")
+                src("fr = PUSH(m)" if self.push_early else "fr = None")
             for r in self.loaded:
                 src(f"r{r} = x[{r}]")
             if self.uses_mem:
@@ -1026,19 +1120,37 @@ class _Emitter:
             with src.indent("try:"):
                 src.lines.extend(body.lines)
             with src.indent("except Fault as e:"):
-                with src.indent("if e.count is None:"):
-                    src("settle(m, x, locals(), e, cnt, FIX.get(e.pc))")
+                if self.entry_args is None:
+                    with src.indent("if e.count is None:"):
+                        src("settle(m, x, locals(), e, cnt, FIX.get(e.pc))")
+                else:
+                    # The call fails: registers go back to the caller's (saved or never
+                    # changed), so only the count needs settling; a budget stop keeps the
+                    # frame for machine.resume().
+                    with src.indent("if e.count is None:"):
+                        src("settle(m, None, None, e, cnt, FIX.get(e.pc))")
+                    with src.indent("if fr is not None and type(e) is not BudgetExceeded:"):
+                        src("m._pop_frame()")
                 src("raise")
         return src.text()
 
 
-def generate(plan: RegionPlan, geo: Geometry) -> tuple[str, dict[int, tuple], dict[int, Instr]]:
-    """Python source of ``plan``'s region function.
+def generate(plan: RegionPlan, geo: Geometry, entry_args: int | None = None,
+             ) -> tuple[str, dict[int, tuple], dict[int, Instr]]:
+    """Python source of ``plan``'s region function, or with ``entry_args`` of its entry.
+
+    An *entry* ``entry(m, x, f, limit, r10, ..., d=0) -> a0`` is the whole of a host call of
+    the function at ``plan.entry`` with that many integer arguments (``vm.fastcall``): what
+    ``Machine.call`` does, with the arguments, the return address and the aligned stack
+    pointer in locals. Where the function returns to the host it hands back a0 without
+    touching ``x``; the caller's frame is saved (``PUSH``) only on paths that change ``x`` or
+    ``f``, and every other way out goes on in the dispatcher (``CONT``) and returns a0 from
+    there.
 
     Returns (source, FIX, refs): ``FIX[pc]`` of an instruction that may fault is (instructions
     retired but not yet in ``cnt``, constants retired but not yet in locals, registers whose
     locals are stale); refs are the instructions run through their reference closure.
     """
-    em = _Emitter(plan, geo)
+    em = _Emitter(plan, geo, entry_args)
     text = em.function()
     return text, em.fix_at, em.refs

@@ -66,6 +66,9 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
         raise TypeError("returns must be int or float")
     if not argtypes:
         return _prepare_ints(machine, function, addr, returns)
+    if (returns is int and all(t is int or t is bool for t in argtypes) and len(argtypes) <= 8
+            and hasattr(machine.engine, "entry")):
+        return _prepare_entry(machine, function, addr, len(argtypes))
     params: list[str] = []
     convert: list[str] = []
     blobs: list[str] = []
@@ -152,6 +155,51 @@ def _prepare_ints(machine: Machine, function: str | int, addr: int,
     exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
     fn = namespace["call"]
     fn.__doc__ = f"Call guest function {function!r} with up to 8 integers"
+    return fn
+
+
+def _prepare_entry(machine: Machine, function: str | int, addr: int,
+                   nargs: int) -> Callable[..., int]:
+    """``prepare`` for integer arguments under the translating engine: through an entry.
+
+    The caller runs the call the ordinary way (dispatcher, frame saved and restored) until the
+    dispatcher has translated the function; from then on it calls the function's entry
+    (``TranslatingEngine.entry``), which does the same in one generated function.
+    """
+    engine = machine.engine
+    x, f, frames = machine.x, machine.f, machine._frames
+    use: list[Callable[..., int]] = []
+
+    def warm(m: Machine, x_: list[int], f_: list[int], limit: int, *args: int) -> int:
+        frames.append((x[:], f[:], m.pc, len(frames)))
+        x[10:10 + nargs] = args
+        x[2] &= ~15
+        x[1] = _EXIT
+        m.pc = addr
+        try:
+            engine.run(limit)
+        except BudgetExceeded:
+            raise  # the frame stays, for machine.resume()
+        except Fault:
+            m._pop_frame()
+            raise
+        finally:
+            if addr in engine.cache.regions:  # hot now: translate its entry
+                use[0] = engine.entry(addr, nargs) or warm
+        result = x[10]
+        m._pop_frame()
+        return result
+
+    use.append(engine.cache.entries.get((addr, nargs)) or warm)
+    params = ", ".join(f"a{i}" for i in range(nargs))
+    args = "".join(f", a{i} & {M}" for i in range(nargs))
+    source = (f"def call({params + ', ' if params else ''}*, budget=None):\n"
+              f"    return use[0](m, x, f, {_NEVER} if budget is None else m.instret + budget"
+              f"{args})\n")
+    namespace = {"use": use, "m": machine, "x": x, "f": f}
+    exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
+    fn = namespace["call"]
+    fn.__doc__ = f"Call guest function {function!r} with {nargs} integers"
     return fn
 
 
@@ -249,8 +297,12 @@ def host_adapter(fn: HostFunction, max_guest_str: int) -> Callable[[Machine, int
         f"        result = impl(m{''.join(', ' + a for a in args)})",
         "    except (ValueError, KeyError, IndexError, OverflowError) as exc:",
         "        raise HostCallFault(pc, detail=f'{NAME}: {exc}') from None",
-        "    return encode_result(RETURNS, result)",
     ]
+    if fn.returns in (ArgKind.I64, ArgKind.U64):  # the common case, without a call
+        lines += ["    if result is None:", "        return 0",
+                  f"    return int(result) & {M}"]
+    else:
+        lines.append("    return encode_result(RETURNS, result)")
     namespace: dict[str, Any] = {
         "impl": fn.impl, "NAME": fn.name, "RETURNS": fn.returns,
         "KINDS": [kind for _, kind in fn.params], "HostCallFault": HostCallFault,

@@ -74,7 +74,8 @@ class Machine:
         program: the ELF file's bytes, or an already loaded ``Program``.
         argv: the guest's argv (argv[0] defaults to ``"program"``).
         limits: memory and size limits.
-        hostcalls: the host functions the guest may call with ``ecall``.
+        hostcalls: the host functions the guest may call with ``ecall`` (fixed for the
+            machine's life; the registry may still grow).
         stdout, stderr: binary streams for the guest's output; None captures it in
             ``self.stdout`` / ``self.stderr`` (bytearrays, up to ``limits.max_output``).
         random_seed: seeds ``getrandom`` and AT_RANDOM: same seed, same bytes.
@@ -130,7 +131,7 @@ class Machine:
         self.reservation: int | None = None
         self.exit_status: int | None = None
         self._frames: list[tuple[list[int], list[int], int, int]] = []
-        self._host_adapters: dict[int, tuple[Any, Callable[[Machine, int], int]]] = {}
+        self._host_adapters: dict[int, Callable[[Machine, int], int]] = {}  # by a7
         self._blocks: dict[int, Block] = {EXIT_ADDR: _EXIT_BLOCK}
         self._code = [(s.vaddr, s.end, s.data) for s in program.segments if s.executable]
         self._setup_stack(argv if argv is not None else ["program"])
@@ -393,9 +394,13 @@ class Machine:
         """Handle ``ecall`` at ``pc``; return the next pc."""
         x = self.x
         self.pc = pc
+        adapter = self._host_adapters.get(x[17])
+        if adapter is not None:  # a host call made before: the hot path
+            x[10] = adapter(self, pc)
+            return pc + 4
         nr = x[17]
         if nr >= HOSTCALL_BASE:
-            x[10] = self._hostcall(pc, nr - HOSTCALL_BASE)
+            x[10] = self._hostcall(pc, nr)
             return pc + 4
         handler = SYSCALLS.get(nr)
         if handler is None:
@@ -405,16 +410,19 @@ class Machine:
             x[10] = handler(self, x[10], x[11], x[12], x[13], x[14], x[15]) & M
         return pc + 4
 
-    def _hostcall(self, pc: int, number: int) -> int:
-        fn = self.hostcalls.lookup(number)
+    def _hostcall(self, pc: int, nr: int) -> int:
+        """First host call with a7 = ``nr``: find the function, generate and keep its adapter.
+
+        Registries only grow and a number is never registered twice, so the adapter stays
+        right for as long as this machine lives (``hostcalls`` is fixed at construction).
+        """
+        fn = self.hostcalls.lookup(nr - HOSTCALL_BASE)
         if fn is None:
-            raise HostCallUnknown(pc, detail=f"number {number}")
+            raise HostCallUnknown(pc, detail=f"number {nr - HOSTCALL_BASE}")
         # Arguments are decoded by code generated per host function (``vm.fastcall``).
-        cached = self._host_adapters.get(number)
-        if cached is None or cached[0] is not fn:
-            cached = (fn, host_adapter(fn, self.limits.max_guest_str))
-            self._host_adapters[number] = cached
-        return cached[1](self, pc)
+        adapter = host_adapter(fn, self.limits.max_guest_str)
+        self._host_adapters[nr] = adapter
+        return adapter(self, pc)
 
     # --- CSRs ------------------------------------------------------------------------------------
 

@@ -11,9 +11,10 @@ dispatcher has reached it ``hot`` times, the region starting there is translated
 - when a successor it left out warms up and gets a region of its own, the regions that left
   it out are made again with it inside (``MAX_REBUILDS``), so hot paths stay translated.
 
-Sync ops (ecall, CSRs), ebreak and illegal instructions always run in the reference
-interpreter, with ``machine.instret`` and ``machine.pc`` up to date, so system and host calls
-see exactly the state they would there and may call back into the machine.
+Sync ops (ecall, CSRs) run inside regions through their reference closures, with every
+register in ``x`` and ``machine.instret`` up to date, so system and host calls see exactly the
+state they would in the interpreter and may call back into the machine. Ebreak and illegal
+instructions always run in the reference interpreter.
 
 Translations live in a ``TranslationCache`` per program and memory geometry
 (``Program.translate_cache``): a second machine running the same ELF reuses them. Generated
@@ -37,7 +38,15 @@ from typing import TYPE_CHECKING, Any
 from . import codegen
 from .codegen import Geometry
 from .decoder import TERMINATORS, Instr, decode_run
-from .errors import BudgetExceeded, Fault, FetchFault, LoadFault, StoreFault, TranslationError
+from .errors import (
+    BudgetExceeded,
+    Fault,
+    FetchFault,
+    GuestExit,
+    LoadFault,
+    StoreFault,
+    TranslationError,
+)
 from .semantics import SYNC_OPS, build
 
 if TYPE_CHECKING:
@@ -58,8 +67,25 @@ _EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR (not imported: machine import
 
 #: A region function: (machine, x, f, limit) -> next pc.
 RegionFn = Callable[[Any, list, list, int], int]
+#: An entry: (machine, x, f, limit, a0, a1, ...) -> a0 when the call returns.
+EntryFn = Callable[..., int]
 
 _U16, _U32, _U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
+
+
+def _push(m: Machine) -> bool:
+    """Save the caller's frame as ``Machine.call`` does (an entry, before it changes x or f)."""
+    frames = m._frames
+    frames.append((m.x[:], m.f[:], m.pc, len(frames)))
+    return True
+
+
+def _cont(m: Machine, pc: int, limit: int) -> int:
+    """Go on with an entry's call in the dispatcher from ``pc``; a0 once it returns."""
+    m.engine.run(limit, pc)
+    result = m.x[10]
+    m._pop_frame()
+    return result
 
 
 def _budget(m: Machine, npc: int, limit: int) -> None:
@@ -74,27 +100,33 @@ def _budget(m: Machine, npc: int, limit: int) -> None:
 _REG_NAMES = tuple((f"r{i}", i) for i in range(1, 32))
 
 
-def _settle(m: Machine, x: list[int], local: dict[str, Any], e: Fault, cnt: int,
-            fix: tuple | None) -> None:
+def _settle(m: Machine, x: list[int] | None, local: dict[str, Any] | None, e: Fault,
+            cnt: int, fix: tuple | None) -> None:
     """A fault inside a region: put registers and count as they were before the faulting op.
 
     ``local`` is the region's ``locals()``. Registers the region has not assigned are unbound
     (absent), and those stale after a nested call are skipped: ``x`` holds both already.
     ``fix`` (from ``codegen.generate``) adds the constants not yet in locals and the
-    instructions not yet in ``cnt``.
+    instructions not yet in ``cnt``. In an entry (``x`` None) the failed call leaves the
+    caller's registers and pc in place, so only the count is settled.
     """
     pend, lazy, stale = fix if fix is not None else (0, (), ())
+    count = cnt + pend
+    if isinstance(e, GuestExit):
+        count += 1  # an exit retires its ecall
+    m.instret = count
+    e.count = count
+    e.symbol = m.program.symbolize(e.pc)
+    if x is None or local is None:
+        m.reservation = None
+        return
     for name, i in _REG_NAMES:
         v = local.get(name)
         if v is not None and i not in stale:
             x[i] = v
     for i, v in lazy:
         x[i] = v
-    count = cnt + pend
-    m.instret = count
     m.pc = e.pc
-    e.count = count
-    e.symbol = m.program.symbolize(e.pc)
 
 
 BASE_GLOBALS: dict[str, Any] = {
@@ -103,6 +135,9 @@ BASE_GLOBALS: dict[str, Any] = {
     "StoreFault": StoreFault,
     "budget": _budget,
     "settle": _settle,
+    "PUSH": _push,
+    "CONT": _cont,
+    "BudgetExceeded": BudgetExceeded,
     "U16": _U16.unpack_from,
     "U32": _U32.unpack_from,
     "U64": _U64.unpack_from,
@@ -120,7 +155,7 @@ class TranslationCache:
         regions: region function by entry pc (host helpers are installed here too).
         heat: how often the dispatcher reached each untranslated pc.
         instrs: instructions that generated code runs through reference closures, by pc.
-        untranslatable: pcs where no region can start (a sync op or a fault is there).
+        untranslatable: pcs where no region can start (ebreak, an illegal op or no code).
         translated, instructions, code_bytes, source_bytes, seconds: regions made (rebuilds
             included), the guest instructions and bytes of code in them, the Python source
             generated for them, and the time spent planning, generating and compiling it.
@@ -137,6 +172,7 @@ class TranslationCache:
         self.absorb: dict[int, set[int]] = {}  # region -> successors it must take in
         self.rebuilds: dict[int, int] = {}
         self.postponed: dict[int, int] = {}  # pc -> heat at which to try again
+        self.entries: dict[tuple[int, int], EntryFn | None] = {}  # (pc, integer args)
         self.sources: dict[int, str] | None = None  # set to {} to keep generated sources
         self.translated = 0
         self.instructions = 0
@@ -221,9 +257,9 @@ class TranslatingEngine:
                     self._build(r)
         return fn
 
-    def _build(self, pc: int, worth: int = 0) -> RegionFn | None:
+    def _plan(self, pc: int) -> tuple[codegen.RegionPlan | None, list[int]]:
+        """The region at ``pc`` as the heat seen so far draws it, and the successors left out."""
         cache = self.cache
-        started = time.perf_counter()
         # Follow only the paths that ran often enough while interpreted: the region is the
         # hot code around ``pc``, and colder code gets regions of its own once it warms up.
         # A region also ends where another begins (they chain through the dispatcher),
@@ -241,10 +277,16 @@ class TranslatingEngine:
                 return False
             return t not in regions
 
-        plan = codegen.plan_region(pc, self._decode_run, explore=explore)
+        return codegen.plan_region(pc, self._decode_run, explore=explore), cold
+
+    def _build(self, pc: int, worth: int = 0) -> RegionFn | None:
+        cache = self.cache
+        started = time.perf_counter()
+        plan, cold = self._plan(pc)
         if plan is None:
             cache.untranslatable.add(pc)
             return None
+        heat = cache.heat
         if worth:
             work = sum(heat.get(b, 0) * len(blk.instrs) for b, blk in plan.blocks.items())
             if work < worth * plan.size:
@@ -264,6 +306,31 @@ class TranslatingEngine:
         cache.source_bytes += len(source)
         if cache.sources is not None:
             cache.sources[pc] = source
+        cache.seconds += time.perf_counter() - started
+        return fn
+
+    def entry(self, pc: int, nargs: int) -> EntryFn | None:
+        """The entry for host calls of the function at ``pc`` with ``nargs`` integer arguments.
+
+        Made once per program (see ``codegen.generate``), from the region the dispatcher
+        would make there now; None where no region can start.
+        """
+        cache = self.cache
+        key = (pc, nargs)
+        if key in cache.entries:
+            return cache.entries[key]
+        started = time.perf_counter()
+        plan, _ = self._plan(pc)
+        fn = None
+        if plan is not None:
+            source, fix, refs = codegen.generate(plan, cache.geometry, entry_args=nargs)
+            fn = compile_region(source, fix, cache.regions, f"<riscade entry 0x{pc:x}>",
+                                name="entry")
+            cache.instrs.update(refs)
+            cache.source_bytes += len(source)
+            if cache.sources is not None:
+                cache.sources[-pc] = source
+        cache.entries[key] = fn
         cache.seconds += time.perf_counter() - started
         return fn
 
@@ -354,8 +421,8 @@ _NO_BLOCK: tuple = ((), None, 0, 0, False, ())
 
 
 def compile_region(source: str, fix: dict[int, tuple], regions: dict[int, RegionFn],
-                   filename: str) -> RegionFn:
-    """Compile one region's source; a failure raises ``TranslationError`` carrying it.
+                   filename: str, name: str = "region") -> Any:
+    """Compile one region's (or entry's) source; a failure raises ``TranslationError``.
 
     ``regions`` is where its calls find their callees' region functions.
     """
@@ -368,4 +435,4 @@ def compile_region(source: str, fix: dict[int, tuple], regions: dict[int, Region
     namespace["FIX"] = fix
     namespace["G"] = regions.get
     exec(code, namespace)
-    return namespace["region"]
+    return namespace[name]

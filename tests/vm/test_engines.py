@@ -8,6 +8,7 @@ once, so its generated code, not its interpreter fallback, is what runs.
 
 from __future__ import annotations
 
+import functools
 import struct
 import subprocess
 import sys
@@ -274,6 +275,53 @@ def test_prepared_call_fault_restores_registers(callee_elf: bytes) -> None:
         want.value.pc, want.value.addr, want.value.count, want.value.symbol)
     assert snapshot(m) == snapshot(ref)
     assert poke.__doc__ and m.prepare("add3", int, int, int)(1, 1, 1) == 6
+
+
+#: (function, args, budget) for entries: every way out of one, each taken several times.
+ENTRY_CALLS = [
+    ("add3", (1, 2, 3), None),
+    ("twice", (7,), None),
+    ("twice", (7,), 5),
+    ("deep", (12,), None),
+    ("deep", (12,), 300),
+    ("fsum", (50,), None),
+    ("fsum", (50,), 100),
+    ("pick", (2,), None),
+    ("pick", (1 << 40,), None),
+    ("poke", (0x10,), None),
+    ("ask_host", (3, 9), None),
+    ("unknown_host", (), None),
+    ("spin", (500,), 700),
+    ("leave", (3,), None),
+]
+
+
+def _outcome(fn, *args: int, budget: int | None) -> tuple:
+    try:
+        return ("ok", fn(*args, budget=budget))
+    except Fault as fault:
+        return (type(fault).__name__, fault.pc, getattr(fault, "addr", None), fault.count,
+                fault.symbol)
+
+
+@pytest.mark.parametrize("hot", [0, 16])
+def test_prepared_entries_agree_with_the_interpreter(callee_elf: bytes, hot: int) -> None:
+    """Typed prepared calls run through entries once warm: every outcome, count, register,
+    frame and byte of memory as the interpreter's ``call``, round after round."""
+    ref = callee(callee_elf, "interp")
+    m = callee(callee_elf, "translate", hot)
+    prepared = {(name, len(args)): m.prepare(name, *([int] * len(args)))
+                for name, args, _ in ENTRY_CALLS}
+    for _ in range(20 if hot else 3):
+        for name, args, budget in ENTRY_CALLS:
+            fn = prepared[name, len(args)]
+            want = _outcome(functools.partial(ref.call, name), *args, budget=budget)
+            assert _outcome(fn, *args, budget=budget) == want, name
+            assert snapshot(m) == snapshot(ref), name
+            if want[0] == "BudgetExceeded":
+                assert m.resume() == ref.resume(), name
+                assert snapshot(m) == snapshot(ref), name
+    assert m.engine.cache.entries, "no entry was made"
 
 
 @pytest.mark.parametrize("engine", ["interp", "translate"])

@@ -64,6 +64,27 @@ EXPORT long unknown_host(void) { return hostcall2(999, 0, 0); }
 
 EXPORT long poke(long addr) { *(volatile long *)addr = 1; return 0; }
 
+/* For entries (prepared calls) taking every way out: nested calls, recursion, floats, a load
+   that may fault, an exit from inside a call. */
+EXPORT long twice(long v) { return square(v) + square(v + 1); }
+
+EXPORT long deep(long n) { return n <= 1 ? n : deep(n - 1) + deep(n - 2); }
+
+static double weights[8] = {0.5, 1.25, 2.0, 3.5, -1.0, 0.125, 9.0, 7.75};
+
+EXPORT long fsum(long n)
+{
+    double s = 0;
+    for (long i = 0; i < n; i++) s += weights[i & 7] * (double)i;
+    return (long)s;
+}
+
+static long table[4] = {11, 22, 33, 44};
+
+EXPORT long pick(long i) { return table[i]; }
+
+EXPORT long leave(long status) { exit((int)status); }
+
 int main(void)
 {
     counter = 100;
