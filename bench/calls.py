@@ -95,13 +95,14 @@ def _row(key: str, runtime: str, method: str, fn: Callable[..., Any], args: tupl
 
 def _prepared_rows(rt: Any, skipped: list[dict[str, str]],
                    opts: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for ``machine.prepare(symbol)(*args)``; none (and a note) if there is no prepare."""
+    """Rows for ``machine.prepare(symbol, int, ...)(*args)`` (typed, as a game prepares its
+    hooks); none (and a note) if there is no prepare."""
     if not callable(getattr(rt.machine, "prepare", None)):
         skipped.append({"runtime": rt.name, "row": "prepared",
                         "reason": "Machine has no prepare() yet"})
         return []
     try:
-        return [_row(f"prepared{n}", rt.name, "machine.prepare", rt.prepared(SYMBOL[n]),
+        return [_row(f"prepared{n}", rt.name, "machine.prepare", rt.prepared(SYMBOL[n], n),
                      ARGS[n], EXPECT[n], 1, **opts) for n in (0, 3, 8)]
     except Exception as exc:  # a new API: report it rather than stop the suite
         skipped.append({"runtime": rt.name, "row": "prepared",

@@ -116,10 +116,11 @@ class VMRuntime:
     def function(self, symbol: str) -> Callable[..., Any]:
         return functools.partial(self.machine.call, symbol)
 
-    def prepared(self, symbol: str) -> Callable[..., Any] | None:
-        """``machine.prepare(symbol)`` where the machine has it, else None."""
+    def prepared(self, symbol: str, nargs: int) -> Callable[..., Any] | None:
+        """``machine.prepare(symbol, int, ...)`` (``nargs`` integers) where the machine has it,
+        else None."""
         prepare = getattr(self.machine, "prepare", None)
-        return prepare(symbol) if callable(prepare) else None
+        return prepare(symbol, *([int] * nargs)) if callable(prepare) else None
 
 
 def make_vm(elf: bytes, variant: str) -> VMRuntime:

@@ -25,7 +25,7 @@ from .hostcalls import ArgKind, HostFunction, decode_int, encode_result
 if TYPE_CHECKING:
     from .machine import Machine
 
-__all__ = ["prepare", "host_adapter"]
+__all__ = ["prepare", "entry_caller", "host_adapter"]
 
 M = (1 << 64) - 1
 _EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR
@@ -68,7 +68,7 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
         return _prepare_ints(machine, function, addr, returns)
     if (returns is int and all(t is int or t is bool for t in argtypes) and len(argtypes) <= 8
             and hasattr(machine.engine, "entry")):
-        return _prepare_entry(machine, function, addr, len(argtypes))
+        return entry_caller(machine, function, addr, len(argtypes))
     params: list[str] = []
     convert: list[str] = []
     blobs: list[str] = []
@@ -158,9 +158,10 @@ def _prepare_ints(machine: Machine, function: str | int, addr: int,
     return fn
 
 
-def _prepare_entry(machine: Machine, function: str | int, addr: int,
+def entry_caller(machine: Machine, function: str | int, addr: int,
                    nargs: int) -> Callable[..., int]:
-    """``prepare`` for integer arguments under the translating engine: through an entry.
+    """A caller of ``addr`` with ``nargs`` integer arguments under the translating engine,
+    through an entry: ``prepare`` for integer signatures, and ``Machine.call`` for integers.
 
     The caller runs the call the ordinary way (dispatcher, frame saved and restored) until the
     dispatcher has translated the function; from then on it calls the function's entry

@@ -142,3 +142,4 @@ def install(engine: TranslatingEngine) -> None:
         if real is None:
             continue
         cache.regions[entry] = _region(entry, helper, real, _budget)
+        cache.helpers.add(entry)

@@ -31,7 +31,7 @@ from .errors import (
     IllegalInstruction,
     VMError,
 )
-from .fastcall import host_adapter
+from .fastcall import entry_caller, host_adapter
 from .hostcalls import HOSTCALL_BASE, HostRegistry
 from .memory import MachineLimits, Memory
 from .semantics import SYNC_OPS, build
@@ -132,6 +132,7 @@ class Machine:
         self.exit_status: int | None = None
         self._frames: list[tuple[list[int], list[int], int, int]] = []
         self._host_adapters: dict[int, Callable[[Machine, int], int]] = {}  # by a7
+        self._callers: dict[tuple[int, int], Callable[..., int | float]] = {}
         self._blocks: dict[int, Block] = {EXIT_ADDR: _EXIT_BLOCK}
         self._code = [(s.vaddr, s.end, s.data) for s in program.segments if s.executable]
         self._setup_stack(argv if argv is not None else ["program"])
@@ -311,6 +312,15 @@ class Machine:
             with ``resume()``.
         """
         addr = function if isinstance(function, int) else self.program.functions[function]
+        if self.engine is not None and returns is int and len(args) <= 8 and all(
+                type(a) is int for a in args):
+            # Integers only: the prepared caller, which runs through the function's entry
+            # once it is translated (same behaviour, generated once per address and arity).
+            key = (addr, len(args))
+            caller = self._callers.get(key)
+            if caller is None:
+                caller = self._callers[key] = entry_caller(self, addr, addr, len(args))
+            return caller(*args, budget=budget)
         x, f = self.x, self.f
         self._frames.append((x[:], f[:], self.pc, len(self._frames)))
         sp = x[2]

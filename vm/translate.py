@@ -173,6 +173,7 @@ class TranslationCache:
         self.rebuilds: dict[int, int] = {}
         self.postponed: dict[int, int] = {}  # pc -> heat at which to try again
         self.entries: dict[tuple[int, int], EntryFn | None] = {}  # (pc, integer args)
+        self.helpers: set[int] = set()  # pcs where a host helper stands in (no entries)
         self.sources: dict[int, str] | None = None  # set to {} to keep generated sources
         self.translated = 0
         self.instructions = 0
@@ -320,7 +321,7 @@ class TranslatingEngine:
         if key in cache.entries:
             return cache.entries[key]
         started = time.perf_counter()
-        plan, _ = self._plan(pc)
+        plan, _ = self._plan(pc) if pc not in cache.helpers else (None, [])
         fn = None
         if plan is not None:
             source, fix, refs = codegen.generate(plan, cache.geometry, entry_args=nargs)
