@@ -168,10 +168,11 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
     (``TranslatingEngine.entry``), which does the same in one generated function.
     """
     engine = machine.engine
-    x, f, frames = machine.x, machine.f, machine._frames
+    x, f = machine.x, machine.f
     use: list[Callable[..., int]] = []
 
     def warm(m: Machine, x_: list[int], f_: list[int], limit: int, *args: int) -> int:
+        frames = m._frames
         frames.append((x[:], f[:], m.pc, len(frames)))
         x[10:10 + nargs] = args
         x[2] &= ~15

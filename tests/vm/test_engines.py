@@ -443,3 +443,19 @@ def test_float_registers_pass_through_translated_code() -> None:
     b.run_main()
     assert a.f == b.f and a.fflags == b.fflags
     assert struct.pack("<32Q", *a.f) == struct.pack("<32Q", *b.f)
+
+
+def test_prepared_caller_survives_a_restore(callee_elf: bytes) -> None:
+    """A caller made before ``restore`` keeps working after it (it must not hold state the
+    restore replaces)."""
+    ref = callee(callee_elf, "interp")
+    m = callee(callee_elf, "translate", 16)
+    add3, bump = m.prepare("add3", int, int, int), m.prepare("bump", int)
+    saved, ref_saved = m.snapshot(), ref.snapshot()
+    for round_ in range(40):
+        if round_ % 10 == 0:
+            m.restore(saved)
+            ref.restore(ref_saved)
+        assert add3(1, 2, round_) == ref.call("add3", 1, 2, round_)
+        assert bump(round_) == ref.call("bump", round_)
+        assert snapshot(m) == snapshot(ref)
