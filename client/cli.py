@@ -1,4 +1,10 @@
-"""``riscade connect ws://HOST:PORT``: join a server, follow its game, show it."""
+"""``riscade connect ws://HOST:PORT``: join a server, follow its game, show it.
+
+The text view draws the arena once a second and prints every chat line the player sees:
+``<2> hi`` from player 2, ``[greeter] ...`` from a mod to everyone, ``[greeter to you] ...``
+from a mod to this player alone. ``--headless`` prints only the JSON summary, which counts
+the chat lines (``chat_lines``) and lists the last ones (``chat``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ import json
 import sys
 from pathlib import Path
 
+from protocol import LocalMisuse
+
 from .cache import default_cache_dir
-from .follower import Follower
+from .follower import ChatLine, Follower
 from .session import ClientError, ClientOptions, play
 
 __all__ = ["main"]
@@ -31,6 +39,10 @@ def _render(follower: Follower) -> None:
     print("\n".join("".join(row) for row in grid), flush=True)
 
 
+def _print_chat(line: ChatLine) -> None:
+    print(line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``riscade connect``."""
     p = argparse.ArgumentParser(prog="riscade connect", description=__doc__)
@@ -41,15 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ticks", type=int, default=None, help="leave after N ticks")
     p.add_argument("--bot", action="store_true", help="play with seeded pseudo-random inputs")
     p.add_argument("--seed", type=int, default=1, help="the bot's seed")
+    p.add_argument("--say", action="append", default=[], metavar="TEXT",
+                   help="send this chat line once in the game (repeatable: one a tick)")
     p.add_argument("--reports", type=Path, default=Path("desync-reports"),
                    help="where desync reports are written")
     opts = p.parse_args(argv)
-    options = ClientOptions(
-        url=opts.url, cache_dir=opts.cache or default_cache_dir(), name=opts.name,
-        ticks=opts.ticks, bot_seed=opts.seed if opts.bot else None, report_dir=opts.reports,
-        on_tick=None if opts.headless else _render,
-        on_chat=lambda pid, text: print(f"<{pid}> {text}", flush=True),
-    )
+    try:
+        options = ClientOptions(
+            url=opts.url, cache_dir=opts.cache or default_cache_dir(), name=opts.name,
+            ticks=opts.ticks, bot_seed=opts.seed if opts.bot else None,
+            report_dir=opts.reports, say=tuple(opts.say),
+            on_tick=None if opts.headless else _render,
+            on_chat=None if opts.headless else _print_chat,
+        )
+    except LocalMisuse as exc:
+        p.error(f"--say: {exc}")
     try:
         summary = asyncio.run(play(options))
     except ClientError as exc:

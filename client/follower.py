@@ -5,6 +5,11 @@ the server's. On a mismatch it reports a desync, keeps simulating while it waits
 the server's snapshot arrives it compares the two states part by part (world, each mod's
 machine; entity by entity for the world), writes a desync report, and continues from the
 snapshot: a desync heals itself.
+
+Chat comes out of the same simulation: after each tick ``Follower.chat`` holds the lines this
+player sees, the players' lines no mod consumed and the lines mods sent to everyone or to this
+player. The server's simulation produced the same lines from the same tick, so none travels
+in a message. (While a desync lasts, the lines are those of the diverged simulation.)
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import msgpack
 
 from game.simulation import (
+    ALL_PLAYERS,
     ModImage,
     Simulation,
     SimulationError,
@@ -29,7 +35,7 @@ from protocol import Snapshot, Tick, decompress_blob
 from protocol.limits import DEFAULT_LIMITS
 from server.room import tick_hash
 
-__all__ = ["Follower", "DesyncReport"]
+__all__ = ["Follower", "DesyncReport", "ChatLine", "visible_chat"]
 
 #: How many past ticks' inputs a desync report includes.
 REPORT_INPUTS = 8
@@ -48,6 +54,52 @@ class DesyncReport:
     entity_diffs: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ChatLine:
+    """A chat line a player sees.
+
+    Attributes:
+        tick: the tick that produced it.
+        text: the line.
+        player: the player who said it, for a player's line; else None.
+        mod: the mod that sent it, for a mod's line; else None.
+        private: a mod's line to this player alone (not to everyone).
+    """
+
+    tick: int
+    text: str
+    player: int | None = None
+    mod: str | None = None
+    private: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The line for a JSON summary: tick, text, and "player" or "mod" (and "private")."""
+        out: dict[str, Any] = {"tick": self.tick, "text": self.text}
+        if self.player is not None:
+            out["player"] = self.player
+        if self.mod is not None:
+            out["mod"] = self.mod
+        if self.private:
+            out["private"] = True
+        return out
+
+    def __str__(self) -> str:
+        if self.mod is not None:
+            return f"[{self.mod}{' to you' if self.private else ''}] {self.text}"
+        return f"<{self.player}> {self.text}"
+
+
+def visible_chat(sim: Simulation, player_id: int | None) -> list[ChatLine]:
+    """The chat lines of ``sim``'s last tick that ``player_id`` sees: players' lines, then
+    mods' lines to everyone or to ``player_id``, each in the order they were produced."""
+    tick = sim.world.tick
+    lines = [ChatLine(tick, text, player=pid) for pid, text in sim.chat]
+    lines += [ChatLine(tick, m.text, mod=m.mod, private=m.player != ALL_PLAYERS)
+              for m in sim.mod_chat
+              if m.player == ALL_PLAYERS or (player_id is not None and m.player == player_id)]
+    return lines
+
+
 def tick_inputs(msg: Tick) -> TickInputs:
     """The simulation's view of a ``Tick`` message."""
     return TickInputs(
@@ -62,9 +114,14 @@ def tick_inputs(msg: Tick) -> TickInputs:
 class Follower:
     """A client-side simulation kept in lockstep with the server's."""
 
-    def __init__(self, images: list[ModImage], *, report_dir: Path | None = None,
-                 perturb_at: int | None = None) -> None:
+    def __init__(self, images: list[ModImage], *, player_id: int | None = None,
+                 report_dir: Path | None = None, perturb_at: int | None = None) -> None:
+        """Load the mods (``SimulationError`` if one cannot be loaded); ``player_id`` is who
+        this client plays as (None: a spectator, who sees no mod's private lines)."""
         self.sim = Simulation(images, side="client")
+        self.player_id = player_id
+        #: The chat lines this player sees from the last tick ``apply`` applied.
+        self.chat: list[ChatLine] = []
         self.report_dir = report_dir
         self.perturb_at = perturb_at
         self.ticks = 0
@@ -83,6 +140,7 @@ class Follower:
         if self.pending is not None:
             self._finish_report(state, msg.tick)
         self.sim.restore(state)
+        self.chat = []
         if tick_hash(self.sim) != msg.state_hash:
             raise ValueError(f"snapshot of tick {msg.tick} does not match its own state hash")
 
@@ -91,11 +149,13 @@ class Follower:
 
         Ticks at or before the simulation's tick (sent before a resync snapshot) are skipped.
         """
+        self.chat = []
         if msg.tick <= self.tick:
             return True
         inputs = tick_inputs(msg)
         self.sim.step(inputs)
         self.ticks += 1
+        self.chat = visible_chat(self.sim, self.player_id)
         self._recent.append({"tick": msg.tick, "inputs": [list(i) for i in inputs.inputs],
                              "joins": [list(j) for j in inputs.joins],
                              "leaves": list(inputs.leaves)})

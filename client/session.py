@@ -2,6 +2,8 @@
 
 All-or-nothing join: every mod the server lists must be in the cache or arrive in a blob that
 decompresses within its declared size and matches its SHA-256, before anything is loaded.
+Each mod's machine gets the memory and stack its manifest entry names (the protocol bounds
+them; a mod that still cannot be loaded ends the join with a ``ClientError``).
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ from typing import Any
 
 import websockets
 
-from game.simulation import ModImage
+from game.simulation import ModImage, SimulationError
 from mods.host_api import HOST_API
 from protocol import (
     DEFAULT_LIMITS,
     SUPPORTED_VERSIONS,
     Bye,
+    Chat,
     Code,
     Desync,
     Hello,
     Input,
     Link,
     ModBlob,
+    ModEntry,
     ModVerificationError,
     ProtocolError,
     Ready,
@@ -40,9 +44,12 @@ from protocol import (
 from vm import VM_ABI
 
 from .cache import ModCache
-from .follower import Follower
+from .follower import ChatLine, Follower
 
-__all__ = ["ClientOptions", "JoinRefused", "ClientError", "play"]
+__all__ = ["ClientOptions", "JoinRefused", "ClientError", "play", "SUMMARY_CHAT_LINES"]
+
+#: The summary lists the last this many chat lines the player saw (and counts them all).
+SUMMARY_CHAT_LINES = 100
 
 
 class ClientError(Exception):
@@ -70,8 +77,10 @@ class ClientOptions:
         bot_seed: play with pseudo-random inputs from this seed (None: no inputs).
         report_dir: where desync reports go.
         perturb_at: tests only: corrupt the local world after this tick.
+        say: chat lines to send, one a tick, once our player is in the world.
         host_abi, vm_abi: what we claim to speak (tests override them to be refused).
         on_tick: called after each applied tick (the GUI-less display uses it).
+        on_chat: called with each chat line the player sees (players' and mods' lines).
     """
 
     url: str
@@ -81,10 +90,16 @@ class ClientOptions:
     bot_seed: int | None = None
     report_dir: Path | None = None
     perturb_at: int | None = None
+    say: tuple[str, ...] = ()
     host_abi: str = field(default_factory=HOST_API.abi_hash)
     vm_abi: str = VM_ABI
     on_tick: Callable[[Follower], None] | None = None
-    on_chat: Callable[[int, str], None] | None = None
+    on_chat: Callable[[ChatLine], None] | None = None
+
+    def __post_init__(self) -> None:
+        """Check the ``say`` lines now (``LocalMisuse``), not when they are due."""
+        for text in self.say:
+            Chat(text=text).check_limits(DEFAULT_LIMITS)
 
 
 def _bot_buttons(rng: random.Random) -> int:
@@ -103,13 +118,14 @@ async def play(opts: ClientOptions) -> dict[str, Any]:
     started = time.perf_counter()
     cache = ModCache(opts.cache_dir)
     link = Link(Role.CLIENT)
-    summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0}
+    summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0,
+                               "chat_lines": 0, "chat": []}
     async with websockets.connect(opts.url, max_size=DEFAULT_LIMITS.max_message_size,
                                   compression=None) as ws:
         try:
             follower = await _join(ws, link, cache, opts, summary)
             summary["join_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            await _follow(ws, link, follower, opts)
+            await _follow(ws, link, follower, opts, summary)
         except ProtocolError as exc:
             await _bye(ws, link, Code.PROTOCOL_ERROR, str(exc)[:900])
             raise ClientError(f"protocol error: {exc}") from exc
@@ -153,7 +169,7 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
             await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])
             raise ClientError(f"mod {msg.sha256[:12]} failed verification: {exc}") from None
         summary["mod_bytes_received"] += len(msg.data)
-    images = []
+    loaded: list[tuple[ModEntry, bytes]] = []
     for entry in first.manifest:
         elf = received.get(entry.sha256)
         if elf is None:
@@ -163,12 +179,18 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
                 await _bye(ws, link, Code.MOD_VERIFICATION, reason)
                 raise ClientError(reason)
             summary["mods_from_cache"] += 1
-        images.append(ModImage(entry.name, elf, memory=entry.memory_limit,
-                               instructions=entry.instruction_limit))
-    for elf in received.values():  # only once every mod is verified
+        loaded.append((entry, elf))
+    try:
+        follower = Follower(
+            [ModImage(entry.name, elf, memory=entry.memory_limit, stack=entry.stack_limit,
+                      instructions=entry.instruction_limit) for entry, elf in loaded],
+            player_id=first.player_id, report_dir=opts.report_dir, perturb_at=opts.perturb_at)
+    except SimulationError as exc:
+        await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])
+        raise ClientError(f"cannot run the server's mods: {exc}") from None
+    for elf in received.values():  # only once every mod is verified and loaded
         cache.put(elf)
     await ws.send(link.send(Ready()))
-    follower = Follower(images, report_dir=opts.report_dir, perturb_at=opts.perturb_at)
     while True:
         msg = link.receive(await ws.recv())
         if isinstance(msg, Snapshot):
@@ -178,10 +200,13 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
             raise ClientError(f"server closed before the game began: {msg.reason}")
 
 
-async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions) -> None:
+async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,
+                  summary: dict[str, Any]) -> None:
     rng = random.Random(opts.bot_seed) if opts.bot_seed is not None else None
     seq = 0
     buttons = 0
+    say = list(opts.say)
+    seen: list[dict[str, Any]] = summary["chat"]
     while opts.ticks is None or follower.ticks < opts.ticks:
         try:
             data = await ws.recv()
@@ -194,9 +219,14 @@ async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions) 
                                                state_hash=follower.pending.client_hash)))
             if opts.on_tick:
                 opts.on_tick(follower)
-            if opts.on_chat:
-                for pid, text in follower.sim.chat:
-                    opts.on_chat(pid, text)
+            for line in follower.chat:
+                summary["chat_lines"] += 1
+                seen.append(line.as_dict())
+                if opts.on_chat:
+                    opts.on_chat(line)
+            del seen[:-SUMMARY_CHAT_LINES]
+            if say and follower.player_id in follower.sim.world.players:
+                await ws.send(link.send(Chat(text=say.pop(0))))
             if rng is not None and follower.ticks % 4 == 1:
                 new = _bot_buttons(rng)
                 if new != buttons:

@@ -5,14 +5,21 @@ leaves, joins, inputs (by player id), chat lines, ``on_tick``, then events in em
 each hook is called in every enabled mod in load order (dependencies first, then name).
 
 A hook that faults or runs out of its instruction budget is contained: its changes to the
-world are rolled back, the fault is recorded (mod, hook, kind, pc, symbol), and a mod that
-faults ``MAX_FAULTS`` times is disabled. All of that depends only on the simulation, so every
-machine makes the same decision at the same tick.
+world are rolled back, the chat lines it sent are dropped, the fault is recorded (mod, hook,
+kind, pc, symbol), and a mod that faults ``MAX_FAULTS`` times is disabled. All of that
+depends only on the simulation, so every machine makes the same decision at the same tick.
+
+Chat: ``chat`` holds the tick's player lines no mod consumed, ``mod_chat`` the lines mods sent
+with ``send_chat``. Both are outputs of the tick, not state (neither is hashed nor in a
+snapshot), and both are the same on every machine that applied the same tick to the same
+state: the server prints them, and each client shows its player the ones addressed to it
+from its own simulation, so no message carries them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,17 +28,27 @@ from typing import Any
 import msgpack
 
 from mods.host_api import HOST_API
-from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError
+from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
 __all__ = [
-    "ModImage", "TickInputs", "FaultRecord", "Simulation", "SimulationError", "MAX_FAULTS",
+    "ModImage", "TickInputs", "FaultRecord", "ModChat", "Simulation", "SimulationError",
+    "MAX_FAULTS", "MAX_MOD_CHAT_LINES", "MAX_MOD_CHAT_LENGTH", "ALL_PLAYERS", "PAGE",
     "snapshot_part_hashes",
 ]
 
 MAX_FAULTS = 3
 MAX_LOG = 1000
+#: Lines all mods together may send in one tick; further ``send_chat`` calls are dropped.
+MAX_MOD_CHAT_LINES = 64
+#: Characters of one line a mod sends (the protocol's limit on a player's line); the rest is cut.
+MAX_MOD_CHAT_LENGTH = 500
+#: ``send_chat``'s addressee for "every player" (the SDK's ALL_PLAYERS).
+ALL_PLAYERS = -1
+#: Memory and stack sizes are multiples of this.
+PAGE = 4096
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: main() and on_load get this many hook budgets: they set up tables and heaps.
 STARTUP_BUDGET_FACTOR = 50
 
@@ -42,12 +59,27 @@ class SimulationError(Exception):
 
 @dataclass(frozen=True)
 class ModImage:
-    """A mod as the simulation needs it: its ELF and its limits."""
+    """A mod as the simulation needs it: its ELF and its limits.
+
+    ``memory`` is the machine's whole guest memory and ``stack`` the part of it reserved for
+    the stack (mod.toml ``limits.memory`` and ``limits.stack``); both are multiples of
+    ``PAGE``, and the stack is at most half of the memory (else ``SimulationError``).
+    """
 
     name: str
     elf: bytes
     memory: int = 4 << 20
     instructions: int = 1_000_000
+    stack: int = 256 << 10
+
+    def __post_init__(self) -> None:
+        for what, value in (("memory", self.memory), ("stack", self.stack)):
+            if type(value) is not int or value <= 0 or value % PAGE:
+                raise SimulationError(f"mod {self.name}: {what} {value!r} is not a positive "
+                                      f"multiple of {PAGE}")
+        if self.stack > self.memory // 2:
+            raise SimulationError(f"mod {self.name}: stack {self.stack} is over half of "
+                                  f"memory {self.memory}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +106,22 @@ class FaultRecord:
     message: str
 
 
+@dataclass(frozen=True)
+class ModChat:
+    """A line a mod sent with ``send_chat``.
+
+    Attributes:
+        mod: the mod that sent it.
+        player: the player it is for, or ``ALL_PLAYERS``.
+        text: the line, control characters replaced by spaces, at most
+            ``MAX_MOD_CHAT_LENGTH`` characters.
+    """
+
+    mod: str
+    player: int
+    text: str
+
+
 @dataclass
 class _ModState:
     image: ModImage
@@ -95,9 +143,11 @@ class Simulation:
     world: World = field(init=False)
     faults: list[FaultRecord] = field(init=False, default_factory=list)
     logs: list[tuple[str, str]] = field(init=False, default_factory=list)
-    outbox: list[tuple[int, str]] = field(init=False, default_factory=list)
     #: This tick's chat lines that no mod consumed (on_chat returned 1): shown to players.
     chat: list[tuple[int, str]] = field(init=False, default_factory=list)
+    #: The lines mods sent with send_chat in this tick (before the first tick: in main and
+    #: on_load), in the order they were sent; a hook that faulted sent none.
+    mod_chat: list[ModChat] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
 
     def __post_init__(self) -> None:
@@ -106,8 +156,12 @@ class Simulation:
         self._caller: dict[int, str] = {}
         registry = HOST_API.with_impls(self._host_impls())
         for image in self.mods:
-            limits = MachineLimits(memory=image.memory, stack=(image.memory // 4) & ~0xFFF)
-            machine = Machine(image.elf, hostcalls=registry, limits=limits, argv=[image.name])
+            limits = MachineLimits(memory=image.memory, stack=image.stack)
+            try:
+                machine = Machine(image.elf, hostcalls=registry, limits=limits,
+                                  argv=[image.name])
+            except VMError as exc:
+                raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc
             self._caller[id(machine)] = image.name
             hooks = frozenset(n for n in machine.program.functions if n.startswith("on_"))
             self._states.append(_ModState(image, machine, hooks))
@@ -119,10 +173,12 @@ class Simulation:
     def _start(self, state: _ModState) -> None:
         budget = state.image.instructions * STARTUP_BUDGET_FACTOR
         self.world.begin()
+        sent = len(self.mod_chat)
         try:
             state.machine.run_main(max_instructions=budget)
         except Fault as fault:
             self.world.rollback()
+            del self.mod_chat[sent:]
             self._record(state, "main", fault)
             state.disabled = True
             return
@@ -142,8 +198,9 @@ class Simulation:
                 self.on_log(name, text)
 
         def send_chat(m: Machine, player: int, text: str) -> None:
-            if self.side == "server" and len(self.outbox) < MAX_LOG:
-                self.outbox.append((player, text))
+            if len(self.mod_chat) < MAX_MOD_CHAT_LINES:
+                text = _CONTROL.sub(" ", text[:MAX_MOD_CHAT_LENGTH])
+                self.mod_chat.append(ModChat(self._caller.get(id(m), "?"), player, text))
 
         def entity_at(m: Machine, index: int) -> int:
             ids = w().ids()
@@ -206,12 +263,14 @@ class Simulation:
         if state.disabled or hook not in state.hooks:
             return None
         self.world.begin()
+        sent = len(self.mod_chat)
         try:
             result = state.machine.call(hook, *args, budget=budget or state.image.instructions)
         except Fault as fault:
             if isinstance(fault, BudgetExceeded):
                 state.machine.abandon_call()
             self.world.rollback()
+            del self.mod_chat[sent:]
             self._record(state, hook, fault)
             return None
         self.world.commit()
@@ -238,6 +297,7 @@ class Simulation:
         world = self.world
         if inputs.tick != world.tick + 1:
             raise SimulationError(f"tick {inputs.tick} given, tick {world.tick + 1} expected")
+        self.mod_chat = []
         world.tick = inputs.tick
         world.reseed()
         for pid in inputs.leaves:
@@ -271,6 +331,13 @@ class Simulation:
         world.events.clear()
 
     # --- identity and snapshots -----------------------------------------------------
+
+    def machine(self, name: str) -> Machine:
+        """The machine of the mod called ``name`` (KeyError if there is none)."""
+        for state in self._states:
+            if state.image.name == name:
+                return state.machine
+        raise KeyError(name)
 
     def mod_status(self) -> list[tuple[str, int, bool]]:
         """(name, fault count, disabled) per mod, in load order."""
@@ -322,6 +389,8 @@ class Simulation:
                 msgpack.exceptions.ExtraData) as exc:
             raise SimulationError(f"bad snapshot: {exc}") from None
         self.world = world
+        self.chat = []
+        self.mod_chat = []  # lines of ticks before the snapshot, or of our own start-up
 
 
 def snapshot_part_hashes(data: bytes) -> dict[str, str]:

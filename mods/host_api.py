@@ -12,11 +12,14 @@ health, score, owning player). Positions and velocities are fixed-point integers
 computes the same world. Entity ids are positive and never reused; iteration order is id
 order. Getters on an id that does not exist return 0; setters on one do nothing.
 
-Sides: ``Side.BOTH`` functions read or change the simulated world and behave identically on
-server and clients. ``Side.SERVER`` functions only have effects outside the simulation on the
-server (chat to real players) and do nothing on clients; ``Side.CLIENT`` ones only have
-effects on a client (sound) and do nothing on the server. Neither kind returns anything, so
-a mod cannot make the simulation depend on which side it runs on.
+Sides: ``Side.BOTH`` functions behave identically on server and clients: most read or change
+the simulated world; ``log`` and ``send_chat`` have effects outside it, the same on every
+machine (every machine's simulation records the line; the server prints a mod's chat lines
+and each client shows its player the ones addressed to it or to everyone). ``Side.SERVER``
+functions would only have effects on the server and do nothing on clients (none exists
+today); ``Side.CLIENT`` ones only have effects on a client (sound) and do nothing on the
+server. One-sided functions return nothing, so a mod cannot make the simulation depend on
+which side it runs on.
 
 The implementations here are placeholders: the game engine supplies the real ones with
 ``HOST_API.with_impls({...})``.
@@ -48,8 +51,8 @@ _TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, S
     # Messages and effects
     (0, "log", (("text", STR),), None, Side.BOTH,
      "Write a line to this mod's log (server console, client debug log)."),
-    (1, "send_chat", (("player", I64), ("text", STR)), None, Side.SERVER,
-     "Send a chat line to one player, or to everyone with ALL_PLAYERS."),
+    (1, "send_chat", (("player", I64), ("text", STR)), None, Side.BOTH,
+     "Send a chat line to one player, or to everyone with ALL_PLAYERS (not secret)."),
     (2, "emit_event", (("kind", I64), ("a", I64), ("b", I64)), None, Side.BOTH,
      "Queue a game event; every mod's on_event receives it at the end of this tick."),
     (3, "play_sound", (("sound", I64), ("x", I64), ("y", I64)), None, Side.CLIENT,

@@ -36,6 +36,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .link import FLOW, Link, Role, State
 from .messages import (
     MESSAGE_TYPES,
+    MOD_PAGE,
     Button,
     Bye,
     Chat,
@@ -91,6 +92,7 @@ __all__ = [
     "TickChat",
     "Button",
     "Code",
+    "MOD_PAGE",
     # codec and link
     "encode",
     "decode",

@@ -59,6 +59,7 @@ __all__ = [
     "MESSAGE_BY_TAG",
     "RECORD_TYPES",
     "MAX_VERSIONS",
+    "MOD_PAGE",
 ]
 
 # -- field kinds ----------------------------------------------------------------------------
@@ -68,6 +69,8 @@ _CONTROL = "\x00-\x1f\x7f-\x9f\ud800-\udfff"  # control characters, and lone sur
 
 #: Most protocol versions a ``Hello`` may offer.
 MAX_VERSIONS = 16
+#: A mod's memory and stack sizes are multiples of this (the VM's page size).
+MOD_PAGE = 4096
 
 SHA256 = Str(re.compile(r"[0-9a-f]{64}"), "a SHA-256 in 64 lowercase hex digits")
 IDENT = Str(
@@ -142,7 +145,11 @@ class ModEntry(Record):
         size: bytes of the ELF (at most ``Limits.max_mod_size``).
         language: the source language, e.g. ``"c"``, ``"zig"``, ``"nim"``.
         dependencies: names of mods this one needs; each comes earlier in the manifest.
-        memory_limit: bytes of guest memory the mod's machine gets.
+        memory_limit: bytes of guest memory the mod's machine gets, stack included: a
+            multiple of ``MOD_PAGE``, at most ``Limits.max_mod_memory``.
+        stack_limit: bytes of that memory reserved for the stack (the mod.toml's
+            ``limits.stack``): a multiple of ``MOD_PAGE``, at most half of ``memory_limit``.
+            Server and client must use the same, or their machines differ.
         instruction_limit: instruction budget of one hook call.
         host_abi: the host-call ABI the mod was built against (``HostRegistry.abi_hash()``).
     """
@@ -153,9 +160,19 @@ class ModEntry(Record):
     size: int = spec(POSITIVE, limit="max_mod_size")
     language: str = spec(IDENT)
     dependencies: tuple[str, ...] = spec(ListOf(IDENT, unique=True), limit="max_mods")
-    memory_limit: int = spec(POSITIVE)
+    memory_limit: int = spec(POSITIVE, limit="max_mod_memory")
+    stack_limit: int = spec(POSITIVE)
     instruction_limit: int = spec(POSITIVE)
     host_abi: str = spec(TOKEN)
+
+    def _validate(self) -> None:
+        for name in ("memory_limit", "stack_limit"):
+            value = getattr(self, name)
+            if value % MOD_PAGE:
+                raise LocalMisuse(f"ModEntry.{name}: {value} is not a multiple of {MOD_PAGE}")
+        if self.stack_limit > self.memory_limit // 2:
+            raise LocalMisuse(f"ModEntry.stack_limit: {self.stack_limit} is over half of "
+                              f"memory_limit={self.memory_limit}")
 
 
 @dataclass(frozen=True, slots=True)

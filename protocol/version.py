@@ -4,6 +4,12 @@ The client lists every version it speaks in ``Hello``; the server answers with t
 one both speak (``Welcome.protocol_version``) or refuses with code ``"version"``. ``Hello``
 and ``Refusal`` keep their version-1 shape in every later version, so any two versions can
 at least say why they cannot talk.
+
+History:
+    1: the first version.
+    2: ``ModEntry`` carries ``stack_limit`` (after ``memory_limit``), so clients give each mod
+       the stack its ``mod.toml`` asks for; a version-1 client would lay out the machine
+       differently, so this code does not speak version 1.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Iterable
 __all__ = ["PROTOCOL_VERSION", "SUPPORTED_VERSIONS", "negotiate"]
 
 #: The version this code speaks best.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 #: Every version this code speaks.
 SUPPORTED_VERSIONS: tuple[int, ...] = (PROTOCOL_VERSION,)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import websockets
 from websockets.asyncio.server import ServerConnection
 
-from game.simulation import ModImage, Simulation
+from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from protocol import (
     DEFAULT_LIMITS,
     SUPPORTED_VERSIONS,
@@ -117,6 +117,7 @@ class GameServer:
         sim = Simulation([m.image for m in self.mods], seed=self.seed, side="server",
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
         self.room = Room(sim)
+        self._print_mod_chat()  # what the mods said while starting
         self._conns: list[_Conn] = []
         self._want_snapshot: list[_Conn] = []
         self._blobs = {m.entry.sha256: m for m in self.mods}
@@ -198,10 +199,14 @@ class GameServer:
         for conn in self._conns:
             if conn.playing:
                 self._push(conn, conn.link.send(msg, encoded=data))
-        # Mods' send_chat lines (a server-side effect): the server console shows them.
-        for pid, text in self.room.sim.outbox:
-            self.on_log(f"chat to {'everyone' if pid < 0 else f'player {pid}'}: {text}")
-        self.room.sim.outbox.clear()
+        self._print_mod_chat()
+
+    def _print_mod_chat(self) -> None:
+        """Show the lines the mods sent in the last tick on the console. (Players get them
+        from their own simulations, which produce the same lines.)"""
+        for line in self.room.sim.mod_chat:
+            to = "everyone" if line.player == ALL_PLAYERS else f"player {line.player}"
+            self.on_log(f"[{line.mod}] chat to {to}: {line.text}")
 
     def _send_snapshots(self) -> None:
         state = self.room.sim.snapshot()

@@ -46,10 +46,10 @@ def prepare_mods(mods_dir: Path, cache_dir: Path, *, jobs: int = 2) -> Prepared:
         entry = ModEntry(
             name=spec.name, version=spec.version, sha256=result.sha256, size=len(elf),
             language=spec.language.value, dependencies=tuple(spec.dependencies),
-            memory_limit=spec.limits.memory, instruction_limit=spec.limits.instructions,
-            host_abi=HOST_API.abi_hash(),
+            memory_limit=spec.limits.memory, stack_limit=spec.limits.stack,
+            instruction_limit=spec.limits.instructions, host_abi=HOST_API.abi_hash(),
         )
-        image = ModImage(spec.name, elf, memory=spec.limits.memory,
+        image = ModImage(spec.name, elf, memory=spec.limits.memory, stack=spec.limits.stack,
                          instructions=spec.limits.instructions)
         served.append(ServedMod(entry, image, compress_mod(elf)))
     return Prepared(served, failed, results)

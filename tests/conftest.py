@@ -14,7 +14,8 @@ GUESTS = Path(__file__).parent / "game" / "guests"
 
 def _image(name: str, instructions: int = 200_000) -> ModImage:
     path = compile_c(GUESTS / f"{name}.c", opt="O2", compressed=True, out_dir=DEFAULT_CACHE_DIR)
-    return ModImage(name=name, elf=path.read_bytes(), memory=1 << 20, instructions=instructions)
+    return ModImage(name=name, elf=path.read_bytes(), memory=1 << 20, stack=256 << 10,
+                    instructions=instructions)
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,8 @@ def faulty() -> ModImage:
 @pytest.fixture(scope="session")
 def looper() -> ModImage:
     return _image("looper", instructions=50_000)
+
+
+@pytest.fixture(scope="session")
+def chatter() -> ModImage:
+    return _image("chatter")

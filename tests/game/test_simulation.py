@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from game.simulation import MAX_FAULTS, ModImage, Simulation, TickInputs
+import dataclasses
+
+import pytest
+
+from game.simulation import (
+    ALL_PLAYERS,
+    MAX_FAULTS,
+    MAX_MOD_CHAT_LINES,
+    ModChat,
+    ModImage,
+    Simulation,
+    SimulationError,
+    TickInputs,
+)
 from game.world import KIND_PLAYER
 
 RIGHT, DOWN = 8, 2
@@ -100,3 +113,87 @@ def test_snapshot_carries_a_running_game(walker: ModImage, faulty: ModImage) -> 
         a.step(inputs)
         b.step(inputs)
         assert a.state_hash() == b.state_hash()
+
+
+# -- mods' chat lines --------------------------------------------------------------------------
+
+CHAT_SCRIPT = [
+    TickInputs(1, joins=((1, "ann"), (2, "bob"))),
+    TickInputs(2, chats=((1, "/echo hi there"), (2, "plain"), (1, "/ctl"))),
+    TickInputs(3, chats=((2, "/spam"),)),
+    *(TickInputs(t) for t in range(4, 9)),
+]
+
+
+def test_mod_chat_is_the_same_on_server_and_client(chatter: ModImage) -> None:
+    server, client = pair(chatter)
+    lines = []
+    for inputs in CHAT_SCRIPT:
+        server.step(inputs)
+        client.step(inputs)
+        assert server.mod_chat == client.mod_chat
+        assert server.chat == client.chat
+        assert server.state_hash() == client.state_hash()
+        lines.append(list(client.mod_chat))
+    assert lines[0] == [ModChat("chatter", 1, "hello player 1"),
+                        ModChat("chatter", ALL_PLAYERS, "1 joined"),
+                        ModChat("chatter", 2, "hello player 2"),
+                        ModChat("chatter", ALL_PLAYERS, "2 joined")]
+    # Control characters become spaces; an unconsumed player line stays a player line.
+    assert lines[1] == [ModChat("chatter", 1, "hi there"),
+                        ModChat("chatter", ALL_PLAYERS, "red [31m bell ")]
+    # A tick keeps MAX_MOD_CHAT_LINES lines; each tick starts afresh.
+    assert lines[2] == [ModChat("chatter", ALL_PLAYERS, "spam")] * MAX_MOD_CHAT_LINES
+    assert lines[3] == []
+    # Tick 7's hook sent a line, then faulted: the line went with the hook's other effects.
+    assert [f.tick for f in client.faults] == [7]
+    assert lines[6] == []
+
+
+def test_mod_chat_of_start_up_and_before_a_snapshot_is_not_replayed(chatter: ModImage) -> None:
+    server = Simulation([chatter], seed=2)
+    server.step(CHAT_SCRIPT[0])
+    client = Simulation([chatter], seed=2, side="client")
+    client.restore(server.snapshot())
+    assert client.mod_chat == [] and client.chat == []
+    server.step(CHAT_SCRIPT[1])
+    client.step(CHAT_SCRIPT[1])
+    assert client.mod_chat == server.mod_chat != []
+
+
+# -- memory and stack ---------------------------------------------------------------------------
+
+def test_each_mod_gets_the_stack_its_image_names(walker: ModImage, chatter: ModImage) -> None:
+    small = dataclasses.replace(walker, stack=64 << 10)
+    big = dataclasses.replace(chatter, memory=2 << 20, stack=1 << 20)
+    server, client = pair(small, big)
+    for sim in (server, client):
+        memory = sim.machine("walker").memory
+        assert sim.machine("walker").limits.stack == memory.end - memory.stack_low == 64 << 10
+        assert sim.machine("chatter").limits.stack == 1 << 20
+        assert sim.machine("chatter").limits.memory == 2 << 20
+    for inputs in script(12):
+        server.step(inputs)
+        client.step(inputs)
+        assert server.state_hash() == client.state_hash()
+
+
+@pytest.mark.parametrize("memory, stack, match", [
+    (1 << 20, 1 << 20, "over half"),
+    (1 << 20, (512 << 10) + 4096, "over half"),
+    (1 << 20, 1000, "multiple of 4096"),
+    (1 << 20, 0, "multiple of 4096"),
+    ((1 << 20) + 1, 4096, "multiple of 4096"),
+    (-4096, 4096, "multiple of 4096"),
+])
+def test_an_impossible_stack_or_memory_is_refused(
+    walker: ModImage, memory: int, stack: int, match: str
+) -> None:
+    with pytest.raises(SimulationError, match=match):
+        dataclasses.replace(walker, memory=memory, stack=stack)
+
+
+def test_a_mod_that_does_not_fit_its_memory_is_a_simulation_error(walker: ModImage) -> None:
+    tiny = dataclasses.replace(walker, memory=16 << 10, stack=8 << 10)
+    with pytest.raises(SimulationError, match="walker: cannot load"):
+        Simulation([tiny])

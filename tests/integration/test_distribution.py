@@ -4,6 +4,8 @@ tampering, and misbehaving clients that must not hurt anyone else."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import zstandard
 from client.cache import ModCache
 from client.session import ClientError, ClientOptions, JoinRefused, play
 from mods.host_api import HOST_API
-from protocol import Bye, Hello, Link, Role, decode
+from protocol import Bye, Hello, Limits, Link, Role, decode
 from server.app import ServedMod
 from server.startup import Prepared
 from vm import VM_ABI
@@ -172,3 +174,65 @@ async def test_twenty_clients_join_at_once(
 def test_served_from_image_helper_matches_hash(bundled: Prepared) -> None:
     image = bundled.served[0].image
     assert served_from_image(image).entry.sha256 == bundled.served[0].entry.sha256
+
+
+# -- a manifest entry the client cannot honour ----------------------------------------------------
+
+async def test_a_mod_memory_over_the_clients_limit_is_refused(
+    bundled: Prepared, make_server, tmp_path: Path
+) -> None:
+    good = bundled.served[0]
+    greedy = ServedMod(dataclasses.replace(good.entry, memory_limit=1 << 40), good.image,
+                       good.blob)
+    # This server's own limits let it send the entry; the client's do not let it in.
+    server = await make_server([greedy, *bundled.served[1:]], tick_rate=50,
+                               limits=Limits(max_mod_memory=1 << 41))
+    with pytest.raises(ClientError, match="memory_limit: 1099511627776 is over max_mod_memory"):
+        await play(ClientOptions(url(server), tmp_path / "cache", ticks=1))
+    assert ModCache(tmp_path / "cache").hashes() == []
+    assert server.running
+
+
+async def test_a_mod_that_cannot_load_with_its_limits_is_refused(
+    bundled: Prepared, make_server, tmp_path: Path
+) -> None:
+    good = bundled.served[0]
+    cramped = ServedMod(dataclasses.replace(good.entry, memory_limit=16 << 10,
+                                            stack_limit=8 << 10), good.image, good.blob)
+    server = await make_server([cramped, *bundled.served[1:]], tick_rate=50)
+    with pytest.raises(ClientError, match=f"cannot run the server's mods: mod {good.entry.name}"):
+        await play(ClientOptions(url(server), tmp_path / "cache", ticks=1))
+    assert ModCache(tmp_path / "cache").hashes() == []  # nothing is kept from a failed join
+    assert server.running
+
+
+@pytest.mark.parametrize("memory, stack, words", [
+    (1 << 20, 1 << 20, "stack_limit: 1048576 is over half of memory_limit=1048576"),
+    (1 << 20, 5000, "stack_limit: 5000 is not a multiple of 4096"),
+    (1 << 20, 1 << 62, "stack_limit: 4611686018427387904 is over half of memory_limit"),
+    (2**62, 1 << 16, "memory_limit: 4611686018427387904 is over max_mod_memory"),
+])
+async def test_a_hostile_stack_or_memory_is_a_clear_refusal(
+    tmp_path: Path, memory: int, stack: int, words: str
+) -> None:
+    """A raw server whose Welcome names a machine no client should build."""
+    said: list[object] = []
+
+    async def handler(ws) -> None:
+        await ws.recv()  # Hello
+        elf_sha = hashlib.sha256(b"elf").hexdigest()
+        await ws.send(msgpack.packb({
+            "t": "welcome", "protocol_version": 2, "player_id": 1, "tick_rate": 20,
+            "manifest": [["evil", "1.0.0", elf_sha, 3, "c", [], memory, stack, 1000,
+                          HOST_API.abi_hash()]],
+            "sending": [],
+        }))
+        with contextlib.suppress(websockets.ConnectionClosed):
+            said.append(decode(await ws.recv()))
+
+    async with websockets.serve(handler, "127.0.0.1", 0) as fake:
+        port = fake.sockets[0].getsockname()[1]
+        with pytest.raises(ClientError, match="protocol error") as info:
+            await play(ClientOptions(f"ws://127.0.0.1:{port}", tmp_path / "cache", ticks=1))
+    assert words in str(info.value)
+    assert [getattr(m, "code", None) for m in said] == ["protocol_error"]

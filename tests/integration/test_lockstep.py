@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 
@@ -117,3 +118,33 @@ async def test_faulting_and_looping_mods_are_contained_everywhere(
     kinds = {(f.mod, f.kind) for f in server.room.sim.faults}
     assert ("faulty", "store fault") in kinds
     assert ("looper", "instruction budget exceeded") in kinds
+
+
+async def test_each_mod_runs_with_its_own_stack_on_server_and_client(
+    bundled: Prepared, make_server, tmp_path: Path, walker: ModImage
+) -> None:
+    # The bundled mods ask for 64 KiB (mod.toml); the walker for 128 KiB of its 1 MiB. The
+    # old rule (a quarter of memory) would have given 256 KiB or 512 KiB.
+    odd = dataclasses.replace(walker, stack=128 << 10)
+    mods = [*bundled.served, served_from_image(odd)]
+    wanted = {m.image.name: m.image.stack for m in mods}
+    assert wanted == {"movement": 64 << 10, "pickups": 64 << 10, "greeter": 64 << 10,
+                      "walker": 128 << 10}
+    assert all(m.entry.stack_limit == m.image.stack for m in mods)
+    server_hashes: dict[int, str] = {}
+    server = await make_server(mods, tick_rate=60,
+                               on_tick=lambda t, h: server_hashes.__setitem__(t, h))
+    hashes: dict[int, str] = {}
+    stacks: list[dict[str, int]] = []
+
+    def on_tick(follower: Follower) -> None:
+        hashes[follower.tick] = tick_hash(follower.sim)
+        if not stacks:
+            stacks.append({n: follower.sim.machine(n).limits.stack for n in wanted})
+
+    summary = await play(ClientOptions(f"ws://127.0.0.1:{server.port}", tmp_path / "c",
+                                       ticks=40, bot_seed=6, on_tick=on_tick))
+    assert stacks == [wanted]
+    assert {n: server.room.sim.machine(n).limits.stack for n in wanted} == wanted
+    assert summary["desyncs"] == 0
+    assert len(hashes) == 40 and all(server_hashes[t] == h for t, h in hashes.items())

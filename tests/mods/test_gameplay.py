@@ -281,10 +281,13 @@ def test_shipped_mods_in_the_game_simulation(shipped) -> None:
     simulation = pytest.importorskip("game.simulation")
     images = [simulation.ModImage(n, shipped[n].path.read_bytes(),
                                   memory=shipped[n].spec.limits.memory,
+                                  stack=shipped[n].spec.limits.stack,
                                   instructions=shipped[n].spec.limits.instructions)
               for n in ("movement", "pickups", "greeter")]
     sim = simulation.Simulation(images, seed=5, side="server")
     sim.step(simulation.TickInputs(1, joins=((1, "ann"),)))
+    assert simulation.ModChat("greeter", 1, "Welcome, player 1! Type /help for commands.") \
+        in sim.mod_chat
     eid = sim.world.players[1]
     entity = sim.world.entities[eid]
     state = (entity.x, entity.y, entity.vx, entity.vy)
@@ -295,5 +298,4 @@ def test_shipped_mods_in_the_game_simulation(shipped) -> None:
         assert (entity.x, entity.y, entity.vx, entity.vy) == state
     assert entity.x == sim.world.width  # ran into the right wall
     assert sim.faults == []
-    assert (1, "Welcome, player 1! Type /help for commands.") in sim.outbox
     assert len([e for e in sim.world.entities.values() if e.kind == KIND_COIN]) == COINS

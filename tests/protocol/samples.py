@@ -53,6 +53,7 @@ def entry(name: str, *deps: str) -> ModEntry:
         language="c",
         dependencies=deps,
         memory_limit=4 << 20,
+        stack_limit=256 << 10,
         instruction_limit=1_000_000,
         host_abi=HOST_ABI,
     )
@@ -68,7 +69,7 @@ HELLO = Hello(
     cached_mods=(SHAS["core"],),
 )
 WELCOME = Welcome(
-    protocol_version=1,
+    protocol_version=2,
     player_id=7,
     tick_rate=30,
     manifest=MANIFEST,

@@ -48,10 +48,10 @@ from tests.protocol.samples import (
 
 
 def mod_array(name: str, deps: list[str], size: int) -> list[Any]:
-    return [name, "1.0.0", SHAS[name], size, "c", deps, 4 << 20, 1_000_000, HOST_ABI]
+    return [name, "1.0.0", SHAS[name], size, "c", deps, 4 << 20, 256 << 10, 1_000_000, HOST_ABI]
 
 
-# The wire form of every sample, spelled out: this is the protocol's format, version 1.
+# The wire form of every sample, spelled out: this is the protocol's format, version 2.
 WIRE: list[tuple[Message, dict[str, Any]]] = [
     (
         HELLO,
@@ -68,7 +68,7 @@ WIRE: list[tuple[Message, dict[str, Any]]] = [
         WELCOME,
         {
             "t": "welcome",
-            "protocol_version": 1,
+            "protocol_version": 2,
             "player_id": 7,
             "tick_rate": 30,
             "manifest": [
@@ -186,8 +186,21 @@ MALFORMED: list[tuple[Any, str]] = [
     (msgpack.packb({**dict(WIRE[7][1]), "joins": [[9]]}), "Player: expected 2 fields, got 1"),
     (msgpack.packb({**dict(WIRE[7][1]), "joins": [{"id": 9}]}), "Tick.joins[0]: expected a"),
     (msgpack.packb({**dict(WIRE[7][1]), "leaves": 3}), "Tick.leaves: expected a list"),
-    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [[]]}), "ModEntry: expected 9 fields"),
+    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [[]]}), "ModEntry: expected 10 fields"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [sha("x")]}), "not in the manifest"),
+    # A server cannot make a client build an impossible or enormous machine.
+    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 4 << 20, 1000, HOST_ABI]]}),
+     "ModEntry.stack_limit: 4194304 is over half of memory_limit=4194304"),
+    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 12345, 1000, HOST_ABI]]}),
+     "ModEntry.stack_limit: 12345 is not a multiple of 4096"),
+    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 2**64 - 1, 1000, HOST_ABI]]}),
+     "ModEntry.stack_limit: 18446744073709551615 is outside"),
+    (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 1 << 40, 1 << 20, 1000, HOST_ABI]]}),
+     "ModEntry.memory_limit: 1099511627776 is over max_mod_memory=268435456"),
     (b"\x82\xa1t\xa4chat\xa4text\xa3\xff\xfe\xfd", "not a msgpack message"),  # bad UTF-8
     (msgpack.packb({"t": "chat", 1: "hi"}), "not a msgpack message"),
     (b"\x83\xa1t\xa4chat\xa4text\xa1a\xa4text\xa1b", "repeats a key"),

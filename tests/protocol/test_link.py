@@ -98,7 +98,7 @@ def test_a_whole_session() -> None:
     assert p.client.state is State.HELLO_SENT
     p.s2c(WELCOME)
     assert p.client.state is State.SYNCING
-    assert p.client.protocol_version == p.server.protocol_version == 1
+    assert p.client.protocol_version == p.server.protocol_version == 2
     assert p.client.pending_mods == p.server.pending_mods == {SHAS["physics"], SHAS["turrets"]}
     p.s2c(BLOBS["turrets"])
     assert p.client.pending_mods == p.server.pending_mods == {SHAS["physics"]}
@@ -256,7 +256,7 @@ def test_input_numbers_increase() -> None:
 
 def test_a_warm_cache_hello_lets_the_server_skip_cached_mods_only() -> None:
     p = Pair()
-    p.c2s(Hello(protocol_versions=(1,), vm_abi="vm", host_abi=MANIFEST[0].host_abi, name="Ada"))
+    p.c2s(Hello(protocol_versions=(2,), vm_abi="vm", host_abi=MANIFEST[0].host_abi, name="Ada"))
     with pytest.raises(LocalMisuse, match="neither sends nor finds cached mod 'core'"):
         p.server.send(WELCOME)
 

@@ -164,6 +164,11 @@ INVALID: list[tuple[Any, str, Any]] = [
     (MANIFEST[0], "dependencies", ["a", "a"]),
     (MANIFEST[0], "dependencies", [""]),
     (MANIFEST[0], "memory_limit", 0),
+    (MANIFEST[0], "memory_limit", (4 << 20) + 1),
+    (MANIFEST[0], "stack_limit", 0),
+    (MANIFEST[0], "stack_limit", 1000),
+    (MANIFEST[0], "stack_limit", (2 << 20) + 4096),
+    (MANIFEST[0], "stack_limit", 2**63 - 1),
     (MANIFEST[0], "instruction_limit", -5),
     (MANIFEST[0], "host_abi", ""),
     (Player(1, "Ada"), "id", 0),
@@ -264,9 +269,10 @@ def test_mod_entry_positional_order_is_the_wire_order() -> None:
         "c",
         ["core"],
         4 << 20,
+        256 << 10,
         1_000_000,
         e.host_abi,
     ]
     assert ModEntry.from_array(e.to_array()) == e
-    with pytest.raises(LocalMisuse, match="expected 9 fields, got 8"):
+    with pytest.raises(LocalMisuse, match="expected 10 fields, got 9"):
         ModEntry.from_array(e.to_array()[:-1])

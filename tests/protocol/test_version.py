@@ -7,8 +7,9 @@ import pytest
 from protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, negotiate
 
 
-def test_this_is_version_1() -> None:
-    assert PROTOCOL_VERSION == 1 and PROTOCOL_VERSION in SUPPORTED_VERSIONS
+def test_this_is_version_2_only() -> None:
+    # Version 2 added ModEntry.stack_limit; a version-1 peer would build other machines.
+    assert PROTOCOL_VERSION == 2 and SUPPORTED_VERSIONS == (2,)
 
 
 @pytest.mark.parametrize(
@@ -30,5 +31,6 @@ def test_negotiate_picks_the_highest_common_version(
 
 
 def test_negotiate_defaults_to_what_this_code_speaks() -> None:
-    assert negotiate([1, 99]) == 1
+    assert negotiate([1, 2, 99]) == 2
+    assert negotiate([1]) is None
     assert negotiate([99]) is None
