@@ -26,7 +26,9 @@ EXPORTS = ("bench_fib", "bench_loop", "bench_mixed", "bench_nbody", "bench_strin
            "bench_nop", "bench_call0", "bench_call3", "bench_call8", "bench_hostcall")
 
 _CC = [sys.executable, "-m", "ziglang", "cc"]
-COMMON_FLAGS = ["-O2", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra", "-Werror"]
+#: No frame pointer: nothing walks guest stacks, and it saves 3 instructions per call.
+COMMON_FLAGS = ["-O2", "-fomit-frame-pointer", "-ffp-contract=off", "-fno-math-errno",
+                "-Wall", "-Wextra", "-Werror"]
 RISCV_FLAGS = ["-target", "riscv64-linux-musl", "-static", "-fno-sanitize=undefined"]
 WASM_FLAGS = ["-target", "wasm32-freestanding", "-nostdlib", "-Wl,--no-entry",
               *(f"-Wl,--export={name}" for name in EXPORTS)]
