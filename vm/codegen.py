@@ -26,7 +26,8 @@ there, reloading registers from ``x`` as it reads them.
 Semantics are those of ``vm.semantics``: the common integer ops, loads, stores and branches
 are emitted inline (each emitter mirrors the reference closure of its op, with 64-bit
 wrap-around done by compare-and-subtract, which keeps small values off the big-int paths);
-div/rem/mulh call the reference functions of ``semantics._ALU``; everything else (floating
+div/rem/mulh call the reference functions of ``semantics._ALU``; floating point runs the
+fast paths of ``vm.fpinline`` inline where it has them; everything else (the rest of floating
 point, atomics) calls the reference closure of that instruction (``m._tr_refs[pc]()``, built
 by ``vm.semantics.build``), with the registers it reads flushed to ``x`` first and the one it
 writes reloaded after. Sync ops (ecall, CSRs) run the same way, with every changed register
@@ -57,6 +58,7 @@ from dataclasses import dataclass, field
 
 from .decoder import Instr
 from .errors import FetchFault
+from .fpinline import inline_fp
 from .semantics import _ALU, SYNC_OPS
 
 __all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
@@ -760,8 +762,10 @@ class _Emitter:
         for r in reads:
             if r not in st.stale:  # else x holds it already
                 self.src(f"x[{r}] = {self.val(r, st)}")
-        self.refs[pc] = ins
-        self.src(f"R[{hex(pc)}]()")
+        self.refs[pc] = ins  # also the slow path of inline floating-point code
+        lines = inline_fp(ins, pc) if ins.op.startswith("f") else None
+        for line in lines or [f"R[{hex(pc)}]()"]:
+            self.src(line)
         for r in writes:
             self.src(f"r{r} = x[{r}]")
             self.wrote(r, st)

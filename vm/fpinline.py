@@ -4,30 +4,31 @@
 closure call ``R[pc]()`` (``vm.semantics``), or None for an op it leaves to that call. The
 lines change ``f``, ``x``, ``m.fflags`` exactly as the closure would, and read ``m.frm`` where it
 would. They use the names a region function has (``m``, ``x``, ``f``, ``R``), the temporaries
-``fa fb fc fr fe``, and the ``FP_*`` entries of :data:`FP_GLOBALS`, which the caller merges
-into the globals of its region functions. Integer operands are read from ``x`` and integer
+``fa fb fc fd fe`` (not ``fr``: an entry function keeps its saved frame there), and the
+``FP_*`` entries of :data:`FP_GLOBALS`, which the caller merges into the globals of its
+region functions. Integer operands are read from ``x`` and integer
 results written to ``x[rd]`` (never ``x[0]``): the caller flushes and reloads around them as it
 does around ``R[pc]()``.
 
 Three kinds of lines, by how they are shown to be exact:
 
-* **Bit moves** (sign injection, ``fmv``, NaN-boxing) and **comparisons** of non-NaN operands
-  are the closure's own expression written out. A comparison with a NaN operand, where a flag
-  may be raised, runs ``R[pc]()``.
-* **Fast paths** (add, sub, mul, div, sqrt of doubles; double <-> integer conversions) run only
-  in round-to-nearest-even, static or dynamic, and compute with host floats, which are IEEE
-  binary64 rounded to nearest even (the same assumption ``vm.fpu`` makes). Each one writes a
-  result only when it has proved it and its flags; otherwise (another rounding mode, an
-  invalid ``frm``, a NaN, infinite, zero or subnormal case, a possible underflow, overflow or
-  exact result it does not decide) it runs ``R[pc]()``, which starts from the unchanged state.
-  The proofs are beside each emitter. Where only inexact results are decided, the rule is:
-  the result is a normal double above the smallest normal, so the exact value is not tiny
-  (tininess is after rounding: a rounded value of at least ``nextUp(2**-1022)`` comes from an
-  exact value above ``2**-1022``) and not an overflow, hence the flags are NX or nothing.
+* **Bit moves** (FSGNJ/FSGNJN/FSGNJX, hence FMV/FNEG/FABS; FMV.X.D, FMV.D.X, FMV.X.W,
+  FMV.W.X) are the closure's own expressions written out.
+* **Fast paths** compute with host floats, which are IEEE binary64 rounded to nearest even
+  (the assumption ``vm.fpu`` makes too), and write a result only when they have proved it and
+  its flags; in every other case they run ``R[pc]()``, which starts from the unchanged state.
+  FEQ/FLT/FLE (both formats) and FMIN/FMAX.D decide ordered operands (a NaN may raise a flag:
+  closure). In round-to-nearest-even only, static or dynamic: FADD.D/FSUB.D (TwoSum),
+  FMUL.D, FDIV.D, FSQRT.D (inexact normal results, proved inexact by counting trailing zero
+  bits), FCVT.D.L/LU. FCVT.D.W/WU is exact in any valid mode; FCVT.{W,WU,L,LU}.D with a
+  static RTZ (C casts) truncates in range. The proofs are beside each emitter. Where only
+  inexact normal results are decided, the rule is: a result above the smallest normal comes
+  from an exact value above ``2**-1022``, so it is not tiny (tininess is after rounding) and
+  not an overflow, and the flags are NX alone.
 * **Direct calls** of the ``vm.fpu`` function the closure calls, with the same arguments, for
-  everything else that is inline (singles, fused multiply-add, other rounding modes,
-  min/max, fclass, conversions between formats): the same computation without the closure and
-  rounding-mode calls around it.
+  the other ops and modes: single-precision arithmetic and FMIN/FMAX.S, fused multiply-add,
+  static modes other than RNE, FCLASS, FCVT.S.D/FCVT.D.S and the single conversions: the
+  closure's computation without the closure and rounding-mode calls around it.
 
 A dynamic rounding mode is read from ``m.frm``; the closure raises ``IllegalInstruction`` for
 frm 5..7 and so does the generated code, by running ``R[pc]()``.
@@ -67,7 +68,6 @@ FP_GLOBALS: dict[str, Any] = {
 DYN = 7  # the rm field value that selects frm
 
 # Constants as they appear in the generated code.
-_M64 = "0xffffffffffffffff"
 _BOX = "0xffffffff00000000"
 _CANON_S = "0xffffffff7fc00000"  # the canonical single NaN, boxed
 _ABS_D = "0x7fffffffffffffff"
@@ -76,7 +76,7 @@ _EXP_D = "0x7ff0000000000000"  # exponent field of a double; also +inf
 _MIN_NORMAL_D = "0x10000000000000"  # 2**-1022; also 2**52, the hidden bit
 _SET_NX = "m.fflags |= 1"
 
-Emitter = Callable[[Instr, str], list[str] | None]
+Emitter = Callable[[Instr, str], list[str]]
 
 
 def inline_fp(ins: Instr, pc: int) -> list[str] | None:
@@ -133,13 +133,14 @@ def _call(ins: Instr, slow: str, dest: str, call: str) -> list[str]:
 
 
 def _fmt(ins: Instr) -> int:
-    """0 for a single-precision op, 1 for double (the format is the op's last suffix)."""
+    """0 for a single-precision op, 1 for double, where the op's last suffix is the format
+    (not for ``fcvt.<fmt>.<int>``)."""
     return 1 if ins.op.endswith(".d") else 0
 
 
 def _xdest(rd: int) -> str:
     """Where an integer result goes: ``x[rd]``, or a temporary for x0."""
-    return f"x[{rd}]" if rd else "fr"
+    return f"x[{rd}]" if rd else "fd"
 
 
 # --- arithmetic ---------------------------------------------------------------------------
@@ -158,11 +159,11 @@ def _few_trailing_zeros(a: str, b: str) -> str:
             f" or ({a} & -{a}) * ({b} & -{b}) < {_MIN_NORMAL_D})")
 
 
-def _add_sub(ins: Instr, slow: str) -> list[str] | None:
+def _add_sub(ins: Instr, slow: str) -> list[str]:
     """FADD/FSUB. Doubles in RNE: TwoSum.
 
-    ``fr`` is the host sum, correctly rounded. If it is finite, TwoSum's ``fe`` is the exact
-    rounding error, finite unless an intermediate overflowed; if ``fr`` is infinite or NaN,
+    ``fd`` is the host sum, correctly rounded. If it is finite, TwoSum's ``fe`` is the exact
+    rounding error, finite unless an intermediate overflowed; if ``fd`` is infinite or NaN,
     ``fe`` is NaN. So ``fe`` finite proves the result, and NX is ``fe != 0``. A sum never
     underflows inexactly (a tiny sum of two doubles is exact) and cannot overflow when finite.
     This is ``vm.fpu.fadd``'s own fast path, with the same condition.
@@ -172,18 +173,18 @@ def _add_sub(ins: Instr, slow: str) -> list[str] | None:
     if not _fmt(ins) or not _rne_only(ins):
         return _call(ins, slow, f"f[{rd}]", f"FP_{name}({_fmt(ins)}, f[{s1}], f[{s2}], {{rm}})")
     if name == "fadd":
-        sums = ["fr = fa + fb", "fe = fr - fa", "fe = (fa - (fr - fe)) + (fb - fe)"]
+        sums = ["fd = fa + fb", "fe = fd - fa", "fe = (fa - (fd - fe)) + (fb - fe)"]
     else:
-        sums = ["fr = fa - fb", "fe = fr - fa", "fe = (fa - (fr - fe)) - (fb + fe)"]
+        sums = ["fd = fa - fb", "fe = fd - fa", "fe = (fa - (fd - fe)) - (fb + fe)"]
     return _guarded(
         ins, slow,
         [f"fa, fb = FP_UDD(FP_PQQ(f[{s1}], f[{s2}]))", *sums],
         "fe - fe == 0.0",
-        [f"f[{rd}] = FP_UQ(FP_PD(fr))[0]", f"if fe: {_SET_NX}"],
+        [f"f[{rd}] = FP_UQ(FP_PD(fd))[0]", f"if fe: {_SET_NX}"],
     )
 
 
-def _mul(ins: Instr, slow: str) -> list[str] | None:
+def _mul(ins: Instr, slow: str) -> list[str]:
     """FMUL. Doubles in RNE: inexact normal products only.
 
     Operands a = ma*2**ea, b = mb*2**eb normal (53-bit significands, at least 2**52) and a
@@ -202,8 +203,8 @@ def _mul(ins: Instr, slow: str) -> list[str] | None:
         [
             f"fa = f[{s1}]",
             f"fb = f[{s2}]",
-            "fc, fr = FP_UDD(FP_PQQ(fa, fb))",
-            "fe = FP_UQ(FP_PD(fc * fr))[0]",
+            "fc, fd = FP_UDD(FP_PQQ(fa, fb))",
+            "fe = FP_UQ(FP_PD(fc * fd))[0]",
         ],
         f"{_MIN_NORMAL_D} < fe & {_ABS_D} < {_EXP_D} and fa & {_EXP_D} and fb & {_EXP_D}"
         f" and {_few_trailing_zeros('fa', 'fb')}",
@@ -211,7 +212,7 @@ def _mul(ins: Instr, slow: str) -> list[str] | None:
     )
 
 
-def _div(ins: Instr, slow: str) -> list[str] | None:
+def _div(ins: Instr, slow: str) -> list[str]:
     """FDIV. Doubles in RNE: inexact normal quotients only.
 
     b = mb*2**eb normal (mb >= 2**52) and a normal result r = mr*2**er: if the quotient is
@@ -227,8 +228,8 @@ def _div(ins: Instr, slow: str) -> list[str] | None:
         ins, slow,
         [
             f"fb = f[{s2}]",
-            f"fa, fr = FP_UDD(FP_PQQ(f[{s1}], fb))",
-            "fe = FP_UQ(FP_PD(fa / fr))[0] if fr else 0",
+            f"fa, fd = FP_UDD(FP_PQQ(f[{s1}], fb))",
+            "fe = FP_UQ(FP_PD(fa / fd))[0] if fd else 0",
         ],
         f"{_MIN_NORMAL_D} < fe & {_ABS_D} < {_EXP_D} and fb & {_EXP_D}"
         f" and {_few_trailing_zeros('fe', 'fb')}",
@@ -236,7 +237,7 @@ def _div(ins: Instr, slow: str) -> list[str] | None:
     )
 
 
-def _sqrt(ins: Instr, slow: str) -> list[str] | None:
+def _sqrt(ins: Instr, slow: str) -> list[str]:
     """FSQRT. Doubles in RNE: inexact roots of positive finite values only.
 
     For 0 < a < inf the root r = mr*2**er is normal. If it is exact, mr**2 = ma*2**k with
@@ -325,10 +326,8 @@ def _compare(ins: Instr, slow: str) -> list[str]:
     An unboxed single reads as NaN, so it also runs the closure.
     """
     kind = ins.op.split(".")[0]
-    yes, no = {"feq": ("fa == fb", "fa != fb"), "flt": ("fa < fb", "fa >= fb"),
+    yes, no = {"feq": ("fa == fb", "fa < fb or fa > fb"), "flt": ("fa < fb", "fa >= fb"),
                "fle": ("fa <= fb", "fa > fb")}[kind]
-    if kind == "feq":
-        no = "fa < fb or fa > fb"
     lines, ind = _operands(ins, slow)
     rd = ins.rd
     if rd:
@@ -403,8 +402,9 @@ def _cvt_from_int(ins: Instr, slow: str) -> list[str]:
     if to == "s" or (src in ("l", "lu") and not _rne_only(ins)):
         signed = src in ("w", "l")
         width = 32 if src in ("w", "wu") else 64
+        fmt = 1 if to == "d" else 0
         return _call(ins, slow, f"f[{rd}]",
-                     f"FP_fcvt_from_int({_fmt(ins)}, x[{ins.rs1}], {{rm}}, {signed}, {width})")
+                     f"FP_fcvt_from_int({fmt}, x[{ins.rs1}], {{rm}}, {signed}, {width})")
     if src in ("w", "wu"):
         store = f"f[{rd}] = FP_UQ(FP_PD(float({value})))[0]"
         if ins.rm == DYN:
@@ -412,9 +412,9 @@ def _cvt_from_int(ins: Instr, slow: str) -> list[str]:
         return [store]
     return _guarded(
         ins, slow,
-        [f"fe = {value}", "fr = float(fe)"],
+        [f"fe = {value}", "fd = float(fe)"],
         None,
-        [f"f[{rd}] = FP_UQ(FP_PD(fr))[0]", f"if fr != fe: {_SET_NX}"],
+        [f"f[{rd}] = FP_UQ(FP_PD(fd))[0]", f"if fd != fe: {_SET_NX}"],
     )
 
 

@@ -47,6 +47,7 @@ from .errors import (
     StoreFault,
     TranslationError,
 )
+from .fpinline import FP_GLOBALS
 from .semantics import SYNC_OPS, build
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ BASE_GLOBALS: dict[str, Any] = {
     "P32": _U32.pack_into,
     "P64": _U64.pack_into,
     **codegen.ALU_GLOBALS,
+    **FP_GLOBALS,
 }
 
 

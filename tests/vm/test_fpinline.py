@@ -107,9 +107,8 @@ def rand_frac(rng: random.Random, fmt: int) -> int:
     if r < 0.35:
         k = rng.randint(1, fb)  # runs of ones at either end
         return ((1 << k) - 1) if rng.random() < 0.5 else ((1 << fb) - (1 << k))
-    if r < 0.45:  # a short significand above at most 26 trailing zeros
-        k = rng.randint(20, fb)
-        return (rng.getrandbits(fb - k) << k) | (1 << k) >> 1 if k < fb else 0
+    if r < 0.45:  # 20 or more trailing zeros: the lowest-set-bit test decides exactness
+        return ((rng.getrandbits(fb) | 1) << rng.randint(20, fb)) & ((1 << fb) - 1)
     return rng.getrandbits(fb)
 
 
@@ -153,17 +152,33 @@ def partner(rng: random.Random, fmt: int, a: int, op: str) -> int:
     return rand_bits(rng, fmt)
 
 
-def boundary_pair(rng: random.Random, fmt: int) -> tuple[int, int]:
-    """Two normal operands whose product lands within a few ulps of the smallest normal:
-    a rounded product of exactly 2**EMIN, with or without underflow, among them."""
-    fb, bias = FB[fmt], BIAS[fmt]
-    a = make(fmt, 0, bias + rng.randint(-3, 3), rand_frac(rng, fmt))
-    av = value_of(fmt, a)
-    tiny = 2.0 ** (1 - bias)
-    b = bits_of(fmt, tiny / av)
-    b = (b + rng.randint(-2, 2)) & ((1 << W[fmt]) - 1)
-    sign = 1 << (W[fmt] - 1)
-    return a ^ (sign if rng.random() < 0.5 else 0), b & ~(1 << (fb + 30 if fmt else 40))
+def boundary_pair(rng: random.Random, fmt: int, op: str) -> tuple[int, int]:
+    """Two normal operands whose product (or quotient, for fdiv) lands within a few ulps of
+    the smallest normal: a rounded result of exactly 2**EMIN, with or without underflow,
+    among them."""
+    bias = BIAS[fmt]
+    a = make(fmt, rng.getrandbits(1), bias + rng.randint(-3, 3), rand_frac(rng, fmt))
+    tiny, av = 2.0 ** (1 - bias), value_of(fmt, a)
+    b = bits_of(fmt, av / tiny if op == "fdiv" else tiny / av)
+    return a, (b + rng.randint(-2, 2)) & ((1 << W[fmt]) - 1)
+
+
+def exact_pair(rng: random.Random, fmt: int, op: str) -> tuple[int, int]:
+    """Operands with odd significands of p and q bits, p + q around the precision: their
+    product (or for fdiv, the quotient of the product by one of them) is exact or just not,
+    with the trailing zeros of the significands right at the limit the fast paths test."""
+    prec = FB[fmt] + 1
+    p = rng.randint(2, prec - 1)
+    q = min(max(prec + rng.choice((-1, 0, 1, 2)) - p, 1), prec)
+    u = rng.getrandbits(p - 1) | 1 << (p - 1) | 1
+    v = rng.getrandbits(q - 1) | 1 << (q - 1) | 1
+    e = rng.randint(-30, 30)
+    if op == "fdiv" and (u * v).bit_length() <= prec:
+        a, b = float(u * v) * 2.0 ** e, float(v) * 2.0 ** rng.randint(-30, 30)
+    else:
+        a, b = float(u) * 2.0 ** e, float(v) * 2.0 ** rng.randint(-30, 30)
+    sign = rng.choice((1.0, -1.0))
+    return bits_of(fmt, a * sign), bits_of(fmt, b)
 
 
 def square_bits(rng: random.Random, fmt: int) -> int:
@@ -207,7 +222,8 @@ def to_int_operand(rng: random.Random, fmt: int) -> int:
         return rand_bits(rng, fmt)
     limit = rng.choice((0, 1, 31, 32, 63, 64, 24, 53))
     base = float(1 << limit) if limit else rng.choice((0.0, 0.5, 1.0))
-    v = bits_of(fmt, (-base if rng.random() < 0.5 else base) + rng.choice((0.0, 0.5, -0.5, 1.0)))
+    v = bits_of(fmt, (-base if rng.random() < 0.5 else base)
+                + rng.choice((0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5)))
     return (v + rng.randint(-2, 2)) & ((1 << W[fmt]) - 1)
 
 
@@ -266,7 +282,7 @@ class Rig:
         self.bg_f = [rng.choice((rng.getrandbits(64), BOX | rng.getrandbits(32)))
                      for _ in range(32)]
         self.bg_x = [0] + [rng.getrandbits(64) for _ in range(32)]
-        #: (inline lines, reference calls they made) per instruction checked.
+        #: How often the last ``check`` ran the closure from the inline lines (``R[pc]()``).
         self.slow_calls = 0
 
     def check(self, ins: Instr, states: Iterator[tuple[dict, dict, int, int]]) -> int:
@@ -311,10 +327,11 @@ class Rig:
             if (got, mi.f, mi.x[:32], mi.fflags, mi.frm) != (
                 want, mr.f, mr.x[:32], mr.fflags, mr.frm
             ):
-                fdiff = {r: (hex(a), hex(b)) for r, (a, b) in enumerate(zip(mi.f, mr.f))
+                fdiff = {r: (hex(a), hex(b))
+                         for r, (a, b) in enumerate(zip(mi.f, mr.f, strict=True)) if a != b}
+                xdiff = {r: (hex(a), hex(b))
+                         for r, (a, b) in enumerate(zip(mi.x[:32], mr.x[:32], strict=True))
                          if a != b}
-                xdiff = {r: (hex(a), hex(b)) for r, (a, b) in enumerate(zip(mi.x, mr.x))
-                         if a != b and r < 32}
                 pytest.fail(
                     f"{ins.op} rm={ins.rm} regs={ins.rd},{ins.rs1},{ins.rs2},{ins.rs3} "
                     f"f-in={ {r: hex(v) for r, v in fset.items()} } "
@@ -346,14 +363,35 @@ def fp_states(rng: random.Random, ins: Instr, fmt: int, n: int, nsrc: int,
     op = ins.op.split(".")[0]
     for _ in range(n):
         vals = gen(rng, fmt, op)
-        fset = {r: freg(rng, fmt, v) for r, v in zip(regs, vals)}
+        fset = {r: freg(rng, fmt, v) for r, v in zip(regs, vals, strict=True)}
         yield fset, {}, frm_for(rng, ins.rm), rng.getrandbits(5)
+
+
+def subnormal_pair(rng: random.Random, fmt: int, op: str) -> tuple[int, int]:
+    """A subnormal with a short odd significand and a normal operand such that the product
+    (or for fdiv, the quotient of the normal by the subnormal) is normal and exact: what a
+    trailing-zeros test would misjudge if it took the subnormal for a normal number."""
+    prec, bias = FB[fmt] + 1, BIAS[fmt]
+    k = rng.getrandbits(rng.randint(1, 25 if fmt else 12)) | 1
+    v = rng.getrandbits(rng.randint(1, prec - k.bit_length())) | 1
+    sub = float(k) * 2.0 ** (2 - bias - prec)  # k quanta of the subnormal range
+    if op == "fdiv":
+        a, b = float(k * v) * 2.0 ** rng.randint(-bias // 2, -2 * prec), sub
+    else:
+        a, b = float(v) * 2.0 ** rng.randint(prec + 2, prec + bias // 2), sub
+        if rng.random() < 0.5:
+            a, b = b, a
+    return bits_of(fmt, a), bits_of(fmt, b)
 
 
 def gen_binary(rng: random.Random, fmt: int, op: str) -> Sequence[int]:
     r = rng.random()
     if r < 0.1:
-        return boundary_pair(rng, fmt)
+        return boundary_pair(rng, fmt, op)
+    if r < 0.2:
+        return exact_pair(rng, fmt, op)
+    if r < 0.25:
+        return subnormal_pair(rng, fmt, op)
     a = rand_bits(rng, fmt)
     return (a, partner(rng, fmt, a, op)) if r < 0.6 else (a, rand_bits(rng, fmt))
 
@@ -368,9 +406,8 @@ def gen_unary(rng: random.Random, fmt: int, op: str) -> Sequence[int]:
     return (square_bits(rng, fmt) if rng.random() < 0.3 else rand_bits(rng, fmt),)
 
 
-def record(name: str, n: int, minimum: int) -> None:
+def record(name: str, n: int) -> None:
     COUNTS[name] = COUNTS.get(name, 0) + n
-    assert n >= minimum
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -388,7 +425,7 @@ def test_arith(rig: Rig, op: str) -> None:
         for regs in REGS:
             ins = encode(op, *regs, rm=rm)
             n += rig.check(ins, fp_states(rng, ins, fmt, 700 if hot else 150, 2, gen_binary))
-    record("arith", n, 5000)
+    record("arith", n)
 
 
 @pytest.mark.parametrize("op", ["fsqrt.d", "fsqrt.s"])
@@ -401,7 +438,7 @@ def test_sqrt(rig: Rig, op: str) -> None:
             ins = encode(op, *regs, rm=rm)
             count = 1500 if rm in (0, 7) and fmt == D else 300
             n += rig.check(ins, fp_states(rng, ins, fmt, count, 1, gen_unary))
-    record("sqrt", n, 3000)
+    record("sqrt", n)
 
 
 FMA = [f"{n}.{p}" for p in "ds" for n in ("fmadd", "fmsub", "fnmsub", "fnmadd")]
@@ -416,7 +453,7 @@ def test_fma(rig: Rig, op: str) -> None:
         for regs in REGS[:3]:
             ins = encode(op, *regs, rm=rm)
             n += rig.check(ins, fp_states(rng, ins, fmt, 60, 3, gen_ternary))
-    record("fma", n, 1000)
+    record("fma", n)
 
 
 SIGN_MINMAX = [f"{n}.{p}" for p in "ds" for n in ("fsgnj", "fsgnjn", "fsgnjx", "fmin", "fmax")]
@@ -430,7 +467,7 @@ def test_sign_injection_and_minmax(rig: Rig, op: str) -> None:
     for regs in REGS:
         ins = encode(op, *regs)
         n += rig.check(ins, fp_states(rng, ins, fmt, 400, 2, gen_binary))
-    record("sgnj/minmax", n, 1500)
+    record("sgnj/minmax", n)
 
 
 COMPARE = [f"{n}.{p}" for p in "ds" for n in ("feq", "flt", "fle")] + ["fclass.d", "fclass.s"]
@@ -451,7 +488,7 @@ def test_compare_and_class(rig: Rig, op: str) -> None:
     for regs in XREGS:
         ins = encode(op, *regs)
         n += rig.check(ins, fp_states(rng, ins, fmt, 600, 2, gen))
-    record("compare", n, 1500)
+    record("compare", n)
 
 
 FROM_INT = [f"fcvt.{p}.{i}" for p in "ds" for i in ("w", "wu", "l", "lu")]
@@ -467,7 +504,7 @@ def test_cvt_from_int(rig: Rig, op: str) -> None:
             states = (({}, {rs1: rand_int(rng)}, frm_for(rng, rm), rng.getrandbits(5))
                       for _ in range(250 if rs1 else 20))
             n += rig.check(ins, states)
-    record("from int", n, 1500)
+    record("from int", n)
 
 
 TO_INT = [f"fcvt.{i}.{p}" for p in "ds" for i in ("w", "wu", "l", "lu")]
@@ -484,7 +521,7 @@ def test_cvt_to_int(rig: Rig, op: str) -> None:
             count = 1200 if rm == 1 and fmt == D and rd else 150
             n += rig.check(ins, fp_states(rng, ins, fmt, count, 1,
                                           lambda rng, fmt, _: (to_int_operand(rng, fmt),)))
-    record("to int", n, 1500)
+    record("to int", n)
 
 
 @pytest.mark.parametrize("op", ["fcvt.s.d", "fcvt.d.s"])
@@ -495,7 +532,7 @@ def test_cvt_between_formats(rig: Rig, op: str) -> None:
     for rm in RMS:
         ins = encode(op, 3, 1, rm=rm)
         n += rig.check(ins, fp_states(rng, ins, src, 300, 1, gen_unary))
-    record("cvt", n, 1500)
+    record("cvt", n)
 
 
 @pytest.mark.parametrize("op", ["fmv.x.d", "fmv.d.x", "fmv.x.w", "fmv.w.x"])
@@ -508,7 +545,7 @@ def test_moves(rig: Rig, op: str) -> None:
                    {rs: rand_int(rng)}, rng.randint(0, 7), rng.getrandbits(5))
                   for _ in range(200))
         n += rig.check(ins, states)
-    record("moves", n, 800)
+    record("moves", n)
 
 
 #: The fast paths, and the operands each one must decide without the closure.
@@ -527,15 +564,15 @@ def test_fast_paths_decide_ordinary_operands(rig: Rig, op: str, rm: int) -> None
     rng = random.Random(f"fast {op}")
     ins = encode(op, 3, 1, 2, rm=rm)
 
-    def ordinary(rng: random.Random, fmt: int, _: str) -> Sequence[int]:
-        return [bits_of(fmt, rng.choice((1, -1)) * rng.uniform(1.0, 2.0) * 2.0 ** rng.randint(
-            -60, 60)) | 1 for _ in range(FAST[op])]
+    signs = (1,) if op == "fsqrt.d" else (1, -1)
 
-    states = ((fset, x, 0, fl) for fset, x, _, fl in fp_states(rng, ins, fmt, 300, FAST[op],
-                                                                ordinary)
-              if all(v >> 32 == 0xFFFFFFFF or fmt for v in fset.values()))
-    n = rig.check(ins, states)
-    assert n > 250
+    def ordinary() -> int:
+        v = rng.choice(signs) * rng.uniform(1.0, 2.0) * 2.0 ** rng.randint(-60, 60)
+        return bits_of(fmt, v) | 1 | (0 if fmt else BOX)
+
+    states = (({r: ordinary() for r in (1, 2)[:FAST[op]]}, {}, 0, rng.getrandbits(5))
+              for _ in range(300))
+    assert rig.check(ins, states) == 300
     assert rig.slow_calls == 0
 
 
@@ -571,7 +608,7 @@ def test_lines_use_only_the_allowed_names() -> None:
     for ins in all_instructions():
         run = compile_lines(ins, inline_fp(ins, PC) or [])
         code = run.__code__
-        assert set(code.co_varnames) <= {"m", "x", "f", "R", "fa", "fb", "fc", "fr", "fe"}, ins
+        assert set(code.co_varnames) <= {"m", "x", "f", "R", "fa", "fb", "fc", "fd", "fe"}, ins
         assert set(code.co_names) <= allowed_globals, (ins, code.co_names)
         assert all(name.startswith("FP_") for name in FP_GLOBALS)
 
