@@ -41,6 +41,10 @@ def _swap(flags: list[str], old: str, new: str) -> list[str]:
     return [new if f == old else f for f in flags]
 
 
+def _without(flags: list[str], flag: str) -> list[str]:
+    return [f for f in flags if f != flag]
+
+
 def _with_unwind(flags: list[str]) -> list[str]:
     return [f for f in flags if f not in UNWIND and f.split(":", 1)[-1] not in UNWIND]
 
@@ -48,10 +52,14 @@ def _with_unwind(flags: list[str]) -> list[str]:
 # (mod, label, C_FLAGS, ZIG_FLAGS, NIM_FLAGS, TARGET); the first of each mod is the chosen set.
 VARIANTS: list[tuple[str, str, list[str], list[str], list[str], list[str]]] = [
     ("pickups", "c -O2, no unwind tables (chosen)", C, ZIG, NIM, TARGET),
+    ("pickups", "c -O2 with a frame pointer", _without(C, "-fomit-frame-pointer"), ZIG, NIM,
+     TARGET),
     ("pickups", "c -O2 with unwind tables", _with_unwind(C), ZIG, NIM, TARGET),
     ("pickups", "c -Os", _swap(C, "-O2", "-Os"), ZIG, NIM, TARGET),
     ("pickups", "c -O2, not compressed (RV64G)", C, ZIG, NIM, TARGET + [NO_C]),
     ("movement", "zig ReleaseSafe (chosen)", C, ZIG, NIM, TARGET),
+    ("movement", "zig ReleaseSafe with a frame pointer", C,
+     _without(ZIG, "-fomit-frame-pointer"), NIM, TARGET),
     ("movement", "zig ReleaseSmall", C, _swap(ZIG, "ReleaseSafe", "ReleaseSmall"), NIM, TARGET),
     ("movement", "zig ReleaseFast", C, _swap(ZIG, "ReleaseSafe", "ReleaseFast"), NIM, TARGET),
     ("movement", "zig ReleaseSafe, not compressed", C, ZIG, NIM, TARGET + [NO_C]),

@@ -47,9 +47,12 @@ KEEP_HOOKS = [f"-Wl,-u,{hook.name}" for hook in HOOKS]
 #: No unwind tables: mods have no exceptions to unwind, and musl is built the same way.
 NO_UNWIND = ["-fno-asynchronous-unwind-tables", "-fno-unwind-tables"]
 #: zig cc: -O2 (= -O1 = -O3: zig maps them all to ReleaseFast); -Os would drop the symbols.
-C_FLAGS = ["-O2", "-static", "-fno-sanitize=undefined", *NO_UNWIND, "-Wall"]
+#: No frame pointer (zig keeps it on riscv64 by default): 2-3% fewer instructions retired,
+#: 5-11% smaller code; nothing walks a mod's stack.
+C_FLAGS = ["-O2", "-fomit-frame-pointer", "-static", "-fno-sanitize=undefined", *NO_UNWIND,
+           "-Wall"]
 #: ReleaseSafe: a bug is a deterministic panic (logged, then a trap), not undefined behaviour.
-ZIG_FLAGS = ["-O", "ReleaseSafe", "-fno-strip"]
+ZIG_FLAGS = ["-O", "ReleaseSafe", "-fno-strip", "-fomit-frame-pointer"]
 #: Nim's C is compiled -Os (--opt:size) but linked -O2, so musl and the symbols match C's.
 NIM_FLAGS = ["--hints:off", "--skipUserCfg:on", "--skipParentCfg:on", "--cpu:riscv64",
              "--os:linux", "--mm:arc", "--threads:off", "-d:useMalloc", "-d:release",
