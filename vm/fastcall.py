@@ -51,8 +51,8 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
         function: symbol name or address.
         argtypes: the type of each argument, in order: ``int`` (also bool), ``float``,
             ``bytes`` or ``str`` (copied onto the guest stack, passed as pointer + length).
-            Without any, the caller takes up to 8 integers (any other argument makes it
-            fall back to ``machine.call``, same result, slower).
+            Without any, the caller is ``machine.call`` with the function bound (up to 8
+            integers take the entry path there too; other arguments work, slower).
         returns: ``int`` (a0) or ``float`` (fa0).
 
     Returns:
@@ -126,36 +126,24 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
 
 def _prepare_ints(machine: Machine, function: str | int, addr: int,
                   returns: type) -> Callable[..., int | float]:
-    """``prepare`` without types: 0 to 8 integer arguments, unset ones left alone."""
-    params = [f"a{i}=NO" for i in range(8)]
-    lines = [f"def call({', '.join(params)}, *, budget=None):"]
-    # Convert first (a TypeError must leave no frame behind), then set what was passed.
-    convert: list[str] = []
-    assign: list[str] = []
-    for i in range(8):
-        pad = "    " * i
-        convert += [f"{pad}if a{i} is not NO:",
-                    f"{pad}    if type(a{i}) is not int:",
-                    f"{pad}        return slow(a0, a1, a2, a3, a4, a5, a6, a7, budget)",
-                    f"{pad}    a{i} &= {M}"]
-        assign += [f"{pad}if a{i} is not NO:", f"{pad}    x[{10 + i}] = a{i}"]
-    body = [*convert, "frames = m._frames",
-            "frames.append((x[:], f[:], m.pc, len(frames)))", *assign,
-            "x[2] &= ~15", f"x[1] = {_EXIT}", *_run_and_return(machine, addr, returns)]
-    namespace = _namespace(machine)
-    namespace["NO"] = no = object()
+    """``prepare`` without types: ``machine.call``, with integers sent straight to the
+    entry caller of their arity (as ``machine.call`` would)."""
+    callers = machine._callers
+    fast = returns is int and hasattr(machine.engine, "entry")
 
-    def slow(*args: Any) -> int | float:
-        *values, budget = args
-        return machine.call(addr, *(v for v in values if v is not no), budget=budget,
-                            returns=returns)
+    def call(*args: Any, budget: int | None = None) -> int | float:
+        if fast and len(args) <= 8:
+            for a in args:
+                if type(a) is not int:
+                    break
+            else:
+                caller = callers.get((addr, len(args)))
+                if caller is not None:
+                    return caller(*args, budget=budget)
+        return machine.call(addr, *args, budget=budget, returns=returns)
 
-    namespace["slow"] = slow
-    source = "\n".join(lines + ["    " + line for line in body]) + "\n"
-    exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
-    fn = namespace["call"]
-    fn.__doc__ = f"Call guest function {function!r} with up to 8 integers"
-    return fn
+    call.__doc__ = f"Call guest function {function!r} with up to 8 integers"
+    return call
 
 
 def entry_caller(machine: Machine, function: str | int, addr: int,

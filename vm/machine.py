@@ -312,15 +312,18 @@ class Machine:
             with ``resume()``.
         """
         addr = function if isinstance(function, int) else self.program.functions[function]
-        if self.engine is not None and returns is int and len(args) <= 8 and all(
-                type(a) is int for a in args):
+        if self.engine is not None and returns is int and len(args) <= 8:
             # Integers only: the prepared caller, which runs through the function's entry
             # once it is translated (same behaviour, generated once per address and arity).
-            key = (addr, len(args))
-            caller = self._callers.get(key)
-            if caller is None:
-                caller = self._callers[key] = entry_caller(self, addr, addr, len(args))
-            return caller(*args, budget=budget)
+            for a in args:
+                if type(a) is not int:
+                    break
+            else:
+                key = (addr, len(args))
+                caller = self._callers.get(key)
+                if caller is None:
+                    caller = self._callers[key] = entry_caller(self, addr, addr, len(args))
+                return caller(*args, budget=budget)
         x, f = self.x, self.f
         self._frames.append((x[:], f[:], self.pc, len(self._frames)))
         sp = x[2]
