@@ -888,22 +888,24 @@ class _Emitter:
             o = c + ins.imm - geo.base
             if low <= o <= high:
                 self.src(f"o = {o}")
-                self.mem_op(ins, "o", st, aligned=False)
+                self.mem_op(ins, "o", st, aligned=o % max(n, 1) == 0 and n > 1,
+                            index=f"{o >> _SHIFT.get(n, 0)}")
             else:
                 self.src(f"raise {fault}({hex(pc)}, {hex((o + geo.base) & M)})")
             return
         self.src(f"o = {self.val(ins.rs1, st)} + {ins.imm - geo.base}")
         with self.src.indent(f"if {low} <= o <= {high}:"):
-            self.mem_op(ins, "o", st, aligned=False)
+            self.mem_op(ins, "o", st, aligned=False, lone=True)
         with self.src.indent("else:"):
             self.src(f"raise {fault}({hex(pc)}, (o + {geo.base}) & {_HEX_M})")
 
     def mem_op(self, ins: Instr, where: str, st: _State, aligned: bool,
-               index: str | None = None) -> None:
+               index: str | None = None, lone: bool = False) -> None:
         """The access itself, at offset ``where`` (already checked).
 
         With ``aligned`` the offset is a multiple of the access size and ``index`` is the
-        element index in the matching memoryview.
+        element index in the matching memoryview. A ``lone`` load of unknown alignment
+        tests it: a memoryview index costs half of a ``struct`` read.
         """
         op = ins.op
         src = self.src
@@ -915,6 +917,11 @@ class _Emitter:
             elif aligned:
                 value = f"{view}[{index}]"
                 self.views.add(view)  # type: ignore[arg-type]
+            elif lone:
+                value = (f"{view}[{where} >> {_SHIFT[n]}] if not {where} & {n - 1} "
+                         f"else {reader}(mem, {where})[0]")
+                self.views.add(view)  # type: ignore[arg-type]
+                self.uses_mem = True
             else:
                 value = f"{reader}(mem, {where})[0]"
                 self.uses_mem = True
@@ -948,7 +955,14 @@ class _Emitter:
         elif op in _FLOADS:
             self.push(st)
             n, reader, view = _FLOADS[op]
-            value = f"{view}[{index}]" if aligned else f"{reader}(mem, {where})[0]"
+            if aligned:
+                value = f"{view}[{index}]"
+            elif lone:
+                value = (f"({view}[{where} >> {_SHIFT[n]}] if not {where} & {n - 1} "
+                         f"else {reader}(mem, {where})[0])")
+                self.views.add(view)
+            else:
+                value = f"{reader}(mem, {where})[0]"
             box = " | 0xffffffff00000000" if n == 4 else ""
             src(f"f[{ins.rd}] = {value}{box}")
             self.note(aligned, view)
