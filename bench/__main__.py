@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import calls, runtimes
-from .build import BuildError, build_riscv, build_wasm
+from .build import COMMON_FLAGS, BuildError, build_riscv, build_wasm
 from .suite import KERNELS, Kernel
 from .timing import machine_info, measure
 
@@ -227,8 +227,8 @@ def report(result: dict[str, Any]) -> str:
         f"python: {m['python']}; load average at start {m['loadavg']}, at end "
         f"{result['loadavg_end']}",
         "runtimes: " + "; ".join(f"{r['name']} {r['version']}" for r in result["runtimes"]),
-        f"riscade: commit {v['riscade']}; toolchain: ziglang {v['ziglang']} (zig cc -O2 "
-        f"-ffp-contract=off); unicorn {v['unicorn']}",
+        f"riscade: commit {v['riscade']}; toolchain: ziglang {v['ziglang']} (zig cc "
+        f"{' '.join(COMMON_FLAGS[:3])}); unicorn {v['unicorn']}",
         f"mode: {'quick' if result['options']['quick'] else 'full'}, "
         f"repeat {result['options']['repeat']}, median reported",
         "",
