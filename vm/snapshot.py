@@ -31,15 +31,17 @@ _NONE = (1 << 64) - 1
 
 def changed_pages(data: bytearray, image: bytes) -> list[int]:
     """Indexes of the 4 KiB pages where ``data`` differs from ``image``."""
-    # Compare 256 KiB chunks first (slices compare with memcmp), pages only where they differ.
+    # Compare 256 KiB chunks first, pages only where they differ. ``startswith`` at an offset
+    # against a memoryview of the image is a memcmp in place: slicing would copy both sides.
     out = []
+    img = memoryview(image)
     chunk = PAGE * 64
     for start in range(0, len(data), chunk):
-        end = start + chunk
-        if data[start:end] == image[start:end]:
+        end = min(start + chunk, len(data))
+        if data.startswith(img[start:end], start):
             continue
-        for page in range(start, min(end, len(data)), PAGE):
-            if data[page:page + PAGE] != image[page:page + PAGE]:
+        for page in range(start, end, PAGE):
+            if not data.startswith(img[page:page + PAGE], page):
                 out.append(page // PAGE)
     return out
 

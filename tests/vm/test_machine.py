@@ -190,3 +190,27 @@ def test_float_registers_in_snapshot(machine: Machine) -> None:
     b = Machine(machine.program)
     b.restore(machine.snapshot())
     assert b.f[5] == machine.f[5]
+
+
+@pytest.mark.parametrize("size_pages", [1, 63, 64, 65, 300])
+def test_changed_pages_finds_every_changed_page(size_pages: int) -> None:
+    """Against the definition, page by page: first/last bytes of pages and chunks, the last
+    partial chunk, several changes in one page, a change undone."""
+    import random
+
+    from vm.snapshot import PAGE, changed_pages
+
+    rng = random.Random(size_pages)
+    image = bytes(rng.randrange(256) for _ in range(size_pages * PAGE))
+    for _ in range(20):
+        data = bytearray(image)
+        for _ in range(rng.randrange(6)):
+            at = rng.choice([0, len(data) - 1, rng.randrange(len(data)),
+                             (rng.randrange(size_pages) * PAGE) or 0])
+            data[at] ^= 1 + rng.randrange(255)
+        if rng.random() < 0.2:
+            data[5] ^= 7
+            data[5] ^= 7
+        want = [i for i in range(size_pages)
+                if data[i * PAGE:(i + 1) * PAGE] != image[i * PAGE:(i + 1) * PAGE]]
+        assert changed_pages(data, image) == want
