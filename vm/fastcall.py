@@ -6,6 +6,10 @@ the same argument registers, stack alignment, return address, budget rule, fault
 register restore), with the argument conversions generated for the declared types, the
 address and return address baked in, and, under the translating engine, the function's
 region called directly, so a call that stays in translated code never enters the dispatcher.
+With integer arguments only (the usual hook), the translating engine goes further: once the
+function is translated, the caller is its *entry* (``codegen.generate(entry_args=n)``), one
+generated function that is the whole call, arguments in locals, no register list copied on
+the way back to the host (``entry_caller``; ``Machine.call`` uses it for integers too).
 
 ``host_adapter(fn, max_guest_str)`` is the other direction: a function that reads one host
 function's arguments out of the guest's registers exactly as ``Machine._hostcall`` specifies
