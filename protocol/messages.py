@@ -150,7 +150,8 @@ class ModEntry(Record):
         stack_limit: bytes of that memory reserved for the stack (the mod.toml's
             ``limits.stack``): a multiple of ``MOD_PAGE``, at most half of ``memory_limit``.
             Server and client must use the same, or their machines differ.
-        instruction_limit: instruction budget of one hook call.
+        instruction_limit: instruction budget of one hook call, at most
+            ``Limits.max_mod_instructions``.
         host_abi: the host-call ABI the mod was built against (``HostRegistry.abi_hash()``).
     """
 
@@ -162,7 +163,7 @@ class ModEntry(Record):
     dependencies: tuple[str, ...] = spec(ListOf(IDENT, unique=True), limit="max_mods")
     memory_limit: int = spec(POSITIVE, limit="max_mod_memory")
     stack_limit: int = spec(POSITIVE)
-    instruction_limit: int = spec(POSITIVE)
+    instruction_limit: int = spec(POSITIVE, limit="max_mod_instructions")
     host_abi: str = spec(TOKEN)
 
     def _validate(self) -> None:

@@ -201,6 +201,9 @@ MALFORMED: list[tuple[Any, str]] = [
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
         ["core", "1.0.0", SHAS["core"], 10, "c", [], 1 << 40, 1 << 20, 1000, HOST_ABI]]}),
      "ModEntry.memory_limit: 1099511627776 is over max_mod_memory=268435456"),
+    (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 1 << 20, 10**12, HOST_ABI]]}),
+     "ModEntry.instruction_limit: 1000000000000 is over max_mod_instructions=1000000000"),
     (b"\x82\xa1t\xa4chat\xa4text\xa3\xff\xfe\xfd", "not a msgpack message"),  # bad UTF-8
     (msgpack.packb({"t": "chat", 1: "hi"}), "not a msgpack message"),
     (b"\x83\xa1t\xa4chat\xa4text\xa1a\xa4text\xa1b", "repeats a key"),
