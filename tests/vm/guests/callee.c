@@ -85,6 +85,18 @@ EXPORT long pick(long i) { return table[i]; }
 
 EXPORT long leave(long status) { exit((int)status); }
 
+/* Host calls in a loop: a budget stop between two of them, a CSR read between them. */
+EXPORT long chatty(long n)
+{
+    long acc = 0;
+    for (long i = 0; i < n; i++) {
+        long cycles;
+        __asm__ volatile("rdinstret %0" : "=r"(cycles));
+        acc += hostcall2(1, i, cycles & 7);
+    }
+    return acc;
+}
+
 int main(void)
 {
     counter = 100;
