@@ -34,6 +34,7 @@ from enum import IntFlag, StrEnum
 from typing import ClassVar
 
 from .errors import LocalMisuse
+from .limits import Limits
 from .schema import Bytes, Int, ListOf, Message, Record, RecordOf, Str, spec
 
 __all__ = [
@@ -274,6 +275,14 @@ class Welcome(Message):
         unknown = [h for h in self.sending if h not in hashes]
         if unknown:
             raise LocalMisuse(f"Welcome.sending: {unknown[0]} is not in the manifest")
+
+    def check_limits(self, limits: Limits) -> None:
+        """The fields' limits, and the guest memory of all mods together."""
+        Message.check_limits(self, limits)  # (slots dataclass: no zero-argument super)
+        total = sum(entry.memory_limit for entry in self.manifest)
+        if total > limits.max_total_mod_memory:
+            raise LocalMisuse(f"Welcome.manifest: {total} bytes of guest memory in all, over "
+                              f"max_total_mod_memory={limits.max_total_mod_memory}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,8 @@ async def test_a_mod_memory_over_the_clients_limit_is_refused(
                        good.blob)
     # This server's own limits let it send the entry; the client's do not let it in.
     server = await make_server([greedy, *bundled.served[1:]], tick_rate=50,
-                               limits=Limits(max_mod_memory=1 << 41))
+                               limits=Limits(max_mod_memory=1 << 41,
+                                             max_total_mod_memory=1 << 42))
     with pytest.raises(ClientError, match="memory_limit: 1099511627776 is over max_mod_memory"):
         await play(ClientOptions(url(server), tmp_path / "cache", ticks=1))
     assert ModCache(tmp_path / "cache").hashes() == []
@@ -211,20 +212,24 @@ async def test_a_mod_that_cannot_load_with_its_limits_is_refused(
     (1 << 20, 5000, "stack_limit: 5000 is not a multiple of 4096"),
     (1 << 20, 1 << 62, "stack_limit: 4611686018427387904 is over half of memory_limit"),
     (2**62, 1 << 16, "memory_limit: 4611686018427387904 is over max_mod_memory"),
+    # five mods, each within max_mod_memory, 1.25 GiB together
+    ([256 << 20] * 5, 1 << 16,
+     "1342177280 bytes of guest memory in all, over max_total_mod_memory"),
 ])
 async def test_a_hostile_stack_or_memory_is_a_clear_refusal(
-    tmp_path: Path, memory: int, stack: int, words: str
+    tmp_path: Path, memory: int | list[int], stack: int, words: str
 ) -> None:
     """A raw server whose Welcome names a machine no client should build."""
     said: list[object] = []
 
     async def handler(ws) -> None:
         await ws.recv()  # Hello
-        elf_sha = hashlib.sha256(b"elf").hexdigest()
+        memories = memory if isinstance(memory, list) else [memory]
         await ws.send(msgpack.packb({
             "t": "welcome", "protocol_version": 2, "player_id": 1, "tick_rate": 20,
-            "manifest": [["evil", "1.0.0", elf_sha, 3, "c", [], memory, stack, 1000,
-                          HOST_API.abi_hash()]],
+            "manifest": [[f"evil{i}", "1.0.0", hashlib.sha256(b"elf%d" % i).hexdigest(), 3,
+                          "c", [], mem, stack, 1000, HOST_API.abi_hash()]
+                         for i, mem in enumerate(memories)],
             "sending": [],
         }))
         with contextlib.suppress(websockets.ConnectionClosed):

@@ -16,6 +16,7 @@ def test_documented_defaults() -> None:
     assert DEFAULT_LIMITS.max_message_size == 8 * MiB
     assert DEFAULT_LIMITS.max_mod_size == 16 * MiB
     assert DEFAULT_LIMITS.max_mod_memory == 256 * MiB
+    assert DEFAULT_LIMITS.max_total_mod_memory == 1024 * MiB
     assert DEFAULT_LIMITS.max_mod_instructions == 10**9
     assert DEFAULT_LIMITS.max_snapshot_size == 64 * MiB
     assert DEFAULT_LIMITS.max_mods == 64
