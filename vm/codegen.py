@@ -374,14 +374,15 @@ class _State:
     __slots__ = ("known", "lazy", "dirty", "stale", "pend", "pushed")
 
     def __init__(self, dirty: set[int], stale: set[int] | None = None,
-                 pushed: bool = True) -> None:
+                 pushed: bool | None = True) -> None:
         self.known: dict[int, int] = {}
         self.lazy: set[int] = set()
         self.dirty = set(dirty)
         self.stale = set(stale or ())
         self.pend = 0
         #: In an entry (see ``generate``): the caller's frame is saved, ``x`` and ``f`` may
-        #: change. Regions have nothing to save: always True.
+        #: change (True), or not (False), or only the local ``fr`` knows (None: where paths
+        #: join). Regions have nothing to save: always True.
         self.pushed = pushed
 
     def copy(self) -> _State:
@@ -448,10 +449,6 @@ class _Emitter:
                     elif self.rank[s] < self.rank[root_of[b]]:
                         self.outer_loop = True
         self.current_root = plan.entry
-        # An entry whose code is a tree saves the caller's frame only on the paths that need
-        # it (the fast path to the caller needs none); any other saves it at once.
-        self.push_early = entry_args is not None and (
-            self.guard_all or bool(self.self_loop) or entry_loops)
 
     # --- operands and state ---
 
@@ -507,9 +504,12 @@ class _Emitter:
 
     def push(self, st: _State) -> None:
         """In an entry, save the caller's frame before ``x`` or ``f`` first change."""
-        if not st.pushed:
+        if st.pushed is False:
             self.src("fr = PUSH(m)")
-            st.pushed = True
+        elif st.pushed is None:
+            with self.src.indent("if fr is None:"):
+                self.src("fr = PUSH(m)")
+        st.pushed = True
 
     def leave(self, target: str) -> None:
         """``return`` the next pc (a region) or go on in the dispatcher from it (an entry)."""
@@ -545,13 +545,17 @@ class _Emitter:
             k = f" + {st.pend}" if st.pend else ""
             self.src(f"m.instret = cnt{k}")
             result = self.val(10, st)
-            if st.pushed:
+            if st.pushed is None:
+                with self.src.indent("if fr is None:"):
+                    self.src("m.reservation = None")
+                    self.src(f"return {result}")
+            if st.pushed is False:
+                self.src("m.reservation = None")
+                self.src(f"return {result}")
+            else:
                 self.src(f"fr = {result}")
                 self.src("m._pop_frame()")
                 self.src("return fr")
-            else:
-                self.src("m.reservation = None")
-                self.src(f"return {result}")
 
     def exit_static(self, target: int, from_pc: int, st: _State) -> None:
         self.writeback(st)
@@ -1080,13 +1084,14 @@ class _Emitter:
 
     def root(self, r: int) -> None:
         self.current_root = r
-        pushed = self.entry_args is None or self.push_early
         if r == self.plan.entry and not self.loops_to_entry():
-            # Nothing changed yet (but an entry's own registers), nothing loaded.
+            # Nothing changed yet (but an entry's own registers), nothing loaded, nothing
+            # saved.
             st = _State(set(self.entry_regs), set(self.all_regs) - set(self.entry_regs),
-                        pushed)
-        else:
-            st = _State(self.written | set(self.entry_regs), pushed=pushed)
+                        self.entry_args is None)
+        else:  # paths join here: an entry asks ``fr`` whether the frame is saved
+            st = _State(self.written | set(self.entry_regs),
+                        pushed=True if self.entry_args is None else None)
         if r in self.self_loop:
             with self.src.indent("while True:"):
                 self.block(r, st, 0)
@@ -1123,7 +1128,7 @@ class _Emitter:
             if self.entry_args is not None:
                 src(f"r1 = {hex(EXIT)}")
                 src(f"r2 = x[2] & {hex(M ^ 15)}")
-                src("fr = PUSH(m)" if self.push_early else "fr = None")
+                src("fr = None")
             for r in self.loaded:
                 src(f"r{r} = x[{r}]")
             if self.uses_mem:

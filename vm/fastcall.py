@@ -179,12 +179,19 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
             raise
         finally:
             if addr in engine.cache.regions:  # hot now: translate its entry
-                use[0] = engine.entry(addr, nargs) or warm
+                switch(engine.entry(addr, nargs))
         result = x[10]
         m._pop_frame()
         return result
 
-    use.append(engine.cache.entries.get((addr, nargs)) or warm)
+    def switch(entry: Callable[..., int] | None) -> None:
+        if entry is not None:
+            use[0] = entry
+            # The engine hands this caller the entry made again when the region grows.
+            engine.cache.entry_users.setdefault((addr, nargs), []).append(use)
+
+    use.append(warm)
+    switch(engine.cache.entries.get((addr, nargs)))
     params = ", ".join(f"a{i}" for i in range(nargs))
     args = "".join(f", a{i} & {M}" for i in range(nargs))
     source = (f"def call({params + ', ' if params else ''}*, budget=None):\n"

@@ -175,6 +175,8 @@ class TranslationCache:
         self.rebuilds: dict[int, int] = {}
         self.postponed: dict[int, int] = {}  # pc -> heat at which to try again
         self.entries: dict[tuple[int, int], EntryFn | None] = {}  # (pc, integer args)
+        #: The one-element lists through which callers call each entry (``vm.fastcall``).
+        self.entry_users: dict[tuple[int, int], list[list[EntryFn]]] = {}
         self.helpers: set[int] = set()  # pcs where a host helper stands in (no entries)
         self.sources: dict[int, str] | None = None  # set to {} to keep generated sources
         self.translated = 0
@@ -258,10 +260,27 @@ class TranslatingEngine:
                     cache.rebuilds[r] = n + 1
                     cache.absorb.setdefault(r, set()).add(pc)
                     self._build(r)
+                    self._refresh_entries(r)
         return fn
 
-    def _plan(self, pc: int) -> tuple[codegen.RegionPlan | None, list[int]]:
-        """The region at ``pc`` as the heat seen so far draws it, and the successors left out."""
+    def _refresh_entries(self, pc: int) -> None:
+        """Make the entries at ``pc`` again (its region took in code that warmed up), and hand
+        the new ones to the callers using the old."""
+        cache = self.cache
+        for key in [k for k in cache.entries if k[0] == pc]:
+            del cache.entries[key]
+            fn = self.entry(*key)
+            if fn is not None:
+                for use in cache.entry_users.get(key, ()):
+                    use[0] = fn
+
+    def _plan(self, pc: int, *, entry: bool = False) -> tuple[codegen.RegionPlan | None,
+                                                              list[int]]:
+        """The region at ``pc`` as the heat seen so far draws it, and the successors left out.
+
+        An ``entry`` goes on through other regions' code too: leaving an entry for the
+        dispatcher costs far more than chaining regions does.
+        """
         cache = self.cache
         # Follow only the paths that ran often enough while interpreted: the region is the
         # hot code around ``pc``, and colder code gets regions of its own once it warms up.
@@ -278,7 +297,7 @@ class TranslatingEngine:
             if heat.get(t, 0) < least:
                 cold.append(t)
                 return False
-            return t not in regions
+            return entry or t not in regions
 
         return codegen.plan_region(pc, self._decode_run, explore=explore), cold
 
@@ -323,7 +342,7 @@ class TranslatingEngine:
         if key in cache.entries:
             return cache.entries[key]
         started = time.perf_counter()
-        plan, _ = self._plan(pc) if pc not in cache.helpers else (None, [])
+        plan, _ = self._plan(pc, entry=True) if pc not in cache.helpers else (None, [])
         fn = None
         if plan is not None:
             source, fix, refs = codegen.generate(plan, cache.geometry, entry_args=nargs)

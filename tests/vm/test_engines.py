@@ -461,3 +461,24 @@ def test_prepared_caller_survives_a_restore(callee_elf: bytes) -> None:
         assert add3(1, 2, round_) == ref.call("add3", 1, 2, round_)
         assert bump(round_) == ref.call("bump", round_)
         assert snapshot(m) == snapshot(ref)
+
+
+def test_an_entry_takes_in_code_that_warms_up_later(callee_elf: bytes) -> None:
+    """An entry made while one side of a branch was cold is made again once that side gets
+    hot, and callers switch to it: the call stops going through the dispatcher."""
+    ref = callee(callee_elf, "interp")
+    m = callee(callee_elf, "translate", 16)
+    phased = m.prepare("phased", int)
+    for i in range(300):
+        assert phased(i) == ref.call("phased", i)
+    dispatched = []
+    run = m.engine.run
+    m.engine.run = lambda *a: (dispatched.append(a), run(*a))[1]
+    for i in range(600):
+        assert phased(1024 + i) == ref.call("phased", 1024 + i)
+    assert dispatched, "the cold side should have left the first entry"
+    dispatched.clear()
+    for i in range(100):
+        assert phased(1024 + i) == ref.call("phased", 1024 + i)
+    assert dispatched == []
+    assert snapshot(m)[1:] == snapshot(ref)[1:] and m.instret == ref.instret

@@ -85,6 +85,18 @@ EXPORT long pick(long i) { return table[i]; }
 
 EXPORT long leave(long status) { exit((int)status); }
 
+/* One side of the branch stays cold until the caller starts passing such n. */
+EXPORT long phased(long n)
+{
+    long acc = n;
+    if (n & 1024) {
+        for (int i = 0; i < 4; i++) acc = acc * 3 + i;
+    } else {
+        acc += 7;
+    }
+    return acc;
+}
+
 /* Host calls in a loop: a budget stop between two of them, a CSR read between them. */
 EXPORT long chatty(long n)
 {
