@@ -412,6 +412,7 @@ class _Emitter:
         self.fix_at: dict[int, tuple] = {}
         self.views: set[str] = set()
         self.uses_mem = False
+        self.uses_ecall = False
         reads: set[int] = set()
         writes: set[int] = set()
         for b in plan.blocks.values():
@@ -748,16 +749,24 @@ class _Emitter:
         """
         self.writeback(st)
         self.src(f"m.instret = cnt + {st.pend + 1}")
-        if ins.op == "ecall":  # what its reference closure calls, without the closure
-            self.src(f"m.ecall({hex(pc)})")
+        if ins.op == "ecall":
+            # Machine.ecall's hot path inline: a host call made before has its adapter.
+            self.uses_ecall = True
+            with self.src.indent(f"if (ad := HA({self.val(17, st)})) is not None:"):
+                self.src(f"m.pc = {hex(pc)}")
+                self.src(f"r10 = ad(m, {hex(pc)})")
+            with self.src.indent("else:"):
+                self.src(f"m.ecall({hex(pc)})")
+                self.src("r10 = x[10]")
+            self.wrote(10, st)
         else:
             self.refs[pc] = ins
             self.src(f"R[{hex(pc)}]()")
+            for r in int_regs(ins)[1]:
+                self.src(f"r{r} = x[{r}]")
+                self.wrote(r, st)
         self.src("cnt = m.instret")
         st.pend = 0
-        for r in int_regs(ins)[1]:
-            self.src(f"r{r} = x[{r}]")
-            self.wrote(r, st)
 
     def reference(self, pc: int, ins: Instr, st: _State) -> None:
         """Run the reference closure of ``ins`` (from ``vm.semantics``)."""
@@ -1137,6 +1146,8 @@ class _Emitter:
                 src(f"{view} = m._tr_{view}")
             if self.refs:
                 src("R = m._tr_refs")
+            if self.uses_ecall:
+                src("HA = m._host_adapters.get")
             src("cnt = m.instret")
             if self.guard_all:
                 src(f"pc = {hex(self.plan.entry)}")
