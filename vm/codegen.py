@@ -521,7 +521,7 @@ class _Emitter:
 
     def writeback(self, st: _State) -> None:
         self.push(st)
-        for r in sorted(st.dirty | set(self.entry_regs)):
+        for r in sorted(st.dirty):
             self.src(f"x[{r}] = {self.val(r, st)}")
 
     def flush_count(self, st: _State) -> None:
@@ -546,17 +546,17 @@ class _Emitter:
             k = f" + {st.pend}" if st.pend else ""
             self.src(f"m.instret = cnt{k}")
             result = self.val(10, st)
-            if st.pushed is None:
-                with self.src.indent("if fr is None:"):
-                    self.src("m.reservation = None")
-                    self.src(f"return {result}")
             if st.pushed is False:
                 self.src("m.reservation = None")
                 self.src(f"return {result}")
-            else:
-                self.src(f"fr = {result}")
-                self.src("m._pop_frame()")
-                self.src("return fr")
+                return
+            if st.pushed is None:  # saved on some paths here: fr knows
+                with self.src.indent("if fr is None:"):
+                    self.src("m.reservation = None")
+                    self.src(f"return {result}")
+            self.src(f"fr = {result}")
+            self.src("m._pop_frame()")
+            self.src("return fr")
 
     def exit_static(self, target: int, from_pc: int, st: _State) -> None:
         self.writeback(st)
@@ -675,7 +675,7 @@ class _Emitter:
                 self.call(pc, ins, "t", None, st, depth)
                 return
             if self.entry_args is not None:
-                self.entry_return(st)
+                self.entry_return(st.copy())  # a way out: this path goes on unchanged
             self.writeback(st)
             src(f"m.instret = cnt = cnt + {st.pend}")
             with src.indent(f"if t <= {hex(pc)} and cnt >= limit:"):
@@ -901,8 +901,8 @@ class _Emitter:
             o = c + ins.imm - geo.base
             if low <= o <= high:
                 self.src(f"o = {o}")
-                self.mem_op(ins, "o", st, aligned=o % max(n, 1) == 0 and n > 1,
-                            index=f"{o >> _SHIFT.get(n, 0)}")
+                self.mem_op(ins, "o", st, aligned=n > 1 and o % n == 0,
+                            index=str(o // n))
             else:
                 self.src(f"raise {fault}({hex(pc)}, {hex((o + geo.base) & M)})")
             return

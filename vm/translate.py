@@ -319,9 +319,7 @@ class TranslatingEngine:
         fn = compile_region(source, fix, cache.regions, f"<riscade region 0x{pc:x}>")
         cache.instrs.update(refs)
         cache.regions[pc] = fn
-        for t in cold:
-            if t not in plan.blocks:
-                cache.cold_exits.setdefault(t, set()).add(pc)
+        self._left_out(pc, plan, cold)
         cache.translated += 1
         cache.instructions += plan.size
         cache.code_bytes += plan.code_bytes
@@ -330,6 +328,12 @@ class TranslatingEngine:
             cache.sources[pc] = source
         cache.seconds += time.perf_counter() - started
         return fn
+
+    def _left_out(self, pc: int, plan: codegen.RegionPlan, cold: list[int]) -> None:
+        """Note the cold successors the code at ``pc`` was made without (see ``translate``)."""
+        for t in cold:
+            if t not in plan.blocks:
+                self.cache.cold_exits.setdefault(t, set()).add(pc)
 
     def entry(self, pc: int, nargs: int) -> EntryFn | None:
         """The entry for host calls of the function at ``pc`` with ``nargs`` integer arguments.
@@ -342,9 +346,12 @@ class TranslatingEngine:
         if key in cache.entries:
             return cache.entries[key]
         started = time.perf_counter()
-        plan, _ = self._plan(pc, entry=True) if pc not in cache.helpers else (None, [])
+        plan, cold = self._plan(pc, entry=True) if pc not in cache.helpers else (None, [])
         fn = None
         if plan is not None:
+            # When what it left out warms up, the region at pc is made again, and with it
+            # this entry (``_refresh_entries``).
+            self._left_out(pc, plan, cold)
             source, fix, refs = codegen.generate(plan, cache.geometry, entry_args=nargs)
             fn = compile_region(source, fix, cache.regions, f"<riscade entry 0x{pc:x}>",
                                 name="entry")

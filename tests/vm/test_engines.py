@@ -293,6 +293,8 @@ ENTRY_CALLS = [
     ("unknown_host", (), None),
     ("spin", (500,), 700),
     ("leave", (3,), None),
+    ("after_call_switch", (5,), None),
+    ("after_call_switch", (6,), None),
     ("chatty", (40,), None),
     ("chatty", (40,), 150),
 ]

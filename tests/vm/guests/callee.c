@@ -85,6 +85,22 @@ EXPORT long pick(long i) { return table[i]; }
 
 EXPORT long leave(long status) { exit((int)status); }
 
+/* A computed jump (a switch's table) right after a call, before a0 is read again. */
+EXPORT long after_call_switch(long k)
+{
+    long v = square(k);
+    switch (k & 7) {
+    case 0: return v + 11;
+    case 1: return v + 23;
+    case 2: return v - 5;
+    case 3: return v * 2;
+    case 4: return v ^ 99;
+    case 5: return v + 1000;
+    case 6: return v - 77;
+    default: return v | 1;
+    }
+}
+
 /* One side of the branch stays cold until the caller starts passing such n. */
 EXPORT long phased(long n)
 {
