@@ -71,7 +71,7 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
     if not argtypes:
         return _prepare_ints(machine, function, addr, returns)
     if (returns is int and all(t is int or t is bool for t in argtypes) and len(argtypes) <= 8
-            and hasattr(machine.engine, "entry")):
+            and machine.engine is not None):
         return entry_caller(machine, function, addr, len(argtypes))
     params: list[str] = []
     convert: list[str] = []
@@ -130,20 +130,10 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
 
 def _prepare_ints(machine: Machine, function: str | int, addr: int,
                   returns: type) -> Callable[..., int | float]:
-    """``prepare`` without types: ``machine.call``, with integers sent straight to the
-    entry caller of their arity (as ``machine.call`` would)."""
-    callers = machine._callers
-    fast = returns is int and hasattr(machine.engine, "entry")
+    """``prepare`` without types: ``machine.call`` with the address bound (integers take the
+    entry path there)."""
 
     def call(*args: Any, budget: int | None = None) -> int | float:
-        if fast and len(args) <= 8:
-            for a in args:
-                if type(a) is not int:
-                    break
-            else:
-                caller = callers.get((addr, len(args)))
-                if caller is not None:
-                    return caller(*args, budget=budget)
         return machine.call(addr, *args, budget=budget, returns=returns)
 
     call.__doc__ = f"Call guest function {function!r} with up to 8 integers"

@@ -161,4 +161,4 @@ def load(m: Machine, data: bytes) -> None:
     m.x[0] = m.x[32] = 0
     m.f[:] = regs[31:]
     m.random_seed = seed
-    m._frames[:] = frames  # in place: prepared callers hold the list
+    m._frames[:] = frames  # in place: the list may be held (translated code, callers)
