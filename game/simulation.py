@@ -34,7 +34,7 @@ from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
 __all__ = [
     "ModImage", "TickInputs", "FaultRecord", "ModChat", "Simulation", "SimulationError",
-    "MAX_FAULTS", "MAX_MOD_CHAT_LINES", "MAX_MOD_CHAT_LENGTH", "ALL_PLAYERS", "PAGE",
+    "MAX_FAULTS", "MAX_MOD_CHAT_LINES", "MAX_MOD_CHAT_LENGTH", "ALL_PLAYERS",
     "snapshot_part_hashes",
 ]
 
@@ -46,8 +46,6 @@ MAX_MOD_CHAT_LINES = 64
 MAX_MOD_CHAT_LENGTH = 500
 #: ``send_chat``'s addressee for "every player" (the SDK's ALL_PLAYERS).
 ALL_PLAYERS = -1
-#: Memory and stack sizes are multiples of this.
-PAGE = 4096
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: main() and on_load get this many hook budgets: they set up tables and heaps.
 STARTUP_BUDGET_FACTOR = 50
@@ -62,8 +60,8 @@ class ModImage:
     """A mod as the simulation needs it: its ELF and its limits.
 
     ``memory`` is the machine's whole guest memory and ``stack`` the part of it reserved for
-    the stack (mod.toml ``limits.memory`` and ``limits.stack``); both are multiples of
-    ``PAGE``, and the stack is at most half of the memory (else ``SimulationError``).
+    the stack (mod.toml ``limits.memory`` and ``limits.stack``): what ``vm.MachineLimits``
+    accepts, with the stack at most half of the memory (else ``SimulationError``).
     """
 
     name: str
@@ -73,13 +71,17 @@ class ModImage:
     stack: int = 256 << 10
 
     def __post_init__(self) -> None:
-        for what, value in (("memory", self.memory), ("stack", self.stack)):
-            if type(value) is not int or value <= 0 or value % PAGE:
-                raise SimulationError(f"mod {self.name}: {what} {value!r} is not a positive "
-                                      f"multiple of {PAGE}")
+        try:
+            self.limits()
+        except (TypeError, ValueError) as exc:
+            raise SimulationError(f"mod {self.name}: {exc}") from None
         if self.stack > self.memory // 2:
             raise SimulationError(f"mod {self.name}: stack {self.stack} is over half of "
                                   f"memory {self.memory}")
+
+    def limits(self) -> MachineLimits:
+        """The limits of this mod's machine."""
+        return MachineLimits(memory=self.memory, stack=self.stack)
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,8 @@ class Simulation:
         self._caller: dict[int, str] = {}
         registry = HOST_API.with_impls(self._host_impls())
         for image in self.mods:
-            limits = MachineLimits(memory=image.memory, stack=image.stack)
             try:
-                machine = Machine(image.elf, hostcalls=registry, limits=limits,
+                machine = Machine(image.elf, hostcalls=registry, limits=image.limits(),
                                   argv=[image.name])
             except VMError as exc:
                 raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc

@@ -181,10 +181,10 @@ def test_each_mod_gets_the_stack_its_image_names(walker: ModImage, chatter: ModI
 @pytest.mark.parametrize("memory, stack, match", [
     (1 << 20, 1 << 20, "over half"),
     (1 << 20, (512 << 10) + 4096, "over half"),
-    (1 << 20, 1000, "multiple of 4096"),
-    (1 << 20, 0, "multiple of 4096"),
-    ((1 << 20) + 1, 4096, "multiple of 4096"),
-    (-4096, 4096, "multiple of 4096"),
+    (1 << 20, 1000, "multiples of 4096"),
+    (1 << 20, 0, "multiples of 4096"),
+    ((1 << 20) + 1, 4096, "multiples of 4096"),
+    (-4096, 4096, "multiples of 4096"),
 ])
 def test_an_impossible_stack_or_memory_is_refused(
     walker: ModImage, memory: int, stack: int, match: str
