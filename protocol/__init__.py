@@ -36,7 +36,6 @@ from .limits import DEFAULT_LIMITS, Limits
 from .link import FLOW, Link, Role, State
 from .messages import (
     MESSAGE_TYPES,
-    MOD_PAGE,
     Button,
     Bye,
     Chat,
@@ -92,7 +91,6 @@ __all__ = [
     "TickChat",
     "Button",
     "Code",
-    "MOD_PAGE",
     # codec and link
     "encode",
     "decode",
