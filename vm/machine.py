@@ -407,11 +407,11 @@ class Machine:
         """Handle ``ecall`` at ``pc``; return the next pc."""
         x = self.x
         self.pc = pc
-        adapter = self._host_adapters.get(x[17])
+        nr = x[17]
+        adapter = self._host_adapters.get(nr)
         if adapter is not None:  # a host call made before: the hot path
             x[10] = adapter(self, pc)
             return pc + 4
-        nr = x[17]
         if nr >= HOSTCALL_BASE:
             x[10] = self._hostcall(pc, nr)
             return pc + 4
