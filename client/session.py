@@ -183,7 +183,8 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
     try:
         follower = Follower(
             [ModImage(entry.name, elf, memory=entry.memory_limit, stack=entry.stack_limit,
-                      instructions=entry.instruction_limit) for entry, elf in loaded],
+                      instructions=entry.instruction_limit,
+                      permissions=frozenset(entry.permissions)) for entry, elf in loaded],
             player_id=first.player_id, report_dir=opts.report_dir, perturb_at=opts.perturb_at)
     except SimulationError as exc:
         await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])

@@ -9,6 +9,12 @@ world are rolled back, the chat lines it sent are dropped, the fault is recorded
 kind, pc, symbol), and a mod that faults ``MAX_FAULTS`` times is disabled. All of that
 depends only on the simulation, so every machine makes the same decision at the same tick.
 
+Budgets (numbers in ``game.rules``): a mod's ``instructions`` is its budget per tick across
+all its hooks; each hook call may spend what is left of it, and once it is spent the mod's
+remaining hooks of that tick are skipped (the hook that overran faulted). Host calls are
+counted too (``HOST_CALLS_PER_TICK``). Log lines and chat lines are capped per mod and tick,
+and log text is escaped, so a mod cannot flood or forge the console.
+
 Chat: ``chat`` holds the tick's player lines no mod consumed, ``mod_chat`` the lines mods sent
 with ``send_chat``. Both are outputs of the tick, not state (neither is hashed nor in a
 snapshot), and both are the same on every machine that applied the same tick to the same
@@ -30,25 +36,34 @@ import msgpack
 from mods.host_api import HOST_API
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
+from .rules import (
+    HOST_CALLS_PER_TICK,
+    LOG_LINE_LENGTH,
+    LOG_LINES_PER_TICK,
+    MAX_FAULTS,
+    MOD_CHAT_LENGTH,
+    MOD_CHAT_LINES,
+    MOD_INSTRUCTIONS_MAX,
+    MOD_INSTRUCTIONS_MIN,
+    MOD_MEMORY_MAX,
+    PERMISSION_PLAYERS,
+    PERMISSIONS,
+    STARTUP_INSTRUCTIONS,
+    TICK_INSTRUCTIONS,
+)
+from .text import printable
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
 __all__ = [
     "ModImage", "TickInputs", "FaultRecord", "ModChat", "Simulation", "SimulationError",
-    "MAX_FAULTS", "MAX_MOD_CHAT_LINES", "MAX_MOD_CHAT_LENGTH", "ALL_PLAYERS",
-    "snapshot_part_hashes",
+    "MAX_FAULTS", "ALL_PLAYERS", "snapshot_part_hashes", "over_tick_budget",
 ]
 
-MAX_FAULTS = 3
+#: Log lines the simulation keeps (``Simulation.logs``) for inspection.
 MAX_LOG = 1000
-#: Lines all mods together may send in one tick; further ``send_chat`` calls are dropped.
-MAX_MOD_CHAT_LINES = 64
-#: Characters of one line a mod sends (the protocol's limit on a player's line); the rest is cut.
-MAX_MOD_CHAT_LENGTH = 500
 #: ``send_chat``'s addressee for "every player" (the SDK's ALL_PLAYERS).
 ALL_PLAYERS = -1
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-#: main() and on_load get this many hook budgets: they set up tables and heaps.
-STARTUP_BUDGET_FACTOR = 50
 
 
 class SimulationError(Exception):
@@ -61,7 +76,9 @@ class ModImage:
 
     ``memory`` is the machine's whole guest memory and ``stack`` the part of it reserved for
     the stack (mod.toml ``limits.memory`` and ``limits.stack``): what ``vm.MachineLimits``
-    accepts, with the stack at most half of the memory (else ``SimulationError``).
+    accepts, with the stack at most half of the memory and the memory at most
+    ``MOD_MEMORY_MAX``. ``instructions`` is the mod's budget per tick, and ``permissions``
+    what its mod.toml asked of ``game.rules.PERMISSIONS``. Else ``SimulationError``.
     """
 
     name: str
@@ -69,6 +86,7 @@ class ModImage:
     memory: int = 4 << 20
     instructions: int = 1_000_000
     stack: int = 256 << 10
+    permissions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         try:
@@ -78,6 +96,15 @@ class ModImage:
         if self.stack > self.memory // 2:
             raise SimulationError(f"mod {self.name}: stack {self.stack} is over half of "
                                   f"memory {self.memory}")
+        if self.memory > MOD_MEMORY_MAX:
+            raise SimulationError(f"mod {self.name}: memory {self.memory} is over "
+                                  f"{MOD_MEMORY_MAX}")
+        if not MOD_INSTRUCTIONS_MIN <= self.instructions <= MOD_INSTRUCTIONS_MAX:
+            raise SimulationError(f"mod {self.name}: instructions {self.instructions} is "
+                                  f"outside {MOD_INSTRUCTIONS_MIN}..{MOD_INSTRUCTIONS_MAX}")
+        unknown = sorted(set(self.permissions) - PERMISSIONS)
+        if unknown:
+            raise SimulationError(f"mod {self.name}: unknown permission(s) {unknown}")
 
     def limits(self) -> MachineLimits:
         """The limits of this mod's machine."""
@@ -126,11 +153,21 @@ class ModChat:
 
 @dataclass
 class _ModState:
+    slot: int  # 1, 2, ... in load order: the world's ``Entity.maker`` of its entities
     image: ModImage
     machine: Machine
     hooks: frozenset[str]
     faults: int = 0
     disabled: bool = False
+    # Per tick (reset by ``Simulation.step``): what the mod may still spend, and has done.
+    tick_left: int = 0
+    host_calls: int = 0
+    log_lines: int = 0
+    chat_lines: int = 0
+
+    def new_tick(self) -> None:
+        self.tick_left = self.image.instructions
+        self.host_calls = self.log_lines = self.chat_lines = 0
 
 
 @dataclass
@@ -155,53 +192,59 @@ class Simulation:
     def __post_init__(self) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self._states: list[_ModState] = []
-        self._caller: dict[int, str] = {}
+        self._by_machine: dict[int, _ModState] = {}
         registry = HOST_API.with_impls(self._host_impls())
-        for image in self.mods:
+        for slot, image in enumerate(self.mods, 1):
             try:
                 machine = Machine(image.elf, hostcalls=registry, limits=image.limits(),
                                   argv=[image.name])
             except VMError as exc:
                 raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc
-            self._caller[id(machine)] = image.name
             hooks = frozenset(n for n in machine.program.functions if n.startswith("on_"))
-            self._states.append(_ModState(image, machine, hooks))
+            state = _ModState(slot, image, machine, hooks)
+            self._by_machine[id(machine)] = state
+            self._states.append(state)
         for state in self._states:
             self._start(state)
 
     # --- start-up --------------------------------------------------------------------------
 
     def _start(self, state: _ModState) -> None:
-        budget = state.image.instructions * STARTUP_BUDGET_FACTOR
+        state.new_tick()
         self.world.begin()
         sent = len(self.mod_chat)
         try:
-            state.machine.run_main(max_instructions=budget)
+            state.machine.run_main(max_instructions=STARTUP_INSTRUCTIONS)
         except Fault as fault:
             self.world.rollback()
             del self.mod_chat[sent:]
-            self._record(state, "main", fault)
+            self._record(state, "main", fault, STARTUP_INSTRUCTIONS)
             state.disabled = True
             return
         self.world.commit()
-        self._call(state, "on_load", budget=budget)
+        state.new_tick()
+        self._call(state, "on_load", startup=True)
 
     # --- host API -------------------------------------------------------------------------------
 
     def _host_impls(self) -> dict[str, Callable[..., Any]]:
         w = lambda: self.world  # noqa: E731 - the world object is replaced on restore
+        of = self._by_machine.__getitem__
 
         def log(m: Machine, text: str) -> None:
-            name = self._caller.get(id(m), "?")
-            if len(self.logs) < MAX_LOG:
-                self.logs.append((name, text))
-            if self.on_log:
-                self.on_log(name, text)
+            state = of(id(m))
+            state.log_lines += 1
+            if state.log_lines > LOG_LINES_PER_TICK:
+                return  # counted; ``step`` says how many were dropped
+            self._log(state, printable(text, LOG_LINE_LENGTH))
 
         def send_chat(m: Machine, player: int, text: str) -> None:
-            if len(self.mod_chat) < MAX_MOD_CHAT_LINES:
-                text = _CONTROL.sub(" ", text[:MAX_MOD_CHAT_LENGTH])
-                self.mod_chat.append(ModChat(self._caller.get(id(m), "?"), player, text))
+            state = of(id(m))
+            share = max(1, MOD_CHAT_LINES // len(self._states))
+            if state.chat_lines < share and len(self.mod_chat) < MOD_CHAT_LINES:
+                state.chat_lines += 1
+                text = _CONTROL.sub(" ", text[:MOD_CHAT_LENGTH])
+                self.mod_chat.append(ModChat(state.image.name, player, text))
 
         def entity_at(m: Machine, index: int) -> int:
             ids = w().ids()
@@ -211,33 +254,50 @@ class Simulation:
             ids = list(w().players)
             return ids[index] if 0 <= index < len(ids) else NO_PLAYER
 
+        def may_change(m: Machine, eid: int) -> None:
+            """Players' entities change only through mods with the "players" permission."""
+            entity = w().entities.get(eid)
+            if entity is not None and entity.kind == KIND_PLAYER \
+                    and PERMISSION_PLAYERS not in of(id(m)).image.permissions:
+                raise ValueError(f"entity {eid} is a player's; the mod needs "
+                                 f'permissions = ["{PERMISSION_PLAYERS}"] in its mod.toml')
+
         def getter(name: str) -> Callable[[Machine, int], int]:
             return lambda m, eid: w().get(eid, name)
 
         def setter(name: str) -> Callable[[Machine, int, int], None]:
-            return lambda m, eid, value: w().set(eid, name, value)
-
-        def add_score(m: Machine, eid: int, delta: int) -> int:
-            w().set(eid, "score", w().get(eid, "score") + delta)
-            return w().get(eid, "score")
+            def impl(m: Machine, eid: int, value: int) -> None:
+                may_change(m, eid)
+                w().set(eid, name, value)
+            return impl
 
         def set_pair(a: str, b: str) -> Callable[[Machine, int, int, int], None]:
             def impl(m: Machine, eid: int, va: int, vb: int) -> None:
+                may_change(m, eid)
                 w().set(eid, a, va)
                 w().set(eid, b, vb)
             return impl
 
+        def add_score(m: Machine, eid: int, delta: int) -> int:
+            may_change(m, eid)
+            w().set(eid, "score", w().get(eid, "score") + delta)
+            return w().get(eid, "score")
+
+        def despawn(m: Machine, eid: int) -> int:
+            may_change(m, eid)
+            return w().despawn(eid)
+
         impls: dict[str, Callable[..., Any]] = {
             "log": log,
             "send_chat": send_chat,
-            "emit_event": lambda m, kind, a, b: w().emit(kind, a, b),
+            "emit_event": lambda m, kind, a, b: w().emit(kind, a, b, of(id(m)).slot),
             "play_sound": lambda m, sound, x, y: None,
             "tick_number": lambda m: w().tick,
             "random_u32": lambda m: w().random_u32(),
             "world_width": lambda m: w().width,
             "world_height": lambda m: w().height,
-            "entity_spawn": lambda m, kind, x, y: w().spawn(kind, x, y),
-            "entity_despawn": lambda m, eid: w().despawn(eid),
+            "entity_spawn": lambda m, kind, x, y: w().spawn(kind, x, y, of(id(m)).slot),
+            "entity_despawn": despawn,
             "entity_exists": lambda m, eid: int(eid in w().entities),
             "entity_count": lambda m: len(w().entities),
             "entity_at": entity_at,
@@ -255,38 +315,79 @@ class Simulation:
         missing = {fn.name for fn in HOST_API.functions()} - set(impls)
         if missing:
             raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
-        return impls
+        return {name: self._counted(name, impl) for name, impl in impls.items()}
+
+    def _counted(self, name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+        """``impl`` behind the per-tick host call count (a fault once it is spent)."""
+        of = self._by_machine.__getitem__
+
+        def counted(m: Machine, *args: Any) -> Any:
+            state = of(id(m))
+            state.host_calls += 1
+            if state.host_calls > HOST_CALLS_PER_TICK:
+                raise ValueError(f"{name}: over {HOST_CALLS_PER_TICK} host calls in one tick")
+            return impl(m, *args)
+        counted.__name__ = f"counted_{name}"
+        return counted
+
+    def _log(self, state: _ModState, text: str) -> None:
+        name = state.image.name
+        if len(self.logs) < MAX_LOG:
+            self.logs.append((name, text))
+        if self.on_log:
+            self.on_log(name, text)
 
     # --- hooks ----------------------------------------------------------------------------------
 
     def _call(self, state: _ModState, hook: str, *args: int | str,
-              budget: int | None = None) -> int | None:
+              startup: bool = False) -> int | None:
+        """Call ``hook`` in a mod, contained; its result, or None if it did not run or faulted.
+
+        The call may spend what is left of the mod's tick budget (``STARTUP_INSTRUCTIONS``
+        for ``on_load``); a mod whose tick budget is spent is skipped until the next tick.
+        """
         if state.disabled or hook not in state.hooks:
             return None
+        budget = STARTUP_INSTRUCTIONS if startup else state.tick_left
+        if budget <= 0:
+            return None
+        machine = state.machine
         self.world.begin()
         sent = len(self.mod_chat)
+        start = machine.instret
         try:
-            result = state.machine.call(hook, *args, budget=budget or state.image.instructions)
+            result = machine.call(hook, *args, budget=budget)
         except Fault as fault:
             if isinstance(fault, BudgetExceeded):
-                state.machine.abandon_call()
+                machine.abandon_call()
+            state.tick_left = 0 if isinstance(fault, BudgetExceeded) else \
+                state.tick_left - (machine.instret - start)
             self.world.rollback()
             del self.mod_chat[sent:]
-            self._record(state, hook, fault)
+            self._record(state, hook, fault, budget if startup else state.image.instructions)
             return None
+        if not startup:
+            state.tick_left -= machine.instret - start
         self.world.commit()
         return int(result)
 
-    def _record(self, state: _ModState, hook: str, fault: Fault) -> None:
+    def _record(self, state: _ModState, hook: str, fault: Fault, budget: int) -> None:
         state.faults += 1
+        if isinstance(fault, BudgetExceeded):
+            what = "instructions at startup" if hook in ("main", "on_load") else \
+                "instructions per tick"
+            message = (f"{fault.kind}: the mod's budget of {budget} {what} ran out at "
+                       f"pc {fault.pc:#x}" + (f" ({fault.symbol})" if fault.symbol else ""))
+        else:
+            message = str(fault)
+        message = printable(message, LOG_LINE_LENGTH * 2)
         record = FaultRecord(self.world.tick, state.image.name, hook, fault.kind, fault.pc,
-                             fault.symbol, str(fault))
+                             fault.symbol, message)
         self.faults.append(record)
         if state.faults >= MAX_FAULTS:
             state.disabled = True
-        if self.on_log:
-            note = " (mod disabled)" if state.disabled else ""
-            self.on_log(state.image.name, f"{hook} contained: {fault}{note}")
+        note = " (mod disabled)" if state.disabled else ""
+        self._log(state, f"{hook} contained: {message}{note}")
 
     def _each(self, hook: str, *args: int | str) -> list[int | None]:
         return [self._call(s, hook, *args) for s in self._states]
@@ -299,8 +400,9 @@ class Simulation:
         if inputs.tick != world.tick + 1:
             raise SimulationError(f"tick {inputs.tick} given, tick {world.tick + 1} expected")
         self.mod_chat = []
-        world.tick = inputs.tick
-        world.reseed()
+        world.start_tick(inputs.tick)
+        for state in self._states:
+            state.new_tick()
         for pid in inputs.leaves:
             eid = world.players.get(pid)
             if eid is None:
@@ -330,6 +432,19 @@ class Simulation:
             done += 1
             self._each("on_event", kind, a, b)
         world.events.clear()
+        self._report_drops()
+
+    def _report_drops(self) -> None:
+        """One log line per mod for what its caps dropped this tick."""
+        for state in self._states:
+            drops = []
+            if state.log_lines > LOG_LINES_PER_TICK:
+                drops.append(f"{state.log_lines - LOG_LINES_PER_TICK} log lines")
+            events = self.world.events_dropped.get(state.slot, 0)
+            if events:
+                drops.append(f"{events} events")
+            if drops:
+                self._log(state, f"over its per-tick caps: dropped {', '.join(drops)}")
 
     # --- identity and snapshots -----------------------------------------------------
 
@@ -411,3 +526,14 @@ def snapshot_part_hashes(data: bytes) -> dict[str, str]:
     except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
         raise SimulationError(f"bad snapshot: {exc}") from None
     return parts
+
+
+def over_tick_budget(kept: list[ModImage], image: ModImage,
+                     total: int = TICK_INSTRUCTIONS) -> str | None:
+    """Why ``image`` cannot run beside ``kept`` (None when it can): the per-tick budgets of
+    all the mods a server runs must fit in ``total`` together, so no tick costs more."""
+    used = sum(m.instructions for m in kept)
+    if used + image.instructions <= total:
+        return None
+    return (f"its budget of {image.instructions} instructions per tick does not fit: the "
+            f"mods before it use {used} of the {total} a tick may cost")

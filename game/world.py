@@ -3,6 +3,11 @@
 Everything is integers (positions in fixed point), iteration is in id order (ids only grow,
 and dicts keep insertion order), and every change made while a hook runs is journaled so that
 a hook that faults can have its effect on the world undone exactly.
+
+The world keeps its own invariants, whatever a mod asks (``game.rules`` has the numbers):
+positions stay inside the arena, velocities, scores and health saturate at their bounds, a
+mod has at most ``ENTITIES_PER_MOD`` entities and emits at most ``EVENTS_PER_MOD`` events a
+tick. So one mod's wild values cannot make another mod's arithmetic overflow.
 """
 
 from __future__ import annotations
@@ -12,16 +17,21 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .rules import ENTITIES_PER_MOD, EVENTS_PER_MOD, HEALTH_MAX, SCORE_MAX, SPEED_MAX
+
 __all__ = ["Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER"]
 
 NO_ENTITY = -1
 NO_PLAYER = -1
 KIND_PLAYER = 1
+#: Entities made by mods, all together (players' entities do not count: a join always fits).
 MAX_ENTITIES = 4096
 MAX_EVENTS_PER_TICK = 1024
+#: ``Entity.maker`` of the entities the engine itself makes (players').
+ENGINE = 0
 _MASK32 = 0xFFFFFFFF
 _MASK64 = (1 << 64) - 1
-_ENTITY = struct.Struct("<9q")
+_ENTITY = struct.Struct("<10q")
 _FIELDS = ("kind", "x", "y", "vx", "vy", "health", "score", "owner")
 
 
@@ -38,12 +48,17 @@ class Entity:
     health: int = 100
     score: int = 0
     owner: int = NO_PLAYER
+    maker: int = ENGINE  # who made it: ENGINE, or the mod's slot (1, 2, ... in load order)
 
 
 def _clamp64(v: int) -> int:
     """Wrap a Python int to a signed 64-bit value, as the guest would see it."""
     v &= _MASK64
     return v - (1 << 64) if v >> 63 else v
+
+
+def _within(v: int, low: int, high: int) -> int:
+    return low if v < low else high if v > high else v
 
 
 class World:
@@ -59,8 +74,12 @@ class World:
         self.players: dict[int, int] = {}  # player id -> entity id
         self.rng = 0
         self.events: list[tuple[int, int, int]] = []
+        self._made: dict[int, int] = {}  # mod slot -> entities it has (derived from entities)
+        self._emitted: dict[int, int] = {}  # mod slot -> events emitted this tick
+        self.events_dropped: dict[int, int] = {}  # mod slot -> events over its quota this tick
         self._ids: list[int] | None = None
         self._undo: list[Callable[[], None]] | None = None
+        self.reseed()  # main and on_load draw from tick 0's stream
 
     # --- journaling for fault containment -------------------------------------------------
 
@@ -103,30 +122,46 @@ class World:
 
     # --- entities -----------------------------------------------------------------------------
 
-    def spawn(self, kind: int, x: int, y: int) -> int:
-        """Create an entity; returns its id, or NO_ENTITY when the world is full."""
-        if len(self.entities) >= MAX_ENTITIES:
-            return NO_ENTITY
+    def spawn(self, kind: int, x: int, y: int, maker: int = ENGINE) -> int:
+        """Create an entity (inside the arena); returns its id, or NO_ENTITY when ``maker``
+        (a mod's slot) has ``ENTITIES_PER_MOD`` entities or mods' entities fill the world."""
+        if maker != ENGINE:
+            made = self._made.get(maker, 0)
+            if made >= ENTITIES_PER_MOD or sum(self._made.values()) >= MAX_ENTITIES:
+                return NO_ENTITY
         eid = self.next_id
         self.next_id += 1
-        self.entities[eid] = Entity(eid, _clamp64(kind), _clamp64(x), _clamp64(y))
+        self.entities[eid] = Entity(eid, _clamp64(kind), self.bounded("x", x),
+                                    self.bounded("y", y), maker=maker)
+        self._count(maker, 1)
         self._ids = None
 
         def undo() -> None:
             del self.entities[eid]
             self.next_id = eid
+            self._count(maker, -1)
             self._ids = None
         self._journal(undo)
         return eid
+
+    def _count(self, maker: int, delta: int) -> None:
+        if maker != ENGINE:
+            self._made[maker] = self._made.get(maker, 0) + delta
+
+    def made_by(self, maker: int) -> int:
+        """How many entities the mod in slot ``maker`` has in the world."""
+        return self._made.get(maker, 0)
 
     def despawn(self, eid: int) -> int:
         """Remove an entity; 1 if it existed."""
         entity = self.entities.pop(eid, None)
         if entity is None:
             return 0
+        self._count(entity.maker, -1)
         self._ids = None
 
         def undo() -> None:
+            self._count(entity.maker, 1)
             # Re-insert keeping id order.
             items = sorted([*self.entities.items(), (eid, entity)])
             self.entities.clear()
@@ -141,6 +176,20 @@ class World:
             self._ids = list(self.entities)
         return self._ids
 
+    def bounded(self, field: str, value: int) -> int:
+        """``value`` brought inside the world's bounds for ``field`` (saturating)."""
+        if field == "x":
+            return _within(value, 0, self.width)
+        if field == "y":
+            return _within(value, 0, self.height)
+        if field in ("vx", "vy"):
+            return _within(value, -SPEED_MAX, SPEED_MAX)
+        if field == "score":
+            return _within(value, -SCORE_MAX, SCORE_MAX)
+        if field == "health":
+            return _within(value, -HEALTH_MAX, HEALTH_MAX)
+        return _clamp64(value)
+
     def get(self, eid: int, field: str) -> int:
         """A field of an entity, or 0 if it does not exist."""
         entity = self.entities.get(eid)
@@ -152,15 +201,33 @@ class World:
         if entity is None:
             return
         old = getattr(entity, field)
-        setattr(entity, field, _clamp64(value))
+        setattr(entity, field, self.bounded(field, value))
         self._journal(lambda: setattr(entity, field, old))
 
-    def emit(self, kind: int, a: int, b: int) -> None:
-        """Queue an event for the end of the tick (silently capped per tick)."""
-        if len(self.events) >= MAX_EVENTS_PER_TICK:
+    def emit(self, kind: int, a: int, b: int, maker: int = ENGINE) -> None:
+        """Queue an event for the end of the tick. Past ``EVENTS_PER_MOD`` events of one mod
+        this tick (or ``MAX_EVENTS_PER_TICK`` in all) it is dropped and counted in
+        ``events_dropped``."""
+        emitted = self._emitted.get(maker, 0)
+        if emitted >= EVENTS_PER_MOD or len(self.events) >= MAX_EVENTS_PER_TICK:
+            dropped = self.events_dropped.get(maker, 0)
+            self.events_dropped[maker] = dropped + 1
+            self._journal(lambda: self.events_dropped.__setitem__(maker, dropped))
             return
+        self._emitted[maker] = emitted + 1
         self.events.append((_clamp64(kind), _clamp64(a), _clamp64(b)))
-        self._journal(self.events.pop)
+
+        def undo() -> None:
+            self.events.pop()
+            self._emitted[maker] = emitted
+        self._journal(undo)
+
+    def start_tick(self, tick: int) -> None:
+        """Begin tick ``tick``: its random stream, and fresh per-tick event quotas."""
+        self.tick = tick
+        self.reseed()
+        self._emitted.clear()
+        self.events_dropped.clear()
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -173,7 +240,7 @@ class World:
         ]
         for e in self.entities.values():
             parts.append(_ENTITY.pack(e.id, e.kind, e.x, e.y, e.vx, e.vy, e.health, e.score,
-                                      e.owner))
+                                      e.owner, e.maker))
         for pid, eid in self.players.items():
             parts.append(struct.pack("<qq", pid, eid))
         for event in self.events:
@@ -192,7 +259,9 @@ class World:
             for _ in range(n_ent):
                 fields = _ENTITY.unpack_from(data, at)
                 at += _ENTITY.size
-                world.entities[fields[0]] = Entity(*fields)
+                entity = Entity(*fields)
+                world.entities[entity.id] = entity
+                world._count(entity.maker, 1)
             for _ in range(n_pl):
                 pid, eid = struct.unpack_from("<qq", data, at)
                 at += 16

@@ -88,6 +88,7 @@ class BuildResult:
             "dependencies": list(spec.dependencies), "memory": spec.limits.memory,
             "stack": spec.limits.stack, "instructions": spec.limits.instructions,
             "host_abi": HOST_API.abi_hash(), "hooks": list(self.hooks),
+            "permissions": list(spec.permissions),
         }
 
 

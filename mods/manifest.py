@@ -7,11 +7,16 @@
                                      #   root module for zig and nim)
     dependencies = ["movement"]      # optional; mods loaded (and hooked) before this one
     description = "..."              # optional
+    permissions = ["players"]        # optional; "players": may move, score or remove
+                                     #   players' entities (game.rules.PERMISSIONS)
 
     [limits]                         # optional; every key has a default
-    memory = 1048576                 # guest memory in bytes (64 KiB .. 256 MiB, 4 KiB pages)
+    memory = 1048576                 # guest memory in bytes (64 KiB .. 64 MiB, 4 KiB pages)
     stack = 65536                    # stack in bytes, part of memory (16 KiB .. memory / 2)
-    instructions = 500000            # instruction budget per hook call
+    instructions = 500000            # instruction budget per tick, across all the mod's
+                                     #   hooks (1,000 .. 1,000,000)
+
+The upper bounds are the game's (``game.rules``): what every client must afford.
 
 Every problem found is reported at once, in a ``ModManifestError`` naming the file.
 """
@@ -24,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from game.rules import MOD_INSTRUCTIONS_MAX, MOD_INSTRUCTIONS_MIN, MOD_MEMORY_MAX, PERMISSIONS
 
 from .errors import ModManifestError
 
@@ -55,14 +62,14 @@ class Limits:
 
     memory: int = 16 * MIB
     stack: int = 256 * KIB
-    instructions: int = 1_000_000
+    instructions: int = 500_000
 
 
 # key: (minimum, maximum or None for "half of memory", page multiple)
 _LIMIT_RANGES: dict[str, tuple[int, int | None, bool]] = {
-    "memory": (64 * KIB, 256 * MIB, True),
+    "memory": (64 * KIB, MOD_MEMORY_MAX, True),
     "stack": (16 * KIB, None, True),
-    "instructions": (1_000, 1_000_000_000, False),
+    "instructions": (MOD_INSTRUCTIONS_MIN, MOD_INSTRUCTIONS_MAX, False),
 }
 
 
@@ -78,6 +85,7 @@ class ModSpec:
     dependencies: tuple[str, ...] = ()
     description: str = ""
     limits: Limits = field(default_factory=Limits)
+    permissions: tuple[str, ...] = ()
 
     @property
     def manifest_path(self) -> Path:
@@ -87,7 +95,8 @@ class ModSpec:
         return [self.directory / s for s in self.sources]
 
 
-_KEYS = {"name", "version", "language", "sources", "dependencies", "description", "limits"}
+_KEYS = {"name", "version", "language", "sources", "dependencies", "description", "limits",
+         "permissions"}
 
 
 def load_manifest(mod_dir: Path) -> ModSpec:
@@ -126,10 +135,14 @@ def load_manifest(mod_dir: Path) -> ModSpec:
     dependencies = _dependencies(data, name, problems)
     description = _string(data, "description", problems, required=False) or ""
     limits = _limits(data.get("limits", {}), problems)
+    permissions = _string_list(data, "permissions", problems) or []
+    for unknown in sorted(set(permissions) - PERMISSIONS):
+        problems.append(f"permission {unknown!r} is not one of {', '.join(sorted(PERMISSIONS))}")
     if problems:
         raise ModManifestError(path, problems)
     assert name is not None and version is not None and language is not None
-    return ModSpec(name, version, language, sources, mod_dir, dependencies, description, limits)
+    return ModSpec(name, version, language, sources, mod_dir, dependencies, description, limits,
+                   tuple(sorted(permissions)))
 
 
 def discover(mods_dir: Path) -> list[ModSpec]:

@@ -28,8 +28,9 @@ class Limits:
             given by a manifest entry; the client allocates it, so a server cannot make it
             allocate more.
         max_total_mod_memory: bytes of guest memory of all the mods of a manifest together.
-        max_mod_instructions: instruction budget of one hook call a manifest entry may ask
-            for (mod.toml allows up to 10**9): what one hook may cost a client at most.
+        max_mod_instructions: instruction budget per tick a manifest entry may ask for (the
+            game allows up to ``game.rules.MOD_INSTRUCTIONS_MAX``): what one mod may cost a
+            client per tick at most.
         max_snapshot_size: bytes of a snapshot's world and machines after decompression.
         max_mods: entries of a manifest and of the mods sent, dependencies of one mod.
         max_cached_mods: entries of the client's cache list in ``Hello`` (its cache may hold
@@ -44,9 +45,9 @@ class Limits:
 
     max_message_size: int = 8 * MiB
     max_mod_size: int = 16 * MiB
-    max_mod_memory: int = 256 * MiB
-    max_total_mod_memory: int = 1024 * MiB
-    max_mod_instructions: int = 1_000_000_000
+    max_mod_memory: int = 64 * MiB
+    max_total_mod_memory: int = 256 * MiB
+    max_mod_instructions: int = 1_000_000
     max_snapshot_size: int = 64 * MiB
     max_mods: int = 64
     max_cached_mods: int = 1024

@@ -151,9 +151,11 @@ class ModEntry(Record):
         stack_limit: bytes of that memory reserved for the stack (the mod.toml's
             ``limits.stack``): a multiple of ``MOD_PAGE``, at most half of ``memory_limit``.
             Server and client must use the same, or their machines differ.
-        instruction_limit: instruction budget of one hook call, at most
-            ``Limits.max_mod_instructions``.
+        instruction_limit: the mod's instruction budget per tick (across its hooks), at
+            most ``Limits.max_mod_instructions``.
         host_abi: the host-call ABI the mod was built against (``HostRegistry.abi_hash()``).
+        permissions: what the mod's mod.toml asked of the game (e.g. ``"players"``: it may
+            change players' entities); the client's simulation enforces the same ones.
     """
 
     name: str = spec(IDENT)
@@ -166,6 +168,8 @@ class ModEntry(Record):
     stack_limit: int = spec(POSITIVE)
     instruction_limit: int = spec(POSITIVE, limit="max_mod_instructions")
     host_abi: str = spec(TOKEN)
+    permissions: tuple[str, ...] = spec(ListOf(IDENT, unique=True), limit="max_mods",
+                                        default=())
 
     def _validate(self) -> None:
         for name in ("memory_limit", "stack_limit"):

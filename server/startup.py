@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from game.simulation import ModImage
+from game.simulation import ModImage, over_tick_budget
 from mods.build import BuildResult, build_mods
 from mods.host_api import HOST_API
 from protocol import ModEntry, compress_mod
@@ -28,7 +28,8 @@ def prepare_mods(mods_dir: Path, cache_dir: Path, *, jobs: int = 2) -> Prepared:
     """Build every mod in ``mods_dir`` (cache reused) and prepare what clients download.
 
     A mod that fails to build is left out, and so is every mod that depends on it; the
-    others are served in load order (dependencies first, then by name).
+    others are served in load order (dependencies first, then by name), as long as their
+    per-tick budgets fit in a tick (``game.simulation.over_tick_budget``).
     """
     results = build_mods(mods_dir, cache_dir, jobs=jobs)
     served: list[ServedMod] = []
@@ -48,8 +49,14 @@ def prepare_mods(mods_dir: Path, cache_dir: Path, *, jobs: int = 2) -> Prepared:
             language=spec.language.value, dependencies=tuple(spec.dependencies),
             memory_limit=spec.limits.memory, stack_limit=spec.limits.stack,
             instruction_limit=spec.limits.instructions, host_abi=HOST_API.abi_hash(),
+            permissions=spec.permissions,
         )
         image = ModImage(spec.name, elf, memory=spec.limits.memory, stack=spec.limits.stack,
-                         instructions=spec.limits.instructions)
+                         instructions=spec.limits.instructions,
+                         permissions=frozenset(spec.permissions))
+        refusal = over_tick_budget([m.image for m in served], image)
+        if refusal is not None:
+            failed[spec.name] = refusal
+            continue
         served.append(ServedMod(entry, image, compress_mod(elf)))
     return Prepared(served, failed, results)

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
+from game.rules import MOD_CHAT_LINES
 from game.simulation import (
     ALL_PLAYERS,
     MAX_FAULTS,
-    MAX_MOD_CHAT_LINES,
     ModChat,
     ModImage,
     Simulation,
@@ -142,8 +142,8 @@ def test_mod_chat_is_the_same_on_server_and_client(chatter: ModImage) -> None:
     # Control characters become spaces; an unconsumed player line stays a player line.
     assert lines[1] == [ModChat("chatter", 1, "hi there"),
                         ModChat("chatter", ALL_PLAYERS, "red [31m bell ")]
-    # A tick keeps MAX_MOD_CHAT_LINES lines; each tick starts afresh.
-    assert lines[2] == [ModChat("chatter", ALL_PLAYERS, "spam")] * MAX_MOD_CHAT_LINES
+    # A tick keeps MOD_CHAT_LINES lines (one mod: all of them); each tick starts afresh.
+    assert lines[2] == [ModChat("chatter", ALL_PLAYERS, "spam")] * MOD_CHAT_LINES
     assert lines[3] == []
     # Tick 7's hook sent a line, then faulted: the line went with the hook's other effects.
     assert [f.tick for f in client.faults] == [7]

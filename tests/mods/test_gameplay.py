@@ -282,7 +282,8 @@ def test_shipped_mods_in_the_game_simulation(shipped) -> None:
     images = [simulation.ModImage(n, shipped[n].path.read_bytes(),
                                   memory=shipped[n].spec.limits.memory,
                                   stack=shipped[n].spec.limits.stack,
-                                  instructions=shipped[n].spec.limits.instructions)
+                                  instructions=shipped[n].spec.limits.instructions,
+                                  permissions=frozenset(shipped[n].spec.permissions))
               for n in ("movement", "pickups", "greeter")]
     sim = simulation.Simulation(images, seed=5, side="server")
     sim.step(simulation.TickInputs(1, joins=((1, "ann"),)))

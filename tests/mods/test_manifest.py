@@ -54,7 +54,16 @@ def test_defaults(tmp_path) -> None:
     spec = load_manifest(write_mod(tmp_path, 'name = "demo"\nversion = "1.0.0"\n'
                                              'language = "c"\nsources = ["a.c"]\n'))
     assert spec.dependencies == () and spec.description == ""
-    assert spec.limits == Limits(memory=16 << 20, stack=256 << 10, instructions=1_000_000)
+    assert spec.limits == Limits(memory=16 << 20, stack=256 << 10, instructions=500_000)
+    assert spec.permissions == ()
+
+
+def test_permissions(tmp_path) -> None:
+    base = 'name = "demo"\nversion = "1.0.0"\nlanguage = "c"\nsources = ["a.c"]\n'
+    spec = load_manifest(write_mod(tmp_path, base + 'permissions = ["players"]\n'))
+    assert spec.permissions == ("players",)
+    with pytest.raises(ModManifestError, match="permission 'root' is not one of players"):
+        load_manifest(write_mod(tmp_path, base + 'permissions = ["root"]\n'))
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -85,7 +94,7 @@ def test_defaults(tmp_path) -> None:
     (lambda t: t.replace('["movement"]', '["Bad Name"]'), "dependency 'Bad Name' is not"),
     (lambda t: 'colour = "red"\n' + t, "unknown key(s) colour"),
     (lambda t: t.replace("memory = 2_097_152", "memory = 100"),
-     "limits.memory = 100 is outside 65536..268435456"),
+     "limits.memory = 100 is outside 65536..67108864"),
     (lambda t: t.replace("memory = 2_097_152", "memory = 100_000"),
      "limits.memory = 100000 is not a multiple of 4096"),
     (lambda t: t.replace("stack = 65536", "stack = 2_097_152"),

@@ -48,7 +48,7 @@ from tests.protocol.samples import (
 
 
 def mod_array(name: str, deps: list[str], size: int) -> list[Any]:
-    return [name, "1.0.0", SHAS[name], size, "c", deps, 4 << 20, 256 << 10, 1_000_000, HOST_ABI]
+    return [name, "1.0.0", SHAS[name], size, "c", deps, 4 << 20, 256 << 10, 1_000_000, HOST_ABI, []]
 
 
 # The wire form of every sample, spelled out: this is the protocol's format, version 2.
@@ -186,24 +186,24 @@ MALFORMED: list[tuple[Any, str]] = [
     (msgpack.packb({**dict(WIRE[7][1]), "joins": [[9]]}), "Player: expected 2 fields, got 1"),
     (msgpack.packb({**dict(WIRE[7][1]), "joins": [{"id": 9}]}), "Tick.joins[0]: expected a"),
     (msgpack.packb({**dict(WIRE[7][1]), "leaves": 3}), "Tick.leaves: expected a list"),
-    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [[]]}), "ModEntry: expected 10 fields"),
+    (msgpack.packb({**dict(WIRE[1][1]), "manifest": [[]]}), "ModEntry: expected 11 fields"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [sha("x")]}), "not in the manifest"),
     # A server cannot make a client build an impossible or enormous machine.
     (msgpack.packb({**dict(WIRE[1][1]), "manifest": [
-        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 4 << 20, 1000, HOST_ABI]]}),
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 4 << 20, 1000, HOST_ABI, []]]}),
      "ModEntry.stack_limit: 4194304 is over half of memory_limit=4194304"),
     (msgpack.packb({**dict(WIRE[1][1]), "manifest": [
-        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 12345, 1000, HOST_ABI]]}),
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 12345, 1000, HOST_ABI, []]]}),
      "ModEntry.stack_limit: 12345 is not a multiple of 4096"),
     (msgpack.packb({**dict(WIRE[1][1]), "manifest": [
-        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 2**64 - 1, 1000, HOST_ABI]]}),
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 2**64 - 1, 1000, HOST_ABI, []]]}),
      "ModEntry.stack_limit: 18446744073709551615 is outside"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
-        ["core", "1.0.0", SHAS["core"], 10, "c", [], 1 << 40, 1 << 20, 1000, HOST_ABI]]}),
-     "ModEntry.memory_limit: 1099511627776 is over max_mod_memory=268435456"),
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 1 << 40, 1 << 20, 1000, HOST_ABI, []]]}),
+     "ModEntry.memory_limit: 1099511627776 is over max_mod_memory=67108864"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
-        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 1 << 20, 10**12, HOST_ABI]]}),
-     "ModEntry.instruction_limit: 1000000000000 is over max_mod_instructions=1000000000"),
+        ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 1 << 20, 10**12, HOST_ABI, []]]}),
+     "ModEntry.instruction_limit: 1000000000000 is over max_mod_instructions=1000000"),
     (b"\x82\xa1t\xa4chat\xa4text\xa3\xff\xfe\xfd", "not a msgpack message"),  # bad UTF-8
     (msgpack.packb({"t": "chat", 1: "hi"}), "not a msgpack message"),
     (b"\x83\xa1t\xa4chat\xa4text\xa1a\xa4text\xa1b", "repeats a key"),

@@ -15,9 +15,9 @@ def test_documented_defaults() -> None:
     assert DEFAULT_LIMITS == Limits()
     assert DEFAULT_LIMITS.max_message_size == 8 * MiB
     assert DEFAULT_LIMITS.max_mod_size == 16 * MiB
-    assert DEFAULT_LIMITS.max_mod_memory == 256 * MiB
-    assert DEFAULT_LIMITS.max_total_mod_memory == 1024 * MiB
-    assert DEFAULT_LIMITS.max_mod_instructions == 10**9
+    assert DEFAULT_LIMITS.max_mod_memory == 64 * MiB
+    assert DEFAULT_LIMITS.max_total_mod_memory == 256 * MiB
+    assert DEFAULT_LIMITS.max_mod_instructions == 10**6
     assert DEFAULT_LIMITS.max_snapshot_size == 64 * MiB
     assert DEFAULT_LIMITS.max_mods == 64
     assert DEFAULT_LIMITS.max_cached_mods == 1024
@@ -38,3 +38,10 @@ def test_limits_are_keyword_only_frozen_and_hashable() -> None:
 def test_limits_must_be_positive_ints(bad: object) -> None:
     with pytest.raises(LocalMisuse, match="Limits.max_mods must be a positive int"):
         Limits(max_mods=bad)  # type: ignore[arg-type]
+
+
+def test_a_client_accepts_every_mod_the_game_allows() -> None:
+    # The protocol's bounds (what a client accepts) cover the game's (what mod.toml allows).
+    from game.rules import MOD_INSTRUCTIONS_MAX, MOD_MEMORY_MAX
+    assert DEFAULT_LIMITS.max_mod_instructions >= MOD_INSTRUCTIONS_MAX
+    assert DEFAULT_LIMITS.max_mod_memory >= MOD_MEMORY_MAX

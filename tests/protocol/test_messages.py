@@ -272,7 +272,8 @@ def test_mod_entry_positional_order_is_the_wire_order() -> None:
         256 << 10,
         1_000_000,
         e.host_abi,
+        [],
     ]
     assert ModEntry.from_array(e.to_array()) == e
-    with pytest.raises(LocalMisuse, match="expected 10 fields, got 9"):
+    with pytest.raises(LocalMisuse, match="expected 11 fields, got 10"):
         ModEntry.from_array(e.to_array()[:-1])

@@ -1,0 +1,56 @@
+"""The game's limits on mods, defined once: budgets, caps and world bounds.
+
+Every number here decides what the simulation does, so server and clients must use the same
+ones: they are part of the game, not settings. All budgets count instructions or calls, never
+seconds. The defaults were chosen by measurement on the 2-core machines this project runs
+on (see SECURITY.md, "Budgets"): a hook spinning through its whole budget retires about 13
+million instructions per second there, so one mod at the maximum costs about 75 ms a tick
+and every mod of a server together at most ``TICK_INSTRUCTIONS`` (about 150 ms).
+
+This module imports nothing, so ``mods.manifest`` (mod.toml bounds) and ``game`` share it.
+"""
+
+__all__ = [
+    "MOD_INSTRUCTIONS_MAX", "MOD_INSTRUCTIONS_MIN", "TICK_INSTRUCTIONS",
+    "STARTUP_INSTRUCTIONS", "HOST_CALLS_PER_TICK", "MOD_MEMORY_MAX", "ENTITIES_PER_MOD",
+    "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
+    "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
+    "PERMISSION_PLAYERS", "MAX_FAULTS",
+]
+
+#: A mod's instruction budget per tick, across all its hooks and the events it handles
+#: (mod.toml ``[limits] instructions``); one hook call may spend what is left of it.
+MOD_INSTRUCTIONS_MIN = 1_000
+MOD_INSTRUCTIONS_MAX = 1_000_000
+#: The budgets of all the mods a server runs add up to at most this: a mod that would take
+#: the sum over it is refused at start-up (in load order), so no tick can cost more.
+TICK_INSTRUCTIONS = 2_000_000
+#: Budget of ``main`` and of ``on_load``, each (once, on the server only: joining clients
+#: restore machines from the snapshot).
+STARTUP_INSTRUCTIONS = 10_000_000
+#: Host calls one mod may make per tick (each costs the host far more than an instruction).
+#: The movement mod walking a full world makes about 6 per entity.
+HOST_CALLS_PER_TICK = 32_768
+#: Guest memory one mod may ask for (every client allocates and hashes it every tick).
+MOD_MEMORY_MAX = 64 << 20
+#: Entities one mod may have in the world at once (players' entities are the engine's).
+ENTITIES_PER_MOD = 512
+#: Events one mod may emit per tick; more are dropped (and counted in its log).
+EVENTS_PER_MOD = 64
+#: Log lines one mod may write per tick, and characters kept of each; more are dropped.
+LOG_LINES_PER_TICK = 16
+LOG_LINE_LENGTH = 200
+#: Chat lines all mods together may send per tick (each mod gets an equal share of them),
+#: and characters kept of each (the protocol's limit on a player's line).
+MOD_CHAT_LINES = 64
+MOD_CHAT_LENGTH = 500
+#: World bounds the engine keeps whatever a mod asks: |velocity| per axis, |score|, health.
+SPEED_MAX = 64 << 8
+SCORE_MAX = (1 << 31) - 1
+HEALTH_MAX = (1 << 31) - 1
+#: What a mod.toml may ask in ``permissions``: "players" lets a mod change or remove
+#: players' entities (move them, score them); without it those calls fault.
+PERMISSION_PLAYERS = "players"
+PERMISSIONS = frozenset({PERMISSION_PLAYERS})
+#: Faults after which a mod is disabled.
+MAX_FAULTS = 3
