@@ -30,7 +30,8 @@ def served_from_image(image: ModImage, *, blob: bytes | None = None) -> ServedMo
     entry = ModEntry(name=image.name, version="0.1", sha256=hashlib.sha256(image.elf).hexdigest(),
                      size=len(image.elf), language="c", dependencies=(),
                      memory_limit=image.memory, stack_limit=image.stack,
-                     instruction_limit=image.instructions, host_abi=HOST_API.abi_hash())
+                     instruction_limit=image.instructions, host_abi=HOST_API.abi_hash(),
+                     permissions=tuple(sorted(image.permissions)))
     return ServedMod(entry, image, blob if blob is not None else compress_mod(image.elf))
 
 
