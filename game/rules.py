@@ -12,7 +12,8 @@ This module imports nothing, so ``mods.manifest`` (mod.toml bounds) and ``game``
 
 __all__ = [
     "MOD_INSTRUCTIONS_MAX", "MOD_INSTRUCTIONS_MIN", "TICK_INSTRUCTIONS",
-    "STARTUP_INSTRUCTIONS", "HOST_CALLS_PER_TICK", "MOD_MEMORY_MAX", "ENTITIES_PER_MOD",
+    "STARTUP_INSTRUCTIONS", "HOST_CALLS_PER_TICK", "MOD_STRING_MAX", "MOD_MEMORY_MAX",
+    "ENTITIES_PER_MOD",
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
     "PERMISSION_PLAYERS", "MAX_FAULTS",
@@ -29,8 +30,12 @@ TICK_INSTRUCTIONS = 2_000_000
 #: restore machines from the snapshot).
 STARTUP_INSTRUCTIONS = 10_000_000
 #: Host calls one mod may make per tick (each costs the host far more than an instruction).
-#: The movement mod walking a full world makes about 6 per entity.
-HOST_CALLS_PER_TICK = 32_768
+#: The movement mod walking the world makes 3 per resting entity and 6 per moving one; a
+#: host call costs about 3 us here, so the cap costs at most ~50 ms.
+HOST_CALLS_PER_TICK = 16_384
+#: Bytes of one string a mod passes to the host (a log or chat line): the host copies it
+#: before anything else, so a longer one is a fault, not work.
+MOD_STRING_MAX = 4096
 #: Guest memory one mod may ask for (every client allocates and hashes it every tick).
 MOD_MEMORY_MAX = 64 << 20
 #: Entities one mod may have in the world at once (players' entities are the engine's).

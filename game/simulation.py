@@ -46,6 +46,7 @@ from .rules import (
     MOD_INSTRUCTIONS_MAX,
     MOD_INSTRUCTIONS_MIN,
     MOD_MEMORY_MAX,
+    MOD_STRING_MAX,
     PERMISSION_PLAYERS,
     PERMISSIONS,
     STARTUP_INSTRUCTIONS,
@@ -108,7 +109,8 @@ class ModImage:
 
     def limits(self) -> MachineLimits:
         """The limits of this mod's machine."""
-        return MachineLimits(memory=self.memory, stack=self.stack)
+        return MachineLimits(memory=self.memory, stack=self.stack,
+                             max_guest_str=MOD_STRING_MAX)
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,8 @@ class ModChat:
 class _ModState:
     slot: int  # 1, 2, ... in load order: the world's ``Entity.maker`` of its entities
     image: ModImage
-    machine: Machine
-    hooks: frozenset[str]
+    machine: Machine = field(init=False)
+    hooks: frozenset[str] = frozenset()
     faults: int = 0
     disabled: bool = False
     # Per tick (reset by ``Simulation.step``): what the mod may still spend, and has done.
@@ -192,17 +194,16 @@ class Simulation:
     def __post_init__(self) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self._states: list[_ModState] = []
-        self._by_machine: dict[int, _ModState] = {}
-        registry = HOST_API.with_impls(self._host_impls())
         for slot, image in enumerate(self.mods, 1):
+            state = _ModState(slot, image)
             try:
-                machine = Machine(image.elf, hostcalls=registry, limits=image.limits(),
-                                  argv=[image.name])
+                state.machine = Machine(
+                    image.elf, hostcalls=HOST_API.with_impls(self._host_impls(state)),
+                    limits=image.limits(), argv=[image.name])
             except VMError as exc:
                 raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc
-            hooks = frozenset(n for n in machine.program.functions if n.startswith("on_"))
-            state = _ModState(slot, image, machine, hooks)
-            self._by_machine[id(machine)] = state
+            state.hooks = frozenset(n for n in state.machine.program.functions
+                                    if n.startswith("on_"))
             self._states.append(state)
         for state in self._states:
             self._start(state)
@@ -227,19 +228,17 @@ class Simulation:
 
     # --- host API -------------------------------------------------------------------------------
 
-    def _host_impls(self) -> dict[str, Callable[..., Any]]:
+    def _host_impls(self, state: _ModState) -> dict[str, Callable[..., Any]]:
+        """The host functions as mod ``state`` sees them (each counted per tick)."""
         w = lambda: self.world  # noqa: E731 - the world object is replaced on restore
-        of = self._by_machine.__getitem__
 
         def log(m: Machine, text: str) -> None:
-            state = of(id(m))
             state.log_lines += 1
             if state.log_lines > LOG_LINES_PER_TICK:
                 return  # counted; ``step`` says how many were dropped
             self._log(state, printable(text, LOG_LINE_LENGTH))
 
         def send_chat(m: Machine, player: int, text: str) -> None:
-            state = of(id(m))
             share = max(1, MOD_CHAT_LINES // len(self._states))
             if state.chat_lines < share and len(self.mod_chat) < MOD_CHAT_LINES:
                 state.chat_lines += 1
@@ -258,7 +257,7 @@ class Simulation:
             """Players' entities change only through mods with the "players" permission."""
             entity = w().entities.get(eid)
             if entity is not None and entity.kind == KIND_PLAYER \
-                    and PERMISSION_PLAYERS not in of(id(m)).image.permissions:
+                    and PERMISSION_PLAYERS not in state.image.permissions:
                 raise ValueError(f"entity {eid} is a player's; the mod needs "
                                  f'permissions = ["{PERMISSION_PLAYERS}"] in its mod.toml')
 
@@ -290,13 +289,13 @@ class Simulation:
         impls: dict[str, Callable[..., Any]] = {
             "log": log,
             "send_chat": send_chat,
-            "emit_event": lambda m, kind, a, b: w().emit(kind, a, b, of(id(m)).slot),
+            "emit_event": lambda m, kind, a, b: w().emit(kind, a, b, state.slot),
             "play_sound": lambda m, sound, x, y: None,
             "tick_number": lambda m: w().tick,
             "random_u32": lambda m: w().random_u32(),
             "world_width": lambda m: w().width,
             "world_height": lambda m: w().height,
-            "entity_spawn": lambda m, kind, x, y: w().spawn(kind, x, y, of(id(m)).slot),
+            "entity_spawn": lambda m, kind, x, y: w().spawn(kind, x, y, state.slot),
             "entity_despawn": despawn,
             "entity_exists": lambda m, eid: int(eid in w().entities),
             "entity_count": lambda m: len(w().entities),
@@ -315,20 +314,7 @@ class Simulation:
         missing = {fn.name for fn in HOST_API.functions()} - set(impls)
         if missing:
             raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
-        return {name: self._counted(name, impl) for name, impl in impls.items()}
-
-    def _counted(self, name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
-        """``impl`` behind the per-tick host call count (a fault once it is spent)."""
-        of = self._by_machine.__getitem__
-
-        def counted(m: Machine, *args: Any) -> Any:
-            state = of(id(m))
-            state.host_calls += 1
-            if state.host_calls > HOST_CALLS_PER_TICK:
-                raise ValueError(f"{name}: over {HOST_CALLS_PER_TICK} host calls in one tick")
-            return impl(m, *args)
-        counted.__name__ = f"counted_{name}"
-        return counted
+        return {name: _counted(state, name, impl) for name, impl in impls.items()}
 
     def _log(self, state: _ModState, text: str) -> None:
         name = state.image.name
@@ -507,6 +493,19 @@ class Simulation:
         self.world = world
         self.chat = []
         self.mod_chat = []  # lines of ticks before the snapshot, or of our own start-up
+
+
+def _counted(state: _ModState, name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+    """``impl`` behind the mod's per-tick host call count (a fault once it is spent)."""
+
+    def counted(m: Machine, *args: Any) -> Any:
+        state.host_calls += 1
+        if state.host_calls > HOST_CALLS_PER_TICK:
+            raise ValueError(f"over {HOST_CALLS_PER_TICK} host calls in one tick")
+        return impl(m, *args)
+
+    counted.__name__ = f"counted_{name}"
+    return counted
 
 
 def snapshot_part_hashes(data: bytes) -> dict[str, str]:
