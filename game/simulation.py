@@ -22,7 +22,7 @@ import hashlib
 import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import msgpack
@@ -151,8 +151,11 @@ class Simulation:
     #: on_load), in the order they were sent; a hook that faulted sent none.
     mod_chat: list[ModChat] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
+    #: False: load the mods without running main/on_load; the state must then come from
+    #: ``restore`` (a joining client gets it from the server's snapshot).
+    start: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self._states: list[_ModState] = []
         self._caller: dict[int, str] = {}
@@ -166,8 +169,9 @@ class Simulation:
             self._caller[id(machine)] = image.name
             hooks = frozenset(n for n in machine.program.functions if n.startswith("on_"))
             self._states.append(_ModState(image, machine, hooks))
-        for state in self._states:
-            self._start(state)
+        if start:
+            for state in self._states:
+                self._start(state)
 
     # --- start-up --------------------------------------------------------------------------
 

@@ -132,6 +132,7 @@ class Code(StrEnum):
     DESYNC = "desync"  # resynchronisation failed or repeats too often
     MOD_VERIFICATION = "mod_verification"  # a mod blob failed its checks
     PROTOCOL_ERROR = "protocol_error"  # the peer broke the protocol
+    SERVER_ERROR = "server_error"  # the server failed to serve this connection (our bug)
 
 
 # -- nested records -------------------------------------------------------------------------
