@@ -7,8 +7,9 @@ link for it pass through the same states), so the table states the protocol once
 that a type alone cannot express are checked beside it (``Link._guards``): the version chosen
 is one the client offered, every mod is cached or sent, each announced mod is sent once with
 its manifest size and before ``Ready``, ticks follow each other one by one, input numbers
-increase, a snapshot's parts come in order and add up exactly to the size it declared. They
-are checked the same way on both sides.
+increase, a snapshot is no larger than the manifest's mods can make it (``snapshot_room``
+of their memory), and its parts come in order and add up exactly to the size it declared.
+They are checked the same way on both sides.
 
 One state is left by a rule rather than by a message type: after a ``Snapshot`` the link is
 in ``SNAPSHOT`` until its compressed data is whole (at once, if the ``Snapshot`` carries all
@@ -34,7 +35,7 @@ from typing import Any
 
 from .codec import decode, encode
 from .errors import LocalMisuse, PeerViolation, ProtocolError
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, snapshot_room
 from .messages import (
     Bye,
     Chat,
@@ -138,6 +139,7 @@ class Link:
         self._hello: Hello | None = None
         self._pending: dict[str, int] = {}  # sha256 -> size of announced mods not yet sent
         self._input_seq = 0
+        self._snapshot_cap = 0  # the largest snapshot the manifest's mods can make
         self._snapshot_at = 0  # bytes of the snapshot in flight received so far
         self._snapshot_end = 0  # its Snapshot.data_size
         self._error: ProtocolError | None = None
@@ -248,6 +250,8 @@ class Link:
                 )
         self.protocol_version = msg.protocol_version
         self._pending = {e.sha256: e.size for e in msg.manifest if e.sha256 in sending}
+        memory = sum(entry.memory_limit for entry in msg.manifest)
+        self._snapshot_cap = snapshot_room(memory, len(msg.manifest))
 
     def _on_mod_blob(self, msg: ModBlob) -> None:
         size = self._pending.get(msg.sha256)
@@ -264,6 +268,9 @@ class Link:
     def _on_snapshot(self, msg: Snapshot) -> None:
         if self.tick is not None and msg.tick < self.tick:
             raise LocalMisuse(f"Snapshot of tick {msg.tick} goes back from tick {self.tick}")
+        if msg.size > self._snapshot_cap:
+            raise LocalMisuse(f"Snapshot of {msg.size} bytes is over the {self._snapshot_cap} "
+                              "bytes the manifest's mods can fill")
         self.tick = msg.tick
         self._snapshot_at, self._snapshot_end = len(msg.data), msg.data_size
 

@@ -10,6 +10,7 @@ import msgpack
 import pytest
 
 from protocol import (
+    DEFAULT_LIMITS,
     Bye,
     Code,
     Input,
@@ -30,6 +31,7 @@ from protocol import (
     max_compressed_size,
     split_snapshot,
 )
+from protocol.limits import snapshot_room
 from protocol.snapshots import MAX_PARTS, PART_SIZE
 from tests.protocol.samples import (
     BLOBS,
@@ -271,3 +273,21 @@ def test_a_part_over_the_message_limit_is_refused_before_it_is_read() -> None:
     big = literal({"t": "snapshot_part", "offset": 1, "data": bytes(64 * KiB)})
     with pytest.raises(MessageTooLarge):
         link.receive(big)
+
+
+def test_a_snapshot_larger_than_the_manifest_can_fill_is_refused_both_ways() -> None:
+    # The sample manifest: 3 mods of 4 MiB. The default limits would allow 1 GiB and more.
+    cap = snapshot_room(sum(e.memory_limit for e in WELCOME.manifest), len(WELCOME.manifest))
+    assert cap < DEFAULT_LIMITS.max_snapshot_size
+    p = ready_pair(DEFAULT_LIMITS)
+    fits = dataclasses.replace(SNAPSHOT, size=cap)
+    too_big = dataclasses.replace(SNAPSHOT, size=cap + 1)
+    words = f"Snapshot of {cap + 1} bytes is over the {cap} bytes the manifest's mods can fill"
+    with pytest.raises(PeerViolation, match=words):
+        p.client.receive(encode(too_big))
+    assert p.client.state is State.ERROR and p.client.tick is None
+    with pytest.raises(LocalMisuse, match=words):
+        p.server.send(too_big)
+    q = ready_pair(DEFAULT_LIMITS)
+    q.s2c(fits)
+    assert q.client.state is State.PLAYING
