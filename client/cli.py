@@ -4,6 +4,11 @@ The text view draws the arena once a second and prints every chat line the playe
 ``<2> hi`` from player 2, ``[greeter] ...`` from a mod to everyone, ``[greeter to you] ...``
 from a mod to this player alone. ``--headless`` prints only the JSON summary, which counts
 the chat lines (``chat_lines``) and lists the last ones (``chat``).
+
+How it ended is the exit status and, if not as asked, one line on stderr: 0 after
+``--ticks`` ticks (or, without ``--ticks``, when the server shuts down) and no desync; 3 with
+a desync; 4 when the game ended early (the server's ``Bye`` code and reason, or "connection
+lost"); 1 when we could not join at all. Never a traceback.
 """
 
 from __future__ import annotations
@@ -18,9 +23,14 @@ from protocol import LocalMisuse
 
 from .cache import default_cache_dir
 from .follower import ChatLine, Follower
-from .session import ClientError, ClientOptions, play
+from .session import ClientError, ClientOptions, GameEnded, play
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_DESYNC", "EXIT_ENDED"]
+
+#: Exit statuses: the game went as asked with no desync; we could not join or had to leave
+#: (refused, bad mod, protocol error, no connection); we played but saw a desync; the game
+#: ended before we were done (the server said goodbye, or the connection was lost).
+EXIT_OK, EXIT_ERROR, EXIT_DESYNC, EXIT_ENDED = 0, 1, 3, 4
 
 
 def _render(follower: Follower) -> None:
@@ -70,14 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--say: {exc}")
     try:
         summary = asyncio.run(play(options))
+    except GameEnded as exc:
+        if opts.headless and exc.summary:
+            print(json.dumps(exc.summary, sort_keys=True))
+        print(f"riscade connect: {exc}", file=sys.stderr)
+        return EXIT_ENDED
     except ClientError as exc:
         print(f"riscade connect: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     except OSError as exc:
         print(f"riscade connect: cannot connect to {opts.url}: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     print(json.dumps(summary, sort_keys=True))
-    return 0 if summary.get("desyncs", 0) == 0 else 3
+    return EXIT_OK if summary.get("desyncs", 0) == 0 else EXIT_DESYNC
 
 
 if __name__ == "__main__":

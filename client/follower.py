@@ -116,9 +116,12 @@ class Follower:
 
     def __init__(self, images: list[ModImage], *, player_id: int | None = None,
                  report_dir: Path | None = None, perturb_at: int | None = None) -> None:
-        """Load the mods (``SimulationError`` if one cannot be loaded); ``player_id`` is who
-        this client plays as (None: a spectator, who sees no mod's private lines)."""
-        self.sim = Simulation(images, side="client")
+        """Load the mods (``SimulationError`` if one cannot be loaded) without running any of
+        their code: no ``main``, no ``on_load``. Every machine's state comes from the server's
+        snapshot (``load_snapshot``), so a join costs what the transfer costs, whatever the
+        mods do at start-up, and a mod the server disabled stays disabled. ``player_id`` is
+        who this client plays as (None: a spectator, who sees no mod's private lines)."""
+        self.sim = Simulation(images, side="client", start=False)
         self.player_id = player_id
         #: The chat lines this player sees from the last tick ``apply`` applied.
         self.chat: list[ChatLine] = []
@@ -135,14 +138,27 @@ class Follower:
         return self.sim.world.tick
 
     def load_snapshot(self, msg: Snapshot) -> None:
-        """Continue from the server's snapshot (the first one, or a resync)."""
+        """Continue from the server's snapshot (the first one, or a resync).
+
+        Args:
+            msg: a whole snapshot (``msg.whole``: as ``SnapshotAssembler`` returns it).
+
+        Raises:
+            BlobError: the data is not the zstd frame of ``msg.size`` bytes.
+            SimulationError: the state is malformed, of other mods, or not the state
+                ``msg.state_hash`` names. Our simulation is then unusable.
+        """
+        if not msg.whole:
+            raise SimulationError(f"snapshot of tick {msg.tick} is not whole: "
+                                  f"{len(msg.data)} of {msg.data_size} bytes")
         state = decompress_blob(msg.data, msg.size, limit=DEFAULT_LIMITS.max_snapshot_size)
         if self.pending is not None:
             self._finish_report(state, msg.tick)
         self.sim.restore(state)
         self.chat = []
         if tick_hash(self.sim) != msg.state_hash:
-            raise ValueError(f"snapshot of tick {msg.tick} does not match its own state hash")
+            raise SimulationError(f"snapshot of tick {msg.tick} does not match its own "
+                                  "state hash")
 
     def apply(self, msg: Tick) -> bool:
         """Apply one tick; returns False when it reveals a (new) desync.

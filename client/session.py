@@ -29,6 +29,7 @@ from protocol import (
     Hello,
     Input,
     Link,
+    Message,
     ModBlob,
     ModEntry,
     ModVerificationError,
@@ -37,6 +38,8 @@ from protocol import (
     Refusal,
     Role,
     Snapshot,
+    SnapshotAssembler,
+    SnapshotPart,
     Tick,
     Welcome,
     decompress_mod,
@@ -46,7 +49,8 @@ from vm import VM_ABI
 from .cache import ModCache
 from .follower import ChatLine, Follower
 
-__all__ = ["ClientOptions", "JoinRefused", "ClientError", "play", "SUMMARY_CHAT_LINES"]
+__all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
+           "SUMMARY_CHAT_LINES"]
 
 #: The summary lists the last this many chat lines the player saw (and counts them all).
 SUMMARY_CHAT_LINES = 100
@@ -63,6 +67,35 @@ class JoinRefused(ClientError):
         super().__init__(f"server refused to let us join ({code}): {reason}")
         self.code = code
         self.reason = reason
+
+
+class GameEnded(ClientError):
+    """The game ended before the client was done with it.
+
+    Attributes:
+        code: the code of the server's ``Bye`` (``"shutdown"``, ``"kicked"``...), or ``None``
+            when the connection was lost without one.
+        reason: the server's reason, or what the connection's end looked like.
+        summary: what the client saw until then (the summary ``play`` returns), with
+            ``ended`` saying how it ended; ``{}`` if the game never began.
+    """
+
+    def __init__(self, code: str | None, reason: str,
+                 summary: dict[str, Any] | None = None) -> None:
+        self.code = code
+        self.reason = reason
+        self.summary = summary or {}
+        ticks = self.summary.get("ticks")
+        super().__init__(self.ended if ticks is None
+                         else f"the game ended after {ticks} ticks: {self.ended}")
+
+    @property
+    def ended(self) -> str:
+        """How the game ended, in one line: ``server said shutdown: ...`` or
+        ``connection lost: ...``."""
+        if self.code is None:
+            return f"connection lost: {self.reason}"
+        return f"server said {self.code}: {self.reason}"
 
 
 @dataclass
@@ -111,57 +144,111 @@ def _bot_buttons(rng: random.Random) -> int:
 async def play(opts: ClientOptions) -> dict[str, Any]:
     """Join the server, follow the game; returns the summary (see README).
 
+    The summary's ``ended`` says how the game ended for us: ``"left after N ticks"`` when we
+    followed ``opts.ticks`` ticks, or, with ``opts.ticks=None``, the server's ``Bye`` of a
+    shutdown. Any other end is an error, never a short summary.
+
     Raises:
-        JoinRefused: the server said no. ClientError: a mod failed verification, or the
-        server broke the protocol. OSError: no connection.
+        JoinRefused: the server said no.
+        GameEnded: the game ended before ``opts.ticks`` ticks (the server said ``Bye``, or
+            the connection was lost); it carries the server's code and reason, and the
+            summary so far.
+        ClientError: a mod failed verification, the server broke the protocol or sent a
+            state we cannot use, or the address is not a websocket server.
+        OSError: no connection.
     """
     started = time.perf_counter()
     cache = ModCache(opts.cache_dir)
     link = Link(Role.CLIENT)
     summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0,
                                "chat_lines": 0, "chat": []}
-    async with websockets.connect(opts.url, max_size=DEFAULT_LIMITS.max_message_size,
-                                  compression=None) as ws:
-        try:
-            follower = await _join(ws, link, cache, opts, summary)
-            summary["join_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            await _follow(ws, link, follower, opts, summary)
-        except ProtocolError as exc:
-            await _bye(ws, link, Code.PROTOCOL_ERROR, str(exc)[:900])
-            raise ClientError(f"protocol error: {exc}") from exc
-        summary.update(ticks=follower.ticks, desyncs=follower.desyncs,
-                       tick=follower.tick, state_hash=follower.sim.state_hash(),
-                       reports=[str(p) for p in follower.reports])
-        await _bye(ws, link, Code.QUIT, "done")
+    try:
+        connection = websockets.connect(opts.url, max_size=DEFAULT_LIMITS.max_message_size,
+                                        compression=None)
+    except (ValueError, websockets.exceptions.WebSocketException) as exc:  # a bad URL
+        raise ClientError(f"cannot connect to {opts.url}: {exc}") from None
+    try:
+        async with connection as ws:
+            await _session(ws, link, cache, opts, summary, started)
+    except websockets.exceptions.WebSocketException as exc:  # the opening handshake failed
+        raise ClientError(f"cannot connect to {opts.url}: {exc}") from None
     return summary
 
 
+async def _session(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
+                   summary: dict[str, Any], started: float) -> None:
+    follower: Follower | None = None
+    try:
+        follower = await _join(ws, link, cache, opts, summary)
+        summary["join_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        summary["ended"] = await _follow(ws, link, follower, opts, summary)
+    except ProtocolError as exc:
+        await _bye(ws, link, Code.PROTOCOL_ERROR, str(exc)[:900])
+        raise ClientError(f"protocol error: {exc}") from exc
+    except GameEnded as exc:
+        if follower is None:
+            raise
+        _summarise(summary, follower)
+        summary["ended"] = exc.ended
+        raise GameEnded(exc.code, exc.reason, summary) from None
+    _summarise(summary, follower)
+    await _bye(ws, link, Code.QUIT, "done")
+
+
+def _summarise(summary: dict[str, Any], follower: Follower) -> None:
+    summary.update(ticks=follower.ticks, desyncs=follower.desyncs,
+                   tick=follower.tick, state_hash=follower.sim.state_hash(),
+                   reports=[str(p) for p in follower.reports])
+
+
+def _lost(exc: Exception) -> GameEnded:
+    """What a websockets exception during a send or a receive means for the game."""
+    return GameEnded(None, str(exc) or type(exc).__name__)
+
+
+async def _recv(ws: Any, link: Link) -> Message:
+    """The next message from the server; ``GameEnded`` if the connection is gone."""
+    try:
+        data = await ws.recv()
+    except websockets.exceptions.WebSocketException as exc:
+        raise _lost(exc) from None
+    return link.receive(data)
+
+
+async def _send(ws: Any, link: Link, msg: Message) -> None:
+    """Send ``msg``; ``GameEnded`` if the connection is gone."""
+    data = link.send(msg)
+    try:
+        await ws.send(data)
+    except websockets.exceptions.WebSocketException as exc:
+        raise _lost(exc) from None
+
+
 async def _bye(ws: Any, link: Link, code: Code, reason: str) -> None:
+    """Say goodbye if we still can; a connection already gone is not an error here."""
     try:
         await ws.send(link.send(Bye(code=code, reason=reason)))
-    except (ProtocolError, websockets.ConnectionClosed):
+    except (ProtocolError, websockets.exceptions.WebSocketException):
         pass
 
 
 async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
                 summary: dict[str, Any]) -> Follower:
     held = cache.hashes()
-    await ws.send(link.send(Hello(protocol_versions=SUPPORTED_VERSIONS, vm_abi=opts.vm_abi,
-                                  host_abi=opts.host_abi, name=opts.name,
-                                  cached_mods=tuple(held[:DEFAULT_LIMITS.max_mods]))))
-    first = link.receive(await ws.recv())
-    if isinstance(first, Refusal):
+    await _send(ws, link, Hello(protocol_versions=SUPPORTED_VERSIONS, vm_abi=opts.vm_abi,
+                                host_abi=opts.host_abi, name=opts.name,
+                                cached_mods=tuple(held[:DEFAULT_LIMITS.max_mods])))
+    first = await _recv(ws, link)
+    if isinstance(first, Refusal | Bye):
         raise JoinRefused(first.code, first.reason)
-    if isinstance(first, Bye):
-        raise JoinRefused(first.code, first.reason)
-    assert isinstance(first, Welcome)
+    assert isinstance(first, Welcome)  # the link admits nothing else here
     summary.update(protocol=first.protocol_version, player_id=first.player_id,
                    mods=len(first.manifest))
     received: dict[str, bytes] = {}
     while link.pending_mods:
-        msg = link.receive(await ws.recv())
+        msg = await _recv(ws, link)
         if isinstance(msg, Bye):
-            raise ClientError(f"server closed during the download: {msg.reason}")
+            raise ClientError(f"server closed during the download ({msg.code}): {msg.reason}")
         assert isinstance(msg, ModBlob)
         try:
             received[msg.sha256] = decompress_mod(msg.data, msg.size, msg.sha256)
@@ -191,33 +278,46 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
         raise ClientError(f"cannot run the server's mods: {exc}") from None
     for elf in received.values():  # only once every mod is verified and loaded
         cache.put(elf)
-    await ws.send(link.send(Ready()))
+    await _send(ws, link, Ready())
+    assembler = SnapshotAssembler()
     while True:
-        msg = link.receive(await ws.recv())
-        if isinstance(msg, Snapshot):
-            follower.load_snapshot(msg)
-            return follower
+        msg = await _recv(ws, link)
         if isinstance(msg, Bye):
-            raise ClientError(f"server closed before the game began: {msg.reason}")
+            raise ClientError(f"server closed before the game began ({msg.code}): "
+                              f"{msg.reason}")
+        assert isinstance(msg, Snapshot | SnapshotPart)  # the link admits nothing else here
+        whole = assembler.add(msg)
+        if whole is not None:
+            await _load(ws, link, follower, whole)
+            summary["snapshot_bytes"] = whole.data_size
+            return follower
+
+
+async def _load(ws: Any, link: Link, follower: Follower, whole: Snapshot) -> None:
+    """Continue from a whole snapshot; a state we cannot use ends the game."""
+    try:
+        follower.load_snapshot(whole)
+    except SimulationError as exc:
+        await _bye(ws, link, Code.DESYNC, str(exc)[:900])
+        raise ClientError(f"the server's snapshot of tick {whole.tick} is unusable: "
+                          f"{exc}") from None
 
 
 async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,
-                  summary: dict[str, Any]) -> None:
+                  summary: dict[str, Any]) -> str:
+    """Follow ticks until ``opts.ticks`` are applied; returns how it ended."""
     rng = random.Random(opts.bot_seed) if opts.bot_seed is not None else None
     seq = 0
     buttons = 0
     say = list(opts.say)
     seen: list[dict[str, Any]] = summary["chat"]
+    assembler = SnapshotAssembler()
     while opts.ticks is None or follower.ticks < opts.ticks:
-        try:
-            data = await ws.recv()
-        except websockets.ConnectionClosed:
-            return
-        msg = link.receive(data)
+        msg = await _recv(ws, link)
         if isinstance(msg, Tick):
             if not follower.apply(msg) and follower.pending is not None:
-                await ws.send(link.send(Desync(tick=msg.tick,
-                                               state_hash=follower.pending.client_hash)))
+                await _send(ws, link, Desync(tick=msg.tick,
+                                             state_hash=follower.pending.client_hash))
             if opts.on_tick:
                 opts.on_tick(follower)
             for line in follower.chat:
@@ -227,15 +327,20 @@ async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,
                     opts.on_chat(line)
             del seen[:-SUMMARY_CHAT_LINES]
             if say and follower.player_id in follower.sim.world.players:
-                await ws.send(link.send(Chat(text=say.pop(0))))
+                await _send(ws, link, Chat(text=say.pop(0)))
             if rng is not None and follower.ticks % 4 == 1:
                 new = _bot_buttons(rng)
                 if new != buttons:
                     buttons = new
                     seq += 1
-                    await ws.send(link.send(Input(seq=seq, tick=follower.tick,
-                                                  buttons=buttons)))
-        elif isinstance(msg, Snapshot):
-            follower.load_snapshot(msg)
+                    await _send(ws, link, Input(seq=seq, tick=follower.tick, buttons=buttons))
+        elif isinstance(msg, Snapshot | SnapshotPart):
+            whole = assembler.add(msg)
+            if whole is not None:
+                await _load(ws, link, follower, whole)
         elif isinstance(msg, Bye):
-            return
+            ended = GameEnded(msg.code, msg.reason)
+            if opts.ticks is None and msg.code == Code.SHUTDOWN:
+                return ended.ended  # following "until the server closes": it did
+            raise ended
+    return f"left after {follower.ticks} ticks"

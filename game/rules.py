@@ -28,7 +28,7 @@ MOD_INSTRUCTIONS_MAX = 1_000_000
 TICK_INSTRUCTIONS = 2_000_000
 #: Budget of ``main`` and of ``on_load``, each (once, on the server only: joining clients
 #: restore machines from the snapshot).
-STARTUP_INSTRUCTIONS = 10_000_000
+STARTUP_INSTRUCTIONS = 20_000_000
 #: Host calls one mod may make per tick (each costs the host far more than an instruction).
 #: The movement mod walking the world makes 3 per resting entity and 6 per moving one; a
 #: host call costs about 3 us here, so the cap costs at most ~50 ms.
@@ -36,8 +36,9 @@ HOST_CALLS_PER_TICK = 16_384
 #: Bytes of one string a mod passes to the host (a log or chat line): the host copies it
 #: before anything else, so a longer one is a fault, not work.
 MOD_STRING_MAX = 4096
-#: Guest memory one mod may ask for (every client allocates and hashes it every tick).
-MOD_MEMORY_MAX = 64 << 20
+#: Guest memory one mod may ask for (every client allocates it, and hashes what the mod
+#: changed of it every tick: about 7 ms per MiB here).
+MOD_MEMORY_MAX = 16 << 20
 #: Entities one mod may have in the world at once (players' entities are the engine's).
 ENTITIES_PER_MOD = 512
 #: Events one mod may emit per tick; more are dropped (and counted in its log).

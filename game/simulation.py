@@ -28,7 +28,7 @@ import hashlib
 import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import msgpack
@@ -190,8 +190,11 @@ class Simulation:
     #: on_load), in the order they were sent; a hook that faulted sent none.
     mod_chat: list[ModChat] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
+    #: False: load the mods without running main/on_load; the state must then come from
+    #: ``restore`` (a joining client gets it from the server's snapshot).
+    start: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self._states: list[_ModState] = []
         for slot, image in enumerate(self.mods, 1):
@@ -205,8 +208,9 @@ class Simulation:
             state.hooks = frozenset(n for n in state.machine.program.functions
                                     if n.startswith("on_"))
             self._states.append(state)
-        for state in self._states:
-            self._start(state)
+        if start:
+            for state in self._states:
+                self._start(state)
 
     # --- start-up --------------------------------------------------------------------------
 

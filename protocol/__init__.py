@@ -13,6 +13,7 @@ Modules, one responsibility each:
 - ``codec``: ``encode`` / ``decode`` between messages and msgpack bytes.
 - ``link``: ``Link``, ``Role``, ``State`` and ``FLOW``, the state table.
 - ``compression``: zstd for mods and snapshots with bounded output and hash checks.
+- ``snapshots``: a snapshot of any legal size as a ``Snapshot`` and its ``SnapshotPart``s.
 """
 
 from .codec import decode, encode
@@ -23,6 +24,7 @@ from .compression import (
     compress_mod,
     decompress_blob,
     decompress_mod,
+    max_compressed_size,
 )
 from .errors import (
     BlobError,
@@ -50,11 +52,13 @@ from .messages import (
     Ready,
     Refusal,
     Snapshot,
+    SnapshotPart,
     Tick,
     TickChat,
     TickInput,
     Welcome,
 )
+from .snapshots import SnapshotAssembler, split_snapshot
 from .version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, negotiate
 
 __all__ = [
@@ -80,6 +84,7 @@ __all__ = [
     "ModBlob",
     "Ready",
     "Snapshot",
+    "SnapshotPart",
     "Input",
     "Tick",
     "Chat",
@@ -103,6 +108,10 @@ __all__ = [
     "decompress_mod",
     "compress_blob",
     "decompress_blob",
+    "max_compressed_size",
     "DEFAULT_MOD_LEVEL",
     "DEFAULT_SNAPSHOT_LEVEL",
+    # snapshots of any size
+    "split_snapshot",
+    "SnapshotAssembler",
 ]

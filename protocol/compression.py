@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_SNAPSHOT_LEVEL",
     "compress_blob",
     "decompress_blob",
+    "max_compressed_size",
     "compress_mod",
     "decompress_mod",
 ]
@@ -35,6 +36,16 @@ DEFAULT_MOD_LEVEL = 19
 DEFAULT_SNAPSHOT_LEVEL = 3
 #: The smallest window zstd knows (2**10 bytes).
 _MIN_WINDOW = 1 << 10
+
+
+def max_compressed_size(size: int) -> int:
+    """The most bytes ``compress_blob`` can make of ``size`` bytes, with room to spare.
+
+    zstd stores what it cannot compress in raw blocks of at most 128 KiB behind a 3-byte
+    header, and adds a frame header (at most 18 bytes) and a 4-byte checksum; this bound
+    allows 1 byte per 128 and 1 KiB more. A receiver refuses a larger declared size.
+    """
+    return size + size // 128 + 1024
 
 
 def _dictionary(dictionary: bytes | None) -> zstandard.ZstdCompressionDict | None:

@@ -11,9 +11,31 @@ from dataclasses import dataclass, fields
 
 from .errors import LocalMisuse
 
-__all__ = ["Limits", "DEFAULT_LIMITS", "MiB"]
+__all__ = [
+    "Limits",
+    "DEFAULT_LIMITS",
+    "MiB",
+    "SNAPSHOT_ROOM_PER_MOD",
+    "SNAPSHOT_ROOM_WORLD",
+    "snapshot_room",
+]
 
 MiB = 1 << 20
+
+#: Bytes a snapshot may need per mod beside the mod's guest memory: registers, up to 1024
+#: saved call frames of 512 bytes, checksums and msgpack framing. (The page map and the
+#: index of each changed page, 9 bytes per 4 KiB page, are counted in ``snapshot_room``.)
+SNAPSHOT_ROOM_PER_MOD = 1 * MiB
+#: Bytes a snapshot may need for the world (the engine caps entities, players and events far
+#: below this; ``game`` checks that its own bound fits).
+SNAPSHOT_ROOM_WORLD = 8 * MiB
+
+
+def snapshot_room(guest_memory: int, mods: int) -> int:
+    """The largest snapshot that ``mods`` mods with ``guest_memory`` bytes of guest memory in
+    all can produce: every page of every machine changed, plus ``SNAPSHOT_ROOM_PER_MOD`` per
+    mod and ``SNAPSHOT_ROOM_WORLD``. A join must be able to carry this much."""
+    return guest_memory + guest_memory // 256 + mods * SNAPSHOT_ROOM_PER_MOD + SNAPSHOT_ROOM_WORLD
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +54,10 @@ class Limits:
             game allows up to ``game.rules.MOD_INSTRUCTIONS_MAX``): what one mod may cost a
             client per tick at most.
         max_snapshot_size: bytes of a snapshot's world and machines after decompression.
+            ``None`` (the default) means ``snapshot_room(max_total_mod_memory, max_mods)``:
+            what a manifest may allow, a join can carry. A smaller value is ``LocalMisuse``.
+            A snapshot travels compressed in a ``Snapshot`` and ``SnapshotPart`` messages of
+            at most ``max_message_size`` bytes each, so no snapshot needs a larger message.
         max_mods: entries of a manifest and of the mods sent, dependencies of one mod.
         max_cached_mods: entries of the client's cache list in ``Hello`` (its cache may hold
             mods of many servers).
@@ -45,10 +71,10 @@ class Limits:
 
     max_message_size: int = 8 * MiB
     max_mod_size: int = 16 * MiB
-    max_mod_memory: int = 64 * MiB
-    max_total_mod_memory: int = 256 * MiB
+    max_mod_memory: int = 16 * MiB
+    max_total_mod_memory: int = 64 * MiB
     max_mod_instructions: int = 1_000_000
-    max_snapshot_size: int = 64 * MiB
+    max_snapshot_size: int | None = None  # an int once built (None: derived, see above)
     max_mods: int = 64
     max_cached_mods: int = 1024
     max_players: int = 64
@@ -60,8 +86,23 @@ class Limits:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "max_snapshot_size" and value is None:
+                continue
             if type(value) is not int or value < 1:
                 raise LocalMisuse(f"Limits.{f.name} must be a positive int, got {value!r}")
+        if self.max_snapshot_size is None:
+            object.__setattr__(self, "max_snapshot_size", self.snapshot_room())
+        if self.max_snapshot_size < self.snapshot_room():
+            raise LocalMisuse(
+                f"Limits.max_snapshot_size={self.max_snapshot_size} cannot carry the guest "
+                f"memory a manifest may ask for (max_total_mod_memory="
+                f"{self.max_total_mod_memory} in up to max_mods={self.max_mods} mods needs "
+                f"{self.snapshot_room()})"
+            )
+
+    def snapshot_room(self) -> int:
+        """The largest snapshot a manifest within these limits can produce."""
+        return snapshot_room(self.max_total_mod_memory, self.max_mods)
 
 
 #: The limits used when none are given.

@@ -7,7 +7,14 @@ link for it pass through the same states), so the table states the protocol once
 that a type alone cannot express are checked beside it (``Link._guards``): the version chosen
 is one the client offered, every mod is cached or sent, each announced mod is sent once with
 its manifest size and before ``Ready``, ticks follow each other one by one, input numbers
-increase. They are checked the same way on both sides.
+increase, a snapshot is no larger than the manifest's mods can make it (``snapshot_room``
+of their memory), and its parts come in order and add up exactly to the size it declared.
+They are checked the same way on both sides.
+
+One state is left by a rule rather than by a message type: after a ``Snapshot`` the link is
+in ``SNAPSHOT`` until its compressed data is whole (at once, if the ``Snapshot`` carries all
+of it), then in ``PLAYING``. The server sends a snapshot's parts one after the other with
+nothing between them, so a ``Tick`` in ``SNAPSHOT`` is a violation.
 
 A message that the table or a rule does not allow is ``LocalMisuse`` from ``send`` and
 ``PeerViolation`` from ``receive``, naming the message, the sender's role and the state; the
@@ -17,7 +24,7 @@ nothing: the I/O shell closes the websocket and stops feeding it.
 
     link = Link(Role.CLIENT)
     ws.send(link.send(Hello(...)))
-    msg = link.receive(await ws.recv())     # Welcome, then ModBlob..., then Snapshot, Tick...
+    msg = link.receive(await ws.recv())     # Welcome, ModBlob..., Snapshot (+ parts), Tick...
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Any
 
 from .codec import decode, encode
 from .errors import LocalMisuse, PeerViolation, ProtocolError
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, snapshot_room
 from .messages import (
     Bye,
     Chat,
@@ -39,6 +46,7 @@ from .messages import (
     Ready,
     Refusal,
     Snapshot,
+    SnapshotPart,
     Tick,
     Welcome,
 )
@@ -66,6 +74,7 @@ class State(Enum):
     HELLO_SENT = "hello_sent"  # the server owes a Welcome or a Refusal
     SYNCING = "syncing"  # the server sends the missing mods; the client then says Ready
     READY = "ready"  # the client has every mod; the server owes a Snapshot
+    SNAPSHOT = "snapshot"  # a snapshot's data is not whole yet: its SnapshotParts follow
     PLAYING = "playing"  # ticks, inputs, chat, resynchronisation
     CLOSED = "closed"  # a Bye or a Refusal was sent or received; nothing more
     ERROR = "error"  # a rule was broken; only a Bye may still be sent
@@ -81,7 +90,10 @@ FLOW: dict[tuple[Role, State], dict[type[Message], State]] = {
     (Role.CLIENT, _S.SYNCING): {Ready: _S.READY, Bye: _S.CLOSED},
     (Role.SERVER, _S.SYNCING): {ModBlob: _S.SYNCING, Bye: _S.CLOSED},
     (Role.CLIENT, _S.READY): {Bye: _S.CLOSED},
-    (Role.SERVER, _S.READY): {Snapshot: _S.PLAYING, Bye: _S.CLOSED},
+    (Role.SERVER, _S.READY): {Snapshot: _S.SNAPSHOT, Bye: _S.CLOSED},
+    # Left for PLAYING as soon as the snapshot's data is whole (``Link._advance``).
+    (Role.CLIENT, _S.SNAPSHOT): {Bye: _S.CLOSED},
+    (Role.SERVER, _S.SNAPSHOT): {SnapshotPart: _S.SNAPSHOT, Bye: _S.CLOSED},
     (Role.CLIENT, _S.PLAYING): {
         Input: _S.PLAYING,
         Chat: _S.PLAYING,
@@ -90,7 +102,7 @@ FLOW: dict[tuple[Role, State], dict[type[Message], State]] = {
     },
     (Role.SERVER, _S.PLAYING): {
         Tick: _S.PLAYING,
-        Snapshot: _S.PLAYING,
+        Snapshot: _S.SNAPSHOT,
         Bye: _S.CLOSED,
     },
     # After an error our side may still say why; ``receive`` never reads these two rows.
@@ -112,6 +124,8 @@ class Link:
         state: the current ``State``.
         protocol_version: the version chosen by ``Welcome``, ``None`` before it.
         tick: the last tick sent or received (snapshot or tick), ``None`` before the first.
+        snapshot_due: bytes of the current snapshot's compressed data still to come in
+            ``SnapshotPart`` messages (0 when no snapshot is in flight).
     """
 
     def __init__(self, role: Role, *, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -125,12 +139,20 @@ class Link:
         self._hello: Hello | None = None
         self._pending: dict[str, int] = {}  # sha256 -> size of announced mods not yet sent
         self._input_seq = 0
+        self._snapshot_cap = 0  # the largest snapshot the manifest's mods can make
+        self._snapshot_at = 0  # bytes of the snapshot in flight received so far
+        self._snapshot_end = 0  # its Snapshot.data_size
         self._error: ProtocolError | None = None
 
     @property
     def pending_mods(self) -> frozenset[str]:
         """SHA-256s of the mods ``Welcome.sending`` announced that have not come yet."""
         return frozenset(self._pending)
+
+    @property
+    def snapshot_due(self) -> int:
+        """Bytes of the snapshot in flight still to come (0: none is in flight)."""
+        return self._snapshot_end - self._snapshot_at
 
     def send(self, msg: Message, *, encoded: bytes | None = None) -> bytes:
         """Check that we may send ``msg`` now, and encode it.
@@ -200,6 +222,8 @@ class Link:
         guard = self._guards.get(kind)
         if guard is not None:
             guard(self, msg)  # checks first, then records: a failed check changes nothing
+        if following is State.SNAPSHOT and not self.snapshot_due:
+            following = State.PLAYING  # the snapshot's data is whole: no part follows
         self.state = following
 
     # -- rules beyond the table; each checks everything before it records anything ---------
@@ -226,6 +250,8 @@ class Link:
                 )
         self.protocol_version = msg.protocol_version
         self._pending = {e.sha256: e.size for e in msg.manifest if e.sha256 in sending}
+        memory = sum(entry.memory_limit for entry in msg.manifest)
+        self._snapshot_cap = snapshot_room(memory, len(msg.manifest))
 
     def _on_mod_blob(self, msg: ModBlob) -> None:
         size = self._pending.get(msg.sha256)
@@ -242,7 +268,20 @@ class Link:
     def _on_snapshot(self, msg: Snapshot) -> None:
         if self.tick is not None and msg.tick < self.tick:
             raise LocalMisuse(f"Snapshot of tick {msg.tick} goes back from tick {self.tick}")
+        if msg.size > self._snapshot_cap:
+            raise LocalMisuse(f"Snapshot of {msg.size} bytes is over the {self._snapshot_cap} "
+                              "bytes the manifest's mods can fill")
         self.tick = msg.tick
+        self._snapshot_at, self._snapshot_end = len(msg.data), msg.data_size
+
+    def _on_snapshot_part(self, msg: SnapshotPart) -> None:
+        if msg.offset != self._snapshot_at:
+            raise LocalMisuse(f"SnapshotPart at offset {msg.offset}, expected offset "
+                              f"{self._snapshot_at}")
+        if len(msg.data) > self.snapshot_due:
+            raise LocalMisuse(f"SnapshotPart of {len(msg.data)} bytes at offset {msg.offset} "
+                              f"runs past the snapshot's {self._snapshot_end} bytes")
+        self._snapshot_at += len(msg.data)
 
     def _on_tick(self, msg: Tick) -> None:
         assert self.tick is not None  # PLAYING is reached by a Snapshot only
@@ -270,6 +309,7 @@ class Link:
         ModBlob: _on_mod_blob,
         Ready: _on_ready,
         Snapshot: _on_snapshot,
+        SnapshotPart: _on_snapshot_part,
         Tick: _on_tick,
         Input: _on_input,
         Desync: _on_desync,

@@ -14,9 +14,9 @@ Who sends what, and when, is the state table in ``link.py``:
                         ◀─────      Welcome  (or Refusal, then close)
                         ◀─────      ModBlob  × each mod in Welcome.sending
     Ready               ─────▶
-                        ◀─────      Snapshot
+                        ◀─────      Snapshot, SnapshotPart × until its data is whole
     Input, Chat, Desync ─────▶
-                        ◀─────      Tick (inputs, joins, leaves, chat), Snapshot
+                        ◀─────      Tick (inputs, joins, leaves, chat), Snapshot (+ parts)
     Bye                 ◀────▶      Bye      (either side, any time; then close)
 
 Conventions: a mod is named by the SHA-256 of its ELF, and a state by the SHA-256 of the world
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import IntFlag, StrEnum
 from typing import ClassVar
 
+from .compression import max_compressed_size
 from .errors import LocalMisuse
 from .limits import Limits
 from .schema import Bytes, Int, ListOf, Message, Record, RecordOf, Str, spec
@@ -50,6 +51,7 @@ __all__ = [
     "ModBlob",
     "Ready",
     "Snapshot",
+    "SnapshotPart",
     "Input",
     "Tick",
     "Chat",
@@ -130,6 +132,7 @@ class Code(StrEnum):
     DESYNC = "desync"  # resynchronisation failed or repeats too often
     MOD_VERIFICATION = "mod_verification"  # a mod blob failed its checks
     PROTOCOL_ERROR = "protocol_error"  # the peer broke the protocol
+    SERVER_ERROR = "server_error"  # the server failed to serve this connection (our bug)
 
 
 # -- nested records -------------------------------------------------------------------------
@@ -335,10 +338,19 @@ class Ready(Message):
 class Snapshot(Message):
     """Server → client: the whole game state, to join or to resynchronise.
 
+    The compressed state is ``data_size`` bytes: ``data`` holds the first of them, and
+    ``SnapshotPart`` messages carry the rest, in order, right after this one (nothing else
+    comes between them; see ``protocol.snapshots``). So a snapshot of any size allowed by
+    ``Limits.max_snapshot_size`` travels in messages within ``Limits.max_message_size``.
+
     Attributes:
         tick: the last tick applied to this state; the next ``Tick`` is ``tick + 1``.
         size: bytes of the state once decompressed (at most ``Limits.max_snapshot_size``).
-        data: the zstd-compressed ``Simulation.snapshot()``; open with ``decompress_blob``.
+        data_size: bytes of the compressed state in all: ``data`` and the parts that follow.
+            At most ``max_compressed_size(size)``, so the receiver knows the whole transfer
+            is bounded before it accepts a byte of it.
+        data: the first bytes of the zstd-compressed ``Simulation.snapshot()``; once whole,
+            open it with ``decompress_blob``.
         state_hash: the state's hash, equal to ``Tick.state_hash`` of the same tick.
         players: the players present, ascending by id.
     """
@@ -347,9 +359,41 @@ class Snapshot(Message):
 
     tick: int = spec(TICK)
     size: int = spec(SIZE, limit="max_snapshot_size")
+    data_size: int = spec(POSITIVE)
     data: bytes = spec(Bytes(min_len=1))
     state_hash: str = spec(SHA256)
     players: tuple[Player, ...] = spec(PLAYERS, limit="max_players", default=())
+
+    def _validate(self) -> None:
+        bound = max_compressed_size(self.size)
+        if self.data_size > bound:
+            raise LocalMisuse(f"Snapshot.data_size: {self.data_size} bytes cannot be the "
+                              f"compressed form of {self.size} bytes (at most {bound})")
+        if len(self.data) > self.data_size:
+            raise LocalMisuse(f"Snapshot.data_size: {self.data_size} bytes, less than the "
+                              f"{len(self.data)} bytes of data")
+
+    @property
+    def whole(self) -> bool:
+        """True when ``data`` is the whole compressed state (no part follows)."""
+        return len(self.data) == self.data_size
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPart(Message):
+    """Server → client: more of the compressed state of the ``Snapshot`` just sent.
+
+    Attributes:
+        offset: where ``data`` goes in the compressed state: the bytes received so far
+            (``len(Snapshot.data)`` for the first part). The link checks it and that no part
+            runs past ``Snapshot.data_size``.
+        data: the next bytes of the compressed state.
+    """
+
+    TAG: ClassVar[str] = "snapshot_part"
+
+    offset: int = spec(POSITIVE)
+    data: bytes = spec(Bytes(min_len=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +493,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     ModBlob,
     Ready,
     Snapshot,
+    SnapshotPart,
     Input,
     Tick,
     Chat,

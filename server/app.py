@@ -37,14 +37,13 @@ from protocol import (
     Ready,
     Refusal,
     Role,
-    Snapshot,
     Tick,
     TickChat,
     TickInput,
     Welcome,
-    compress_blob,
     encode,
     negotiate,
+    split_snapshot,
 )
 from vm import VM_ABI
 
@@ -209,18 +208,43 @@ class GameServer:
             self.on_log(f"[{line.mod}] chat to {to}: {line.text}")
 
     def _send_snapshots(self) -> None:
-        state = self.room.sim.snapshot()
-        data = compress_blob(state)
+        """Send the state to every connection waiting for one (joining, or resynchronising).
+
+        The snapshot is compressed and encoded once: a ``Snapshot`` and as many
+        ``SnapshotPart`` messages as it needs, each within ``max_message_size``, at most about
+        a quarter of ``OUTBOX_LIMIT`` of them. They are queued one after the other in each
+        outbox here, between two ticks, so no ``Tick`` comes between them. Nothing raises into
+        the tick loop: a snapshot that cannot be sent turns its waiters away with a ``Bye``,
+        a connection whose link refuses it is dropped alone.
+        """
+        waiting = [conn for conn in self._want_snapshot if conn in self._conns]
+        self._want_snapshot.clear()
+        if not waiting:
+            return
         players = tuple(Player(id=pid, name=name)
                         for pid, name in sorted(self.room.players.items()))
-        msg = Snapshot(tick=self.room.tick, size=len(state), data=data,
-                       state_hash=tick_hash(self.room.sim), players=players)
-        encoded = encode(msg, limits=self.limits)
-        for conn in self._want_snapshot:
-            if conn in self._conns:
-                self._push(conn, conn.link.send(msg, encoded=encoded))
-                conn.playing = True
-        self._want_snapshot.clear()
+        try:
+            msgs = split_snapshot(tick=self.room.tick, state=self.room.sim.snapshot(),
+                                  state_hash=tick_hash(self.room.sim), players=players,
+                                  limits=self.limits, max_parts=OUTBOX_LIMIT // 4)
+            encoded = [encode(msg, limits=self.limits) for msg in msgs]
+        except ProtocolError as exc:  # a state over our own limits: nobody can get it
+            self.on_log(f"cannot send the snapshot of tick {self.room.tick}: {exc}")
+            for conn in waiting:
+                self._say_bye(conn, Code.SERVER_ERROR, "the server cannot send its state")
+                self._forget(conn)
+            return
+        for conn in waiting:
+            try:
+                for msg, data in zip(msgs, encoded, strict=True):
+                    self._push(conn, conn.link.send(msg, encoded=data))
+                    if conn.dropped:
+                        break
+                else:
+                    conn.playing = True
+            except ProtocolError as exc:  # this link is closed or failed: drop it alone
+                self.on_log(f"player {conn.pid} ({conn.name}): no snapshot sent: {exc}")
+                self._forget(conn)
 
     def _push(self, conn: _Conn, data: bytes) -> None:
         if not conn.push(data):

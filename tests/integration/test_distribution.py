@@ -212,9 +212,9 @@ async def test_a_mod_that_cannot_load_with_its_limits_is_refused(
     (1 << 20, 5000, "stack_limit: 5000 is not a multiple of 4096"),
     (1 << 20, 1 << 62, "stack_limit: 4611686018427387904 is over half of memory_limit"),
     (2**62, 1 << 16, "memory_limit: 4611686018427387904 is over max_mod_memory"),
-    # five mods, each within max_mod_memory, 320 MiB together
-    ([64 << 20] * 5, 1 << 16,
-     "335544320 bytes of guest memory in all, over max_total_mod_memory"),
+    # five mods, each within max_mod_memory, 80 MiB together
+    ([16 << 20] * 5, 1 << 16,
+     "83886080 bytes of guest memory in all, over max_total_mod_memory"),
 ])
 async def test_a_hostile_stack_or_memory_is_a_clear_refusal(
     tmp_path: Path, memory: int | list[int], stack: int, words: str

@@ -18,6 +18,7 @@ from protocol import (
     Ready,
     Refusal,
     Snapshot,
+    SnapshotPart,
     Tick,
     TickChat,
     TickInput,
@@ -85,10 +86,23 @@ WORLD = b"world and machines " * 20
 SNAPSHOT = Snapshot(
     tick=10,
     size=len(WORLD),
+    data_size=len(compress_blob(WORLD)),
     data=compress_blob(WORLD),
     state_hash=sha("state 10"),
     players=(Player(3, "Bob"), Player(7, "Ada")),
 )
+#: A state zstd cannot shrink, sent as a Snapshot with its first 100 bytes and one part.
+NOISE = b"".join(hashlib.sha256(i.to_bytes(4, "little")).digest() for i in range(64))
+NOISE_DATA = compress_blob(NOISE)
+SNAPSHOT_HEAD = Snapshot(
+    tick=10,
+    size=len(NOISE),
+    data_size=len(NOISE_DATA),
+    data=NOISE_DATA[:100],
+    state_hash=sha("noise 10"),
+    players=(Player(7, "Ada"),),
+)
+SNAPSHOT_PART = SnapshotPart(offset=100, data=NOISE_DATA[100:])
 INPUT = Input(seq=1, tick=10, buttons=0b10001)
 TICK = Tick(
     tick=11,
@@ -110,6 +124,7 @@ SAMPLES: tuple[Message, ...] = (
     BLOBS["physics"],
     READY,
     SNAPSHOT,
+    SNAPSHOT_PART,
     INPUT,
     TICK,
     CHAT,

@@ -39,6 +39,7 @@ from tests.protocol.samples import (
     SAMPLES,
     SHAS,
     SNAPSHOT,
+    SNAPSHOT_PART,
     TICK,
     VM_ABI,
     WELCOME,
@@ -99,11 +100,13 @@ WIRE: list[tuple[Message, dict[str, Any]]] = [
             "t": "snapshot",
             "tick": 10,
             "size": SNAPSHOT.size,
+            "data_size": len(SNAPSHOT.data),
             "data": SNAPSHOT.data,
             "state_hash": sha("state 10"),
             "players": [[3, "Bob"], [7, "Ada"]],
         },
     ),
+    (SNAPSHOT_PART, {"t": "snapshot_part", "offset": 100, "data": SNAPSHOT_PART.data}),
     (INPUT, {"t": "input", "seq": 1, "tick": 10, "buttons": 17}),
     (
         TICK,
@@ -183,9 +186,9 @@ MALFORMED: list[tuple[Any, str]] = [
     (msgpack.packb({"t": "input", "seq": 1, "tick": 0, "buttons": -1}), "Input.buttons: -1"),
     (msgpack.packb({"t": "input", "seq": 1, "tick": 2**64 - 1, "buttons": 0}), "Input.tick"),
     (msgpack.packb({"t": "ready", "x": {"t": "ready"}}), "Ready: unknown 'x'"),
-    (msgpack.packb({**dict(WIRE[7][1]), "joins": [[9]]}), "Player: expected 2 fields, got 1"),
-    (msgpack.packb({**dict(WIRE[7][1]), "joins": [{"id": 9}]}), "Tick.joins[0]: expected a"),
-    (msgpack.packb({**dict(WIRE[7][1]), "leaves": 3}), "Tick.leaves: expected a list"),
+    (msgpack.packb({**dict(WIRE[8][1]), "joins": [[9]]}), "Player: expected 2 fields, got 1"),
+    (msgpack.packb({**dict(WIRE[8][1]), "joins": [{"id": 9}]}), "Tick.joins[0]: expected a"),
+    (msgpack.packb({**dict(WIRE[8][1]), "leaves": 3}), "Tick.leaves: expected a list"),
     (msgpack.packb({**dict(WIRE[1][1]), "manifest": [[]]}), "ModEntry: expected 11 fields"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [sha("x")]}), "not in the manifest"),
     # A server cannot make a client build an impossible or enormous machine.
@@ -200,7 +203,7 @@ MALFORMED: list[tuple[Any, str]] = [
      "ModEntry.stack_limit: 18446744073709551615 is outside"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
         ["core", "1.0.0", SHAS["core"], 10, "c", [], 1 << 40, 1 << 20, 1000, HOST_ABI, []]]}),
-     "ModEntry.memory_limit: 1099511627776 is over max_mod_memory=67108864"),
+     "ModEntry.memory_limit: 1099511627776 is over max_mod_memory=16777216"),
     (msgpack.packb({**dict(WIRE[1][1]), "sending": [], "manifest": [
         ["core", "1.0.0", SHAS["core"], 10, "c", [], 4 << 20, 1 << 20, 10**12, HOST_ABI, []]]}),
      "ModEntry.instruction_limit: 1000000000000 is over max_mod_instructions=1000000"),

@@ -39,6 +39,8 @@ from tests.protocol.samples import (
     SAMPLES,
     SHAS,
     SNAPSHOT,
+    SNAPSHOT_HEAD,
+    SNAPSHOT_PART,
     TICK,
     WELCOME,
     sample_id,
@@ -76,7 +78,8 @@ def pair_in(state: State) -> Pair:
         (State.HELLO_SENT, lambda: p.c2s(HELLO)),
         (State.SYNCING, lambda: p.s2c(WELCOME)),
         (State.READY, lambda: [p.s2c(b) for b in BLOBS.values()] and p.c2s(Ready())),
-        (State.PLAYING, lambda: p.s2c(SNAPSHOT)),
+        (State.SNAPSHOT, lambda: p.s2c(SNAPSHOT_HEAD)),
+        (State.PLAYING, lambda: p.s2c(SNAPSHOT_PART)),
         (State.CLOSED, lambda: p.c2s(BYE)),
     ]
     for reached, step in steps:
