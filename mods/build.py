@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import elfslim, toolchain
+from . import elfslim, sandbox, toolchain
 from .cache import BuildCache
 from .elfcheck import ElfCheckError, exported_hooks
 from .errors import ModBuildError, ModError
@@ -183,20 +183,29 @@ def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
                        entry.size, entry.hooks, entry.log)
 
 
-def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, str]:
-    """Run the compiler in a scratch directory; return the slimmed ELF and its messages."""
+def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
+             trusted: bool = False) -> tuple[bytes, str]:
+    """Compile ``spec`` in a sandbox with a scratch folder; return the slimmed ELF and the
+    compiler's messages. ``trusted`` is for riscade's own warm-up programs only (it lets the
+    build write zig's global cache; see ``mods.sandbox``)."""
     toolchain.require(spec.language)
+    sandbox.bwrap_path()
     wrapper = toolchain.write_cc_wrapper(cache.tools)
-    work = Path(tempfile.mkdtemp(prefix=f"riscade-{spec.name}-"))
+    if not trusted:
+        _warm_up(spec.language, cache, sdk_dir)
+    work = sandbox.scratch_dir(f"riscade-{spec.name}-")
     try:
         built, paths = spec, {}
         if spec.language is Language.NIM:
             built, sdk_dir, paths = _stage(spec, sdk_dir, work)
         out = work / f"{spec.name}.elf"
         argv = toolchain.command(built, out, work, sdk_dir, wrapper)
+        readable = [built.directory, wrapper,
+                    *(sdk_dir / name for name in SDK_INPUTS[spec.language])]
+        box = sandbox.Sandbox(work, readable, nim=spec.language is Language.NIM,
+                              trusted=trusted)
         try:
-            proc = subprocess.run(argv, cwd=work, capture_output=True, text=True,
-                                  errors="replace", timeout=BUILD_TIMEOUT)
+            proc = box.run(argv, BUILD_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise ModBuildError(spec.name, -1, f"timed out after {BUILD_TIMEOUT} s") from None
         log = (proc.stdout + proc.stderr).strip()
@@ -204,7 +213,7 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, st
             log = log.replace(staged, real)
         if proc.returncode != 0 or not out.is_file():
             raise ModBuildError(spec.name, proc.returncode or -1,
-                                _tail(log) or "no output file and no message")
+                                _explain(_tail(log) or "no output file and no message"))
         data = out.read_bytes()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -213,6 +222,51 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, st
     except elfslim.ElfSlimError:
         pass  # unusual layout: ship it unslimmed rather than not at all
     return data, log
+
+
+#: Compiler messages that mean "a file is not there", which in the sandbox is what reading
+#: a file outside the mod's folder looks like.
+_NOT_FOUND = ("no such file", "filenotfound", "cannot open file", "file not found",
+              "cannot find", "read-only file system", "permission denied")
+SANDBOX_HINT = ("(builds run sandboxed: they can read only the mod's folder, the SDK and the "
+                "toolchain, and write only a scratch folder; a file outside the mod's folder "
+                "does not exist for them)")
+
+
+def _explain(tail: str) -> str:
+    """``tail``, with a note on the sandbox when the compiler says a file is missing."""
+    return f"{tail}\n{SANDBOX_HINT}" if any(s in tail.lower() for s in _NOT_FOUND) else tail
+
+
+#: Trusted programs that fill zig's global cache (musl, compiler-rt) for each language's
+#: flags before any mod builds against it read-only.
+_WARM_UP = {
+    Language.C: ("warmup.c", '#include "riscade.h"\nint main(void) { return 0; }\n'),
+    Language.ZIG: ("warmup.zig", 'const riscade = @import("riscade");\n'
+                   "pub const std_options = riscade.std_options;\n"
+                   "pub const panic = riscade.panic;\npub fn main() void {}\n"),
+    Language.NIM: ("warmup.nim", "import riscade\nlog(\"warm\")\n"),
+}
+
+
+def _warm_up(language: Language, cache: BuildCache, sdk_dir: Path) -> None:
+    """Build the warm-up program of ``language`` once per zig cache and flag set."""
+    source, text = _WARM_UP[language]
+    spec = ModSpec("warmup", "1.0.0", language, (source,), Path("/MOD"))
+    argv = toolchain.command(spec, Path("/OUT/warmup.elf"), Path("/WORK"), Path("/SDK"),
+                             Path("/TOOLS/cc"))
+    marker = sandbox.warm_marker(sandbox.zig_global_cache(),
+                                 [*argv, *toolchain.tool_versions(language)])
+    with sandbox.warm_lock(marker):
+        if marker.is_file():
+            return
+        with tempfile.TemporaryDirectory(prefix="riscade-warmup-") as tmp:
+            directory = Path(tmp).resolve() / "warmup"
+            directory.mkdir()
+            (directory / source).write_text(text)
+            _compile(dataclasses.replace(spec, directory=directory), cache, sdk_dir,
+                     trusted=True)
+        marker.write_text("riscade: zig's global cache holds what these flags need\n")
 
 
 def _stage(spec: ModSpec, sdk_dir: Path, work: Path) -> tuple[ModSpec, Path, dict[str, str]]:
