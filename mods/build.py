@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,14 +28,14 @@ from typing import Any
 
 from . import elfslim, sandbox, toolchain
 from .cache import BuildCache
-from .elfcheck import ElfCheckError, exported_hooks
+from .elfcheck import ElfCheckError, check_limits, exported_hooks
 from .errors import ModBuildError, ModError
 from .host_api import HOST_API
 from .manifest import Language, ModSpec, discover
 from .order import load_order
 from .sdk import SDK_DIR, stale_files
 
-__all__ = ["BuildResult", "build_mods", "cache_key", "failed"]
+__all__ = ["BuildResult", "build_mods", "cache_key", "check_elf", "failed", "outside_links"]
 
 #: SDK files each language's build reads.
 SDK_INPUTS = {
@@ -163,17 +165,39 @@ def _tail(output: str) -> str:
     return "\n".join(lines[-TAIL_LINES:])
 
 
+def outside_links(directory: Path) -> list[str]:
+    """Symlinks under ``directory`` that lead outside it, as "relative -> target" lines.
+
+    A build sees only the mod's folder, so such a link would point at nothing in the
+    sandbox; it is refused before anything reads through it (the cache key and Nim's
+    staging read the mod's files outside the sandbox).
+    """
+    root = directory.resolve()
+    found = []
+    for here, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            path = Path(here) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                found.append(f"{path.relative_to(root)} -> {os.readlink(path)}")
+    return sorted(found)
+
+
 def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
     start = time.perf_counter()
+    links = outside_links(spec.directory)
+    if links:
+        error = ModBuildError(spec.name, -1, "reads outside the mod's folder through "
+                              f"symlink(s): {'; '.join(links)}")
+        return BuildResult(spec, time.perf_counter() - start, False, "", error=error)
     key = cache_key(spec, sdk_dir)
-    hit = cache.get(key, spec.name)
+    hit = cache.get(key, spec.name, verify=lambda data: check_elf(spec, data))
     if hit is not None:
         return BuildResult(spec, time.perf_counter() - start, True, key, hit.path, hit.sha256,
                            hit.size, hit.hooks, hit.log)
     try:
         data, log = _compile(spec, cache, sdk_dir)
         try:
-            hooks = exported_hooks(data)
+            hooks = check_elf(spec, data)
         except ElfCheckError as exc:
             raise ModBuildError(spec.name, 0, str(exc)) from None
         entry = cache.put(key, spec.name, data, hooks, log)
@@ -181,6 +205,17 @@ def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
         return BuildResult(spec, time.perf_counter() - start, False, key, error=exc)
     return BuildResult(spec, time.perf_counter() - start, False, key, entry.path, entry.sha256,
                        entry.size, entry.hooks, entry.log)
+
+
+def check_elf(spec: ModSpec, data: bytes) -> tuple[str, ...]:
+    """The hooks of ``data`` if it is a loadable mod within ``spec``'s limits.
+
+    Raises:
+        ElfCheckError: why not, in one line.
+    """
+    hooks = exported_hooks(data)
+    check_limits(data, memory=spec.limits.memory, stack=spec.limits.stack)
+    return hooks
 
 
 def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
@@ -213,7 +248,9 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
             log = log.replace(staged, real)
         if proc.returncode != 0 or not out.is_file():
             raise ModBuildError(spec.name, proc.returncode or -1,
-                                _explain(_tail(log) or "no output file and no message"))
+                                _explain(_tail(log) or "no output file and no message",
+                                         [spec.directory, sdk_dir, work,
+                                          *sandbox.toolchain_roots()]))
         data = out.read_bytes()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -227,15 +264,24 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
 #: Compiler messages that mean "a file is not there", which in the sandbox is what reading
 #: a file outside the mod's folder looks like.
 _NOT_FOUND = ("no such file", "filenotfound", "cannot open file", "file not found",
-              "cannot find", "read-only file system", "permission denied")
+              "could not find", "cannot find", "read-only file system", "permission denied")
 SANDBOX_HINT = ("(builds run sandboxed: they can read only the mod's folder, the SDK and the "
                 "toolchain, and write only a scratch folder; a file outside the mod's folder "
                 "does not exist for them)")
+_QUOTED_PATH = re.compile(r"""(?:["']|: )(/[^"'\s]+)""")
 
 
-def _explain(tail: str) -> str:
-    """``tail``, with a note on the sandbox when the compiler says a file is missing."""
-    return f"{tail}\n{SANDBOX_HINT}" if any(s in tail.lower() for s in _NOT_FOUND) else tail
+def _explain(tail: str, inside: list[Path]) -> str:
+    """``tail``, with a note on the sandbox when the compiler says a file is missing, naming
+    the absolute paths it quotes (or puts after ": ") that lie outside every folder in
+    ``inside``."""
+    if not any(s in tail.lower() for s in _NOT_FOUND):
+        return tail
+    outside = sorted({p for p in _QUOTED_PATH.findall(tail)
+                      if not any(Path(p).is_relative_to(root) for root in inside)})
+    if outside:
+        tail += f"\nreads outside the mod's folder: {', '.join(outside)}"
+    return f"{tail}\n{SANDBOX_HINT}"
 
 
 #: Trusted programs that fill zig's global cache (musl, compiler-rt) for each language's

@@ -58,6 +58,8 @@ __all__ = [
     "BUILD_FILE_SIZE",
     "Sandbox",
     "bwrap_path",
+    "scratch_dir",
+    "toolchain_roots",
     "zig_global_cache",
 ]
 
@@ -152,6 +154,12 @@ def scratch_dir(prefix: str) -> Path:
     shm = Path("/dev/shm")
     root = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root)).resolve()
+
+
+def toolchain_roots() -> list[Path]:
+    """The toolchain folders and files every build can read (a build's messages may name
+    them without having read outside the mod)."""
+    return [Path(target) for _, target in (*_python_binds(), *_nim_binds())]
 
 
 def _limit_resources() -> None:  # runs in the child between fork and exec
