@@ -55,13 +55,14 @@ def render_function(fn: HostFunction) -> str:
             f"  {cname}({_c_side_args(fn.params)})\n")
 
 
+_LOG_RAISED = 'log(hook & ": uncaught " & $e.name & ": " & e.msg)'
 #: The ``hook`` pragma (after the host functions: an escaped exception is logged).
 HOOK_MACRO = '''\
 proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   ## An exception escaped hook ``hook``: log it, then trap (an illegal instruction), so the
   ## game records a fault for the hook (and disables the mod after repeated faults) instead
   ## of the mod carrying Nim's error state into its next hook.
-  log(hook & ": uncaught " & $e.name & ": " & e.msg)
+  {log}
   {.emit: "__builtin_trap();".}
 
 macro hook*(p: untyped): untyped =
@@ -133,5 +134,7 @@ proc toString*(text: cstring, text_len: csize_t): string =
         out.append(f"  {const.name}* = {const.value}'i64 ## {const.doc}\n")
     out.append("\n# Host functions\n")
     out += ["\n" + render_function(fn) for fn in sdk.functions]
-    out.append("\n# Hooks\n\n" + HOOK_MACRO)
+    logs = any(fn.name == "log" for fn in sdk.functions)
+    out.append("\n# Hooks\n\n" + HOOK_MACRO.replace("{log}", _LOG_RAISED if logs else
+                                                       "discard  # no log host function"))
     return "".join(out)
