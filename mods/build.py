@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,16 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import elfslim, toolchain
+from . import elfslim, sandbox, toolchain
 from .cache import BuildCache
-from .elfcheck import ElfCheckError, exported_hooks
+from .elfcheck import ElfCheckError, check_limits, exported_hooks
 from .errors import ModBuildError, ModError
 from .host_api import HOST_API
 from .manifest import Language, ModSpec, discover
 from .order import load_order
 from .sdk import SDK_DIR, stale_files
 
-__all__ = ["BuildResult", "build_mods", "cache_key", "failed"]
+__all__ = ["BuildResult", "build_mods", "cache_key", "check_elf", "failed", "outside_links"]
 
 #: SDK files each language's build reads.
 SDK_INPUTS = {
@@ -164,17 +166,39 @@ def _tail(output: str) -> str:
     return "\n".join(lines[-TAIL_LINES:])
 
 
+def outside_links(directory: Path) -> list[str]:
+    """Symlinks under ``directory`` that lead outside it, as "relative -> target" lines.
+
+    A build sees only the mod's folder, so such a link would point at nothing in the
+    sandbox; it is refused before anything reads through it (the cache key and Nim's
+    staging read the mod's files outside the sandbox).
+    """
+    root = directory.resolve()
+    found = []
+    for here, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            path = Path(here) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                found.append(f"{path.relative_to(root)} -> {os.readlink(path)}")
+    return sorted(found)
+
+
 def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
     start = time.perf_counter()
+    links = outside_links(spec.directory)
+    if links:
+        error = ModBuildError(spec.name, -1, "reads outside the mod's folder through "
+                              f"symlink(s): {'; '.join(links)}")
+        return BuildResult(spec, time.perf_counter() - start, False, "", error=error)
     key = cache_key(spec, sdk_dir)
-    hit = cache.get(key, spec.name)
+    hit = cache.get(key, spec.name, verify=lambda data: check_elf(spec, data))
     if hit is not None:
         return BuildResult(spec, time.perf_counter() - start, True, key, hit.path, hit.sha256,
                            hit.size, hit.hooks, hit.log)
     try:
         data, log = _compile(spec, cache, sdk_dir)
         try:
-            hooks = exported_hooks(data)
+            hooks = check_elf(spec, data)
         except ElfCheckError as exc:
             raise ModBuildError(spec.name, 0, str(exc)) from None
         entry = cache.put(key, spec.name, data, hooks, log)
@@ -184,20 +208,40 @@ def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
                        entry.size, entry.hooks, entry.log)
 
 
-def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, str]:
-    """Run the compiler in a scratch directory; return the slimmed ELF and its messages."""
+def check_elf(spec: ModSpec, data: bytes) -> tuple[str, ...]:
+    """The hooks of ``data`` if it is a loadable mod within ``spec``'s limits.
+
+    Raises:
+        ElfCheckError: why not, in one line.
+    """
+    hooks = exported_hooks(data)
+    check_limits(data, memory=spec.limits.memory, stack=spec.limits.stack)
+    return hooks
+
+
+def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
+             trusted: bool = False) -> tuple[bytes, str]:
+    """Compile ``spec`` in a sandbox with a scratch folder; return the slimmed ELF and the
+    compiler's messages. ``trusted`` is for riscade's own warm-up programs only (it lets the
+    build write zig's global cache; see ``mods.sandbox``)."""
     toolchain.require(spec.language)
+    sandbox.bwrap_path()
     wrapper = toolchain.write_cc_wrapper(cache.tools)
-    work = Path(tempfile.mkdtemp(prefix=f"riscade-{spec.name}-"))
+    if not trusted:
+        _warm_up(spec.language, cache, sdk_dir)
+    work = sandbox.scratch_dir(f"riscade-{spec.name}-")
     try:
         built, paths = spec, {}
         if spec.language is Language.NIM:
             built, sdk_dir, paths = _stage(spec, sdk_dir, work)
         out = work / f"{spec.name}.elf"
         argv = toolchain.command(built, out, work, sdk_dir, wrapper)
+        readable = [built.directory, wrapper,
+                    *(sdk_dir / name for name in SDK_INPUTS[spec.language])]
+        box = sandbox.Sandbox(work, readable, nim=spec.language is Language.NIM,
+                              trusted=trusted)
         try:
-            proc = subprocess.run(argv, cwd=work, capture_output=True, text=True,
-                                  errors="replace", timeout=BUILD_TIMEOUT)
+            proc = box.run(argv, BUILD_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise ModBuildError(spec.name, -1, f"timed out after {BUILD_TIMEOUT} s") from None
         log = (proc.stdout + proc.stderr).strip()
@@ -205,7 +249,9 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, st
             log = log.replace(staged, real)
         if proc.returncode != 0 or not out.is_file():
             raise ModBuildError(spec.name, proc.returncode or -1,
-                                _tail(log) or "no output file and no message")
+                                _explain(_tail(log) or "no output file and no message",
+                                         [spec.directory, sdk_dir, work,
+                                          *sandbox.toolchain_roots()]))
         data = out.read_bytes()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -214,6 +260,60 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> tuple[bytes, st
     except elfslim.ElfSlimError:
         pass  # unusual layout: ship it unslimmed rather than not at all
     return data, log
+
+
+#: Compiler messages that mean "a file is not there", which in the sandbox is what reading
+#: a file outside the mod's folder looks like.
+_NOT_FOUND = ("no such file", "filenotfound", "cannot open file", "file not found",
+              "could not find", "cannot find", "read-only file system", "permission denied")
+SANDBOX_HINT = ("(builds run sandboxed: they can read only the mod's folder, the SDK and the "
+                "toolchain, and write only a scratch folder; a file outside the mod's folder "
+                "does not exist for them)")
+_QUOTED_PATH = re.compile(r"""(?:["']|: )(/[^"'\s]+)""")
+
+
+def _explain(tail: str, inside: list[Path]) -> str:
+    """``tail``, with a note on the sandbox when the compiler says a file is missing, naming
+    the absolute paths it quotes (or puts after ": ") that lie outside every folder in
+    ``inside``."""
+    if not any(s in tail.lower() for s in _NOT_FOUND):
+        return tail
+    outside = sorted({p for p in _QUOTED_PATH.findall(tail)
+                      if not any(Path(p).is_relative_to(root) for root in inside)})
+    if outside:
+        tail += f"\nreads outside the mod's folder: {', '.join(outside)}"
+    return f"{tail}\n{SANDBOX_HINT}"
+
+
+#: Trusted programs that fill zig's global cache (musl, compiler-rt) for each language's
+#: flags before any mod builds against it read-only.
+_WARM_UP = {
+    Language.C: ("warmup.c", '#include "riscade.h"\nint main(void) { return 0; }\n'),
+    Language.ZIG: ("warmup.zig", 'const riscade = @import("riscade");\n'
+                   "pub const std_options = riscade.std_options;\n"
+                   "pub const panic = riscade.panic;\npub fn main() void {}\n"),
+    Language.NIM: ("warmup.nim", "import riscade\nlog(\"warm\")\n"),
+}
+
+
+def _warm_up(language: Language, cache: BuildCache, sdk_dir: Path) -> None:
+    """Build the warm-up program of ``language`` once per zig cache and flag set."""
+    source, text = _WARM_UP[language]
+    spec = ModSpec("warmup", "1.0.0", language, (source,), Path("/MOD"))
+    argv = toolchain.command(spec, Path("/OUT/warmup.elf"), Path("/WORK"), Path("/SDK"),
+                             Path("/TOOLS/cc"))
+    marker = sandbox.warm_marker(sandbox.zig_global_cache(),
+                                 [*argv, *toolchain.tool_versions(language)])
+    with sandbox.warm_lock(marker):
+        if marker.is_file():
+            return
+        with tempfile.TemporaryDirectory(prefix="riscade-warmup-") as tmp:
+            directory = Path(tmp).resolve() / "warmup"
+            directory.mkdir()
+            (directory / source).write_text(text)
+            _compile(dataclasses.replace(spec, directory=directory), cache, sdk_dir,
+                     trusted=True)
+        marker.write_text("riscade: zig's global cache holds what these flags need\n")
 
 
 def _stage(spec: ModSpec, sdk_dir: Path, work: Path) -> tuple[ModSpec, Path, dict[str, str]]:

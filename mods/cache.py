@@ -2,8 +2,9 @@
 
 The key (see ``mods.build.cache_key``) hashes everything a build reads, so an entry never
 goes stale: a changed input is a different key. Entries are written to a scratch directory
-and renamed into place, so a reader sees a whole entry or none, and an ELF whose hash no
-longer matches its metadata is treated as missing.
+and renamed into place, so a reader sees a whole entry or none. An entry is never trusted:
+an ELF whose hash does not match its metadata, or that the caller's ``verify`` rejects
+(``mods.build`` re-runs its ELF checks), is a miss, and the rebuilt entry replaces it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,18 +40,25 @@ class BuildCache:
         self.objects = self.root / "objects"
         self.tools = self.root / "tools"
 
-    def get(self, key: str, name: str) -> CachedBuild | None:
-        """The entry for ``key``, or None if absent or damaged."""
+    def get(self, key: str, name: str,
+            verify: Callable[[bytes], tuple[str, ...]] | None = None) -> CachedBuild | None:
+        """The entry for ``key``, or None if absent or damaged.
+
+        ``verify(elf)`` returns the ELF's hooks or raises ``ValueError``; an entry it
+        rejects, or whose stored hooks differ from what it returns, is damaged.
+        """
         entry = self.objects / key
         try:
             meta = json.loads((entry / "meta.json").read_text())
             data = (entry / f"{name}.elf").read_bytes()
-        except (OSError, ValueError):
+            if not isinstance(meta, dict) or hashlib.sha256(data).hexdigest() != meta["sha256"]:
+                return None
+            hooks, log = tuple(meta["hooks"]), str(meta["log"])
+            if verify is not None and verify(data) != hooks:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-            return None
-        return CachedBuild(entry / f"{name}.elf", meta["sha256"], len(data),
-                           tuple(meta.get("hooks", ())), meta.get("log", ""))
+        return CachedBuild(entry / f"{name}.elf", meta["sha256"], len(data), hooks, log)
 
     def put(self, key: str, name: str, elf: bytes, hooks: tuple[str, ...],
             log: str) -> CachedBuild:
@@ -67,7 +76,7 @@ class BuildCache:
             try:
                 os.replace(staging, target)
             except OSError:  # the key exists: stored by a concurrent build, or damaged
-                if self.get(key, name) is None:
+                if (self.get(key, name) or CachedBuild(target, "", 0, (), "")).sha256 != sha:
                     shutil.rmtree(target, ignore_errors=True)
                     os.replace(staging, target)
         finally:

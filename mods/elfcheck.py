@@ -1,4 +1,10 @@
-"""Check that a built ELF is a mod the VM can load, and list the hooks it exports."""
+"""Check that a built ELF is a mod the VM can load, and list the hooks it exports.
+
+``exported_hooks`` checks what every mod must be (static RV64, no W+X segment, symbols,
+hook names); ``check_limits`` checks that it fits the machine its mod.toml asks for, with
+the VM's own loader (``vm.elf.load_elf``) and the VM's layout rule (``vm.memory.Memory``:
+the loaded image, rounded up to a page, leaves room for the heap below the stack).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ import io
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from vm.elf import PAGE, load_elf
+from vm.errors import ElfError
+
 from .host_api import HOOKS
 
-__all__ = ["ElfCheckError", "exported_hooks"]
+__all__ = ["ElfCheckError", "check_limits", "exported_hooks"]
 
 _HOOK_NAMES = {hook.name for hook in HOOKS}
 _PF_X, _PF_W = 1, 2
@@ -64,3 +73,22 @@ def exported_hooks(data: bytes) -> tuple[str, ...]:
             f"a hook (names starting with on_ are reserved for hooks: "
             f"{', '.join(h.name for h in HOOKS)})")
     return tuple(h.name for h in HOOKS if h.name in exported)
+
+
+def check_limits(data: bytes, *, memory: int, stack: int) -> None:
+    """Check that ``data`` loads into a machine of ``memory`` bytes with a ``stack``-byte
+    stack (mod.toml ``[limits]``), as ``vm.Machine`` would.
+
+    Raises:
+        ElfCheckError: one line saying what does not fit (or what the loader refused).
+    """
+    try:
+        program = load_elf(data, memory_limit=memory - stack)
+    except ElfError as exc:
+        raise ElfCheckError(f"cannot load with [limits] memory = {memory}, "
+                            f"stack = {stack}: {exc}") from None
+    image = (program.high + PAGE - 1) // PAGE * PAGE - program.low
+    if image + stack >= memory:
+        raise ElfCheckError(
+            f"code and static data take {image} bytes: with the {stack}-byte stack that "
+            f"is more than [limits] memory = {memory} (no room for a heap)")

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v qemu-riscv64 >/dev/null || need+=(qemu-user)
 command -v nim >/dev/null || need+=(nim)
+command -v bwrap >/dev/null || need+=(bubblewrap)  # every mod build runs in bubblewrap
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"

@@ -55,6 +55,40 @@ def render_function(fn: HostFunction) -> str:
             f"  {cname}({_c_side_args(fn.params)})\n")
 
 
+_LOG_RAISED = 'log(hook & ": uncaught " & $e.name & ": " & e.msg)'
+#: The ``hook`` pragma (after the host functions: an escaped exception is logged).
+HOOK_MACRO = '''\
+proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
+  ## An exception escaped hook ``hook``: log it, then trap (an illegal instruction), so the
+  ## game records a fault for the hook (and disables the mod after repeated faults) instead
+  ## of the mod carrying Nim's error state into its next hook.
+  {log}
+  {.emit: "__builtin_trap();".}
+
+macro hook*(p: untyped): untyped =
+  ## Pragma for a hook: an exported, global C symbol with the C calling convention, whose
+  ## body runs inside ``try``: an exception that escapes it becomes a fault of the hook.
+  let name = $p.name
+  var body = copyNimTree(p)
+  body.name = genSym(nskProc, "riscadeBody_" & name)
+  let call = newCall(body.name)
+  for defs in p.params[1 .. ^1]:
+    for arg in defs[0 .. ^3]:
+      call.add(arg)
+  let run = if p.params[0].kind == nnkEmpty: call
+            else: newAssignment(ident"result", call)
+  let e = genSym(nskLet, "e")
+  var wrapper = copyNimTree(p)
+  wrapper.body = nnkTryStmt.newTree(run, nnkExceptBranch.newTree(
+    infix(bindSym"Exception", "as", e),
+    newCall(bindSym"riscadeHookRaised", newLit(name), e)))
+  wrapper.addPragma(ident"exportc")
+  wrapper.addPragma(ident"dynlib")
+  wrapper.addPragma(ident"cdecl")
+  result = newStmtList(body, wrapper)
+'''
+
+
 def _hook_signature(hook) -> str:
     ret = f": {NIM_TYPES[hook.returns]}" if hook.returns else ""
     return f"proc {hook.name}({_c_side_params(hook.params)}){ret} {{.hook.}}"
@@ -87,13 +121,6 @@ from std/os import parentDir, quoteShell
 const HOST_ABI* = "{sdk.abi_hash}"
 const HOSTCALL_BASE* = {HOSTCALL_BASE:#x}'i64 ## a7 = HOSTCALL_BASE + host function number
 
-macro hook*(p: untyped): untyped =
-  ## Pragma for a hook: an exported, global C symbol with the C calling convention.
-  result = p
-  result.addPragma(ident"exportc")
-  result.addPragma(ident"dynlib")
-  result.addPragma(ident"cdecl")
-
 proc toString*(text: cstring, text_len: csize_t): string =
   ## Copy a (pointer, length) string a hook received into a Nim string.
   result = newString(int(text_len))
@@ -107,4 +134,7 @@ proc toString*(text: cstring, text_len: csize_t): string =
         out.append(f"  {const.name}* = {const.value}'i64 ## {const.doc}\n")
     out.append("\n# Host functions\n")
     out += ["\n" + render_function(fn) for fn in sdk.functions]
+    logs = any(fn.name == "log" for fn in sdk.functions)
+    out.append("\n# Hooks\n\n" + HOOK_MACRO.replace("{log}", _LOG_RAISED if logs else
+                                                       "discard  # no log host function"))
     return "".join(out)

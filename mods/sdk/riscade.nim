@@ -36,13 +36,6 @@ from std/os import parentDir, quoteShell
 const HOST_ABI* = "b4e4515559f8c4224aed0c065a82a504c760d3ac970119e36a95ebeb4790a7eb"
 const HOSTCALL_BASE* = 0x10000'i64 ## a7 = HOSTCALL_BASE + host function number
 
-macro hook*(p: untyped): untyped =
-  ## Pragma for a hook: an exported, global C symbol with the C calling convention.
-  result = p
-  result.addPragma(ident"exportc")
-  result.addPragma(ident"dynlib")
-  result.addPragma(ident"cdecl")
-
 proc toString*(text: cstring, text_len: csize_t): string =
   ## Copy a (pointer, length) string a hook received into a Nim string.
   result = newString(int(text_len))
@@ -215,3 +208,34 @@ proc rc_player_at(index: int64): int64 {.importc, header: "riscade.h".}
 proc player_at*(index: int64): int64 {.inline.} =
   ## 66: Id of the index-th player in id order, or NO_PLAYER past the end. [both]
   rc_player_at(index)
+
+# Hooks
+
+proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
+  ## An exception escaped hook ``hook``: log it, then trap (an illegal instruction), so the
+  ## game records a fault for the hook (and disables the mod after repeated faults) instead
+  ## of the mod carrying Nim's error state into its next hook.
+  log(hook & ": uncaught " & $e.name & ": " & e.msg)
+  {.emit: "__builtin_trap();".}
+
+macro hook*(p: untyped): untyped =
+  ## Pragma for a hook: an exported, global C symbol with the C calling convention, whose
+  ## body runs inside ``try``: an exception that escapes it becomes a fault of the hook.
+  let name = $p.name
+  var body = copyNimTree(p)
+  body.name = genSym(nskProc, "riscadeBody_" & name)
+  let call = newCall(body.name)
+  for defs in p.params[1 .. ^1]:
+    for arg in defs[0 .. ^3]:
+      call.add(arg)
+  let run = if p.params[0].kind == nnkEmpty: call
+            else: newAssignment(ident"result", call)
+  let e = genSym(nskLet, "e")
+  var wrapper = copyNimTree(p)
+  wrapper.body = nnkTryStmt.newTree(run, nnkExceptBranch.newTree(
+    infix(bindSym"Exception", "as", e),
+    newCall(bindSym"riscadeHookRaised", newLit(name), e)))
+  wrapper.addPragma(ident"exportc")
+  wrapper.addPragma(ident"dynlib")
+  wrapper.addPragma(ident"cdecl")
+  result = newStmtList(body, wrapper)

@@ -94,7 +94,7 @@ def test_permissions(tmp_path) -> None:
     (lambda t: t.replace('["movement"]', '["Bad Name"]'), "dependency 'Bad Name' is not"),
     (lambda t: 'colour = "red"\n' + t, "unknown key(s) colour"),
     (lambda t: t.replace("memory = 2_097_152", "memory = 100"),
-     "limits.memory = 100 is outside 65536..67108864"),
+     "limits.memory = 100 is outside 65536..16777216"),
     (lambda t: t.replace("memory = 2_097_152", "memory = 100_000"),
      "limits.memory = 100000 is not a multiple of 4096"),
     (lambda t: t.replace("stack = 65536", "stack = 2_097_152"),
