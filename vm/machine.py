@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .decoder import TERMINATORS, Instr, decode_run
 from .elf import PAGE, Program, load_elf
@@ -36,6 +36,9 @@ from .hostcalls import HOSTCALL_BASE, HostRegistry
 from .memory import MachineLimits, Memory
 from .semantics import SYNC_OPS, build
 from .syscalls import ENOSYS, SYSCALLS
+
+if TYPE_CHECKING:
+    from .snapshot import StateHasher
 
 __all__ = ["Machine", "EXIT_ADDR"]
 
@@ -118,6 +121,7 @@ class Machine:
         self.hostcalls = hostcalls or HostRegistry()
         self._streams = {1: stdout, 2: stderr}
         self.stdout = bytearray()
+        self._hasher: StateHasher | None = None
         self.stderr = bytearray()
         self.random_seed = random_seed
         self.random_counter = 0
@@ -494,6 +498,11 @@ class Machine:
         load(self, data)
 
     def state_hash(self) -> str:
-        """SHA-256 (hex) of the snapshot: equal states, equal hashes."""
-        return hashlib.sha256(self.snapshot()).hexdigest()
+        """SHA-256 (hex) of the state a snapshot holds: equal states, equal hashes. Kept up
+        to date incrementally (``vm.snapshot.StateHasher``): a call costs what changed."""
+        if self._hasher is None:
+            from .snapshot import StateHasher
+
+            self._hasher = StateHasher(self.memory.image)
+        return self._hasher.hexdigest(self)
 

@@ -214,3 +214,20 @@ def test_changed_pages_finds_every_changed_page(size_pages: int) -> None:
         want = [i for i in range(size_pages)
                 if data[i * PAGE:(i + 1) * PAGE] != image[i * PAGE:(i + 1) * PAGE]]
         assert changed_pages(data, image) == want
+
+
+def test_state_hash_follows_every_page_change_and_revert(callee_elf: bytes) -> None:
+    # The hash is kept incrementally (vm.snapshot.StateHasher): a page written, changed again,
+    # or put back as the image has it must hash as a fresh machine in that state does.
+    a = Machine(callee_elf)
+    a.run_main()
+    fresh = a.state_hash()
+    mem = a.memory
+    at = mem.size - 4 * 4096  # stack pages: writable, equal to the image (zeros) at first
+    assert mem.data[at:at + 4096] == mem.image[at:at + 4096]
+    for value in (b"\x01", b"\x02", b"\x00"):
+        mem.data[at + 100:at + 101] = value
+        b = Machine(callee_elf)
+        b.restore(a.snapshot())  # a machine that never hashed anything before
+        assert a.state_hash() == b.state_hash()
+    assert a.state_hash() == fresh  # written back to the image's bytes: the first hash again
