@@ -116,7 +116,7 @@ def shaped_maps(draw: st.DrawFn) -> dict[Any, Any]:
     return out
 
 
-@examples(400)
+@examples(200)
 @given(shaped_maps())
 def test_decode_message_shaped_maps(value: dict[Any, Any]) -> None:
     check_decode(msgpack.packb(value))
