@@ -3,8 +3,9 @@
 ``RISCADE_FUZZ`` chooses the profile:
 
 - unset or ``ci``: every target runs its own small number of examples (``examples(n)``),
-  derandomized (the same inputs on every run), with no example database, so CI is
-  reproducible and writes nothing into the repository. All of tests/fuzz stays under a minute.
+  derandomized (the same inputs on every run), with no example database and hypothesis'
+  caches in the temporary directory, so CI is reproducible and writes nothing into the
+  repository. All of tests/fuzz stays under a minute.
 - ``long``: each target runs ``RISCADE_FUZZ_SCALE`` (default 100) times as many random
   examples, and keeps what fails in ``tests/fuzz/.hypothesis-db`` (gitignored), so a rerun
   starts from the failures first.
@@ -21,11 +22,13 @@ file, a file in ``tests/fuzz/corpus/<target>/`` that the seed tests replay every
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 __all__ = ["PROFILE", "SCALE", "CORPUS", "examples", "corpus_files"]
@@ -51,6 +54,8 @@ settings.register_profile(
     **_COMMON,
 )
 settings.load_profile(PROFILE)
+if PROFILE == "ci":  # hypothesis' own caches (constants, unicode tables) go to /tmp, not here
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "riscade-hypothesis")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

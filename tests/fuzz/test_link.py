@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgpack
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from protocol import (
@@ -27,8 +27,10 @@ from protocol import (
 )
 from tests.fuzz.profiles import examples
 from tests.fuzz.strategies import encoded_samples, messages, mutated
+from tests.fuzz.test_decode import DEEP_10000, DEEP_TAG_1000
 from tests.protocol.samples import (
     BLOBS,
+    BYE,
     CHAT,
     DESYNC,
     HELLO,
@@ -117,6 +119,8 @@ def replay(link: Link, steps: int) -> None:
 
 @examples(200)
 @given(st.sampled_from([C, S]), st.integers(0, len(SESSION)), actions)
+@example(S, 0, [("recv", DEEP_TAG_1000), ("recv", DEEP_10000)])  # issue 11 item 4
+@example(C, 1, [("recv", DEEP_10000), ("send", BYE)])
 def test_one_link_takes_anything(role: Role, steps: int, todo: list[tuple[str, Any]]) -> None:
     link = Link(role)
     replay(link, steps)
