@@ -112,8 +112,10 @@ def decode(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Message:
         raise MessageTooLarge(size, limits.max_message_size)
     try:
         obj = msgpack.unpackb(data, **_unpack_options(limits))
+    except msgpack.StackError as exc:  # its message is empty
+        raise PeerViolation("not a msgpack message: nested too deep") from exc
     except Exception as exc:  # msgpack raises ValueError subclasses "and other exceptions"
-        raise PeerViolation(f"not a msgpack message: {exc or type(exc).__name__}") from exc
+        raise PeerViolation(f"not a msgpack message: {str(exc) or type(exc).__name__}") from exc
     if not isinstance(obj, dict):
         raise PeerViolation(f"expected a map, got {type(obj).__name__}")
     tag = obj.get("t")

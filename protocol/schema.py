@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar, Self
@@ -43,9 +44,14 @@ __all__ = [
 _LIMIT_NAMES = frozenset(f.name for f in fields(Limits))
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3  # a peer's value may nest a thousand levels: repr never goes deeper
+_SHORT.maxstring = _SHORT.maxother = 40
+
+
 def short_repr(value: Any) -> str:
-    """A short text for a bad value in an error message."""
-    text = repr(value)
+    """A short text for a bad value in an error message, however large or deep the value."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
