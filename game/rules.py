@@ -36,8 +36,8 @@ HOST_CALLS_PER_TICK = 16_384
 #: Bytes of one string a mod passes to the host (a log or chat line): the host copies it
 #: before anything else, so a longer one is a fault, not work.
 MOD_STRING_MAX = 4096
-#: Guest memory one mod may ask for (every client allocates it, and hashes what the mod
-#: changed of it every tick: about 7 ms per MiB here).
+#: Guest memory one mod may ask for: every client allocates it twice (the machine, and the
+#: shadow copy its state hash compares with) and compares all of it every tick.
 MOD_MEMORY_MAX = 16 << 20
 #: Entities one mod may have in the world at once (players' entities are the engine's).
 ENTITIES_PER_MOD = 512
