@@ -458,10 +458,20 @@ class GameServer:
                 conn.finish(1000, "")
             with contextlib.suppress(asyncio.QueueFull):
                 conn.outbox.put_nowait(None)  # (again: a drop queued none)
+            # Read and discard what the peer still sends (a flood we stopped reading would
+            # otherwise hold back its answer to our close for the whole close timeout).
+            discard = asyncio.create_task(self._discard(ws))
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(conn.writer_task), FLUSH_TIMEOUT)
             conn.writer_task.cancel()
             await ws.close(conn.close_code, conn.close_reason)
+            discard.cancel()
+
+    @staticmethod
+    async def _discard(ws: ServerConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for _ in ws:
+                pass
 
     def _end(self, conn: _Conn, end: _End) -> None:
         """Log why a connection ends, and say so to it (Bye, then close code)."""
