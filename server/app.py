@@ -109,6 +109,15 @@ def _reason(text: str) -> str:
     return (clean or "no reason given")[:900]
 
 
+def _close_text(code: int, reason: str) -> str:
+    """What a close frame websockets sent on its own means, for a log line."""
+    if code == 1011 and "keepalive" in reason:
+        return "keepalive ping timeout: no pong in time"
+    if code == 1009:
+        return "message too big (1009)"
+    return f"closed ({code} {shown(reason, 80)})"
+
+
 class _Conn:
     """One client connection: its link, its outbox and who it is."""
 
@@ -363,6 +372,10 @@ class GameServer:
 
     def _send(self, conn: _Conn, msg: Message, encoded: bytes | None = None) -> None:
         """Send ``msg`` to one connection; any failure drops that connection alone."""
+        sent = conn.ws.protocol.close_sent
+        if sent is not None:  # websockets gave up on it (keepalive, too big): say why now
+            self._drop(conn, _close_text(sent.code, sent.reason))
+            return
         try:
             data = conn.link.send(msg, encoded=encoded)
         except ProtocolError as exc:
@@ -486,10 +499,8 @@ class GameServer:
     @staticmethod
     def _log_closed(conn: _Conn, exc: websockets.ConnectionClosed) -> None:
         sent, rcvd = exc.sent, exc.rcvd
-        if sent is not None and sent.code == 1011 and "keepalive" in sent.reason:
-            log.warning("%s dropped: keepalive ping timeout", conn.who)
-        elif sent is not None and sent.code == 1009:
-            log.warning("%s dropped: message too big (1009)", conn.who)
+        if sent is not None and (sent.code in (1009, 1011) or rcvd is None):
+            log.warning("%s dropped: %s", conn.who, _close_text(sent.code, sent.reason))
         elif rcvd is not None:
             log.info("%s disconnected (%d %s)", conn.who, rcvd.code, shown(rcvd.reason, 80))
         else:
