@@ -256,6 +256,7 @@ class GameServer:
                 compression=None, ssl=ssl, process_request=self._check_origin,
                 ping_interval=self.policy.ping_interval, ping_timeout=self.policy.ping_timeout,
                 open_timeout=self.policy.handshake_timeout,
+                close_timeout=self.policy.close_timeout,
             )
         except BaseException:
             await self.stop()

@@ -29,6 +29,9 @@ class ServerPolicy:
             answer a ping within ``ping_timeout`` is dropped (close code 1011) and logged. A
             playing client that sends nothing is fine: it still answers pings. ``None``:
             off.
+        close_timeout: seconds a peer has to answer our close before the connection is cut;
+            a peer that stopped reading never answers, and ``stop`` should not wait long for
+            it. 2 s (websockets' default is 10 s).
         outbox_messages: messages queued for one client before it counts as too slow and is
             dropped. 256 ticks are 12.8 s of the game at 20 ticks/s.
         blob_bytes_in_flight: bytes of mod blobs queued for one client at a time; the next
@@ -58,6 +61,7 @@ class ServerPolicy:
     handshake_timeout: float = 30.0
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
+    close_timeout: float = 2.0
     outbox_messages: int = 256
     blob_bytes_in_flight: int = 1 << 20
     input_rate: float = 2.0
