@@ -109,6 +109,11 @@ def _reason(text: str) -> str:
     return (clean or "no reason given")[:900]
 
 
+def _ws_reason(text: str) -> str:
+    """``text`` cut to fit a websocket close frame (at most 123 bytes of UTF-8)."""
+    return text.encode("utf-8", "replace")[:120].decode("utf-8", "ignore")
+
+
 def _close_text(code: int, reason: str) -> str:
     """What a close frame websockets sent on its own means, for a log line."""
     if code == 1011 and "keepalive" in reason:
@@ -163,7 +168,7 @@ class _Conn:
 
     def finish(self, ws_code: int, reason: str) -> None:
         """After what is queued, close the websocket with ``ws_code``."""
-        self.close_code, self.close_reason = ws_code, reason[:120]
+        self.close_code, self.close_reason = ws_code, _ws_reason(reason)
         self.ending = True
         with contextlib.suppress(asyncio.QueueFull):
             self.outbox.put_nowait(None)
@@ -396,7 +401,7 @@ class GameServer:
         log.warning("%s dropped: %s", conn.who, reason)
         conn.dropped = conn.ending = True
         self._forget(conn)
-        task = asyncio.get_running_loop().create_task(conn.ws.close(1008, reason[:120]))
+        task = asyncio.get_running_loop().create_task(conn.ws.close(1008, _ws_reason(reason)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
