@@ -17,6 +17,7 @@ import zstandard
 from client.session import ClientOptions, play
 from mods.host_api import HOST_API
 from server.app import GameServer
+from server.policy import ServerPolicy
 from server.startup import prepare_mods
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,8 @@ def compression_table(elfs: dict[str, bytes]) -> None:
 
 
 async def joins(served: list) -> None:
-    server = GameServer(served, host_abi=HOST_API.abi_hash(), on_log=lambda t: None)
+    server = GameServer(served, host_abi=HOST_API.abi_hash(), on_log=lambda t: None,
+                        policy=ServerPolicy(max_conns_per_address=None))  # bots share 127.0.0.1
     port = await server.start("127.0.0.1", 0)
     url = f"ws://127.0.0.1:{port}"
     try:

@@ -1,10 +1,26 @@
 """The asyncio shell of the server: websockets in, ticks out.
 
-Each connection is its own task and owns a bounded outbox drained by its own writer task, so
-a slow or misbehaving client never stalls the tick loop or the others: when its outbox is
-full it is disconnected. A connection walks the protocol ``Link``: Hello → Welcome (or
-Refusal) → the missing mods → Ready → Snapshot → Ticks. Anything a client does wrong closes
-that connection only, with a ``Bye`` naming the reason.
+The rule this module keeps: **nothing one connection does can raise into the tick loop.**
+
+- Limits are enforced where a message is accepted (``Room.reserve``, ``Room.chat``, the
+  per-player ``PlayerRates``, ``Admission``), never first discovered when a tick is encoded.
+- The tick is broadcast over a copy of the connections, and one connection's failure to take
+  it (its link refuses, its outbox is full) drops that connection alone.
+- Each connection owns a bounded outbox drained by its own writer task, so a slow client
+  never stalls the tick loop; when its outbox is full it is dropped. Mod blobs are queued
+  only as the client takes them (``ServerPolicy.blob_bytes_in_flight``).
+- If ``step`` itself fails (a bug on our side), the server does not run on half-alive with a
+  world in an unknown state: it logs the traceback once, says ``Bye(shutdown)`` with the
+  reason to everyone, stops accepting players, and ``running`` turns False (``riscade serve``
+  then exits 1). ``stop`` never raises.
+
+A connection walks the protocol ``Link``: Hello → Welcome (or Refusal) → the missing mods →
+Ready → Snapshot → Ticks. Anything a client does wrong closes that connection only, with a
+``Bye`` naming the reason, a close code that says what happened (1000 quit, 1001 server
+stopping, 1002 protocol error, 1003 text frame, 1008 policy: kicked, refused, too slow,
+timeout, 1009 message too big, 1011 keepalive timeout, 1013 full or too many connections
+from one address) and a log line (logger ``riscade.server``) naming the peer address.
+``on_log`` is the game's own account: what the mods log and say.
 """
 
 from __future__ import annotations
@@ -12,11 +28,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl as ssl_module
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 import websockets
 from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
 
 from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from protocol import (
@@ -30,6 +49,9 @@ from protocol import (
     Input,
     Limits,
     Link,
+    LocalMisuse,
+    Message,
+    MessageTooLarge,
     ModBlob,
     ModEntry,
     Player,
@@ -47,15 +69,18 @@ from protocol import (
 )
 from vm import VM_ABI
 
+from .admission import Admission, origin_allowed
+from .names import shown
+from .policy import DEFAULT_POLICY, ServerPolicy
+from .ratelimit import PlayerRates
 from .room import Room, tick_hash
 
 __all__ = ["ServedMod", "GameServer"]
 
 log = logging.getLogger("riscade.server")
 
-#: Messages queued for one client before it counts as too slow and is dropped.
-OUTBOX_LIMIT = 256
-HANDSHAKE_TIMEOUT = 30.0
+#: Seconds the handler waits for a connection's writer to flush its last messages.
+FLUSH_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -67,17 +92,66 @@ class ServedMod:
     blob: bytes
 
 
+class _End(Exception):
+    """Ends one connection: the Bye code and reason it gets, and the websocket close code."""
+
+    def __init__(self, code: Code, reason: str, ws_code: int) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.ws_code = ws_code
+
+
+def _reason(text: str) -> str:
+    """``text`` fit for a Bye's reason: no control characters, not empty, bounded."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return (clean or "no reason given")[:900]
+
+
+def _ws_reason(text: str) -> str:
+    """``text`` cut to fit a websocket close frame (at most 123 bytes of UTF-8)."""
+    return text.encode("utf-8", "replace")[:120].decode("utf-8", "ignore")
+
+
+def _close_text(code: int, reason: str) -> str:
+    """What a close frame websockets sent on its own means, for a log line."""
+    if code == 1011 and "keepalive" in reason:
+        return "keepalive ping timeout: no pong in time"
+    if code == 1009:
+        return "message too big (1009)"
+    return f"closed ({code} {shown(reason, 80)})"
+
+
 class _Conn:
     """One client connection: its link, its outbox and who it is."""
 
-    def __init__(self, ws: ServerConnection, limits: Limits) -> None:
+    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int) -> None:
         self.ws = ws
+        address = ws.remote_address
+        self.address = str(address[0]) if address else "?"
+        self.peer = f"{address[0]}:{address[1]}" if address else "?"
         self.link = Link(Role.SERVER, limits=limits)
-        self.outbox: asyncio.Queue[bytes | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self.outbox: asyncio.Queue[bytes | None] = asyncio.Queue(outbox_messages)
+        self.queued_bytes = 0  # bytes in the outbox and in the send under way
+        self._sent = asyncio.Event()
         self.pid: int | None = None
         self.name = "?"
+        self.rates: PlayerRates | None = None
         self.playing = False
         self.dropped = False
+        self.ending = False  # the reason was logged and a Bye queued: log nothing more
+        self.close_code = 1000
+        self.close_reason = ""
+        self.resync_wanted = False
+        self.resynced_at: int | None = None
+        self.writer_task: asyncio.Task[None] | None = None
+
+    @property
+    def who(self) -> str:
+        """The peer, and the player if there is one, for log lines."""
+        if self.pid is None:
+            return self.peer
+        return f"{self.peer} player {self.pid} {shown(self.name)}"
 
     def push(self, data: bytes) -> bool:
         """Queue ``data``; False (and the connection marked dropped) if the outbox is full."""
@@ -88,68 +162,132 @@ class _Conn:
         except asyncio.QueueFull:
             self.dropped = True
             return False
+        self.queued_bytes += len(data)
         return True
 
+    def finish(self, ws_code: int, reason: str) -> None:
+        """After what is queued, close the websocket with ``ws_code``."""
+        self.close_code, self.close_reason = ws_code, _ws_reason(reason)
+        self.ending = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.outbox.put_nowait(None)
+
+    async def drained(self, limit: int) -> None:
+        """Wait until at most ``limit`` bytes are queued (or the connection is gone)."""
+        while self.queued_bytes > limit and not self.dropped:
+            self._sent.clear()
+            await self._sent.wait()
+
     async def writer(self) -> None:
-        while True:
-            data = await self.outbox.get()
-            if data is None:
-                return
-            await self.ws.send(data)
+        """Send what is queued, in order; on the end marker, close with the chosen code."""
+        try:
+            while True:
+                data = await self.outbox.get()
+                if data is None:
+                    await self.ws.close(self.close_code, self.close_reason)
+                    return
+                await self.ws.send(data)
+                self.queued_bytes -= len(data)
+                self._sent.set()
+        except websockets.ConnectionClosed:
+            self.dropped = True
+        finally:
+            self._sent.set()
 
 
 @dataclass
 class GameServer:
-    """The game server: serves mods and runs the authoritative tick loop."""
+    """The game server: serves mods and runs the authoritative tick loop.
+
+    Args:
+        mods: the mods served, in load order.
+        seed: the world's seed.
+        tick_rate: ticks per second.
+        limits: the protocol's limits (shared with clients).
+        policy: the server's limits on connections (admission, timeouts, rates).
+        host_abi: the host-call ABI the mods were built against.
+        on_log: the game's account: lines the mods log and say.
+        on_tick: called with (tick, state hash) after each tick.
+        stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
+    """
 
     mods: list[ServedMod]
     seed: int = 1
     tick_rate: int = 20
     limits: Limits = DEFAULT_LIMITS
+    policy: ServerPolicy = DEFAULT_POLICY
     host_abi: str = ""
     on_log: Callable[[str], None] = print
     on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
+    stop_after: int | None = None
     room: Room = field(init=False)
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         sim = Simulation([m.image for m in self.mods], seed=self.seed, side="server",
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
-        self.room = Room(sim)
+        self.room = Room(sim, max_players=self.limits.max_players,
+                         max_chats=self.limits.max_chats_per_tick,
+                         chat_lines_per_player=self.policy.chat_lines_per_player,
+                         chat_bytes_per_tick=self.policy.chat_bytes_per_tick)
         self._print_mod_chat()  # what the mods said while starting
-        self._conns: list[_Conn] = []
+        self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
+        self._live: set[_Conn] = set()  # every open connection, any state
         self._want_snapshot: list[_Conn] = []
-        self._blobs = {m.entry.sha256: m for m in self.mods}
+        self._admission = Admission(self.policy.max_conns_per_address)
+        # Each blob message is encoded once and shared by every connection that needs it.
+        self._blobs: dict[str, tuple[ModBlob, bytes]] = {}
+        for m in self.mods:
+            msg = ModBlob(sha256=m.entry.sha256, size=m.entry.size, data=m.blob)
+            self._blobs[m.entry.sha256] = (msg, encode(msg, limits=self.limits))
         self._server: websockets.asyncio.server.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.failure: str | None = None  # why the tick loop stopped, if it failed
         self.stats = {"connections": 0, "mod_bytes_sent": 0, "refused": 0, "dropped": 0,
-                      "desyncs_reported": 0}
+                      "kicked": 0, "desyncs_reported": 0, "chat_dropped": 0}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen on ``host:port`` (0: any free port) and start ticking; returns the port."""
-        self._server = await websockets.serve(
-            self._handle, host, port, max_size=self.limits.max_message_size,
-            compression=None,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *,
+                    ssl: ssl_module.SSLContext | None = None) -> int:
+        """Listen on ``host:port`` (0: any free port; ``ssl``: wss) and start ticking;
+        returns the port. Raises ``OSError`` if the address cannot be bound."""
         self._ticker = asyncio.create_task(self._tick_loop())
+        try:
+            self._server = await websockets.serve(
+                self._handle, host, port, max_size=self.limits.max_message_size,
+                compression=None, ssl=ssl, process_request=self._check_origin,
+                ping_interval=self.policy.ping_interval, ping_timeout=self.policy.ping_timeout,
+                open_timeout=self.policy.handshake_timeout,
+                close_timeout=self.policy.close_timeout,
+            )
+        except BaseException:
+            await self.stop()
+            raise
+        self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def stop(self) -> None:
-        """Stop ticking, say goodbye to everyone, close. Safe to call twice."""
+        """Stop ticking, say goodbye to everyone, close. Safe to call twice; never raises."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        for conn in list(self._conns):
-            self._say_bye(conn, Code.SHUTDOWN, "the server is stopping")
+        self._bye_everyone(Code.SHUTDOWN, "the server is stopping")
+        writers = [c.writer_task for c in self._live if c.writer_task is not None]
+        if writers:
+            await asyncio.wait(writers, timeout=FLUSH_TIMEOUT)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+
+    def _bye_everyone(self, code: Code, reason: str) -> None:
+        for conn in list(self._live):
+            if not conn.ending:
+                self._say_bye(conn, code, reason, 1001)
 
     # --- ticking ------------------------------------------------------------------------------
 
@@ -157,7 +295,7 @@ class GameServer:
         loop = asyncio.get_running_loop()
         period = 1.0 / self.tick_rate
         next_at = loop.time()
-        while True:
+        while self.stop_after is None or self.room.tick < self.stop_after:
             next_at += period
             delay = next_at - loop.time()
             if delay > 0:
@@ -167,11 +305,12 @@ class GameServer:
                 await asyncio.sleep(0)
             try:
                 self.step()
-            except Exception:
-                log.exception("the tick loop failed at tick %d", self.room.tick + 1)
-                self.on_log(f"FATAL: the tick loop failed at tick {self.room.tick + 1}; "
-                            "see the traceback above")
-                raise
+            except Exception as exc:  # a bug on our side: end the game cleanly, once
+                tick = self.room.tick + 1
+                log.exception("the tick loop failed at tick %d", tick)
+                self.failure = f"server error at tick {tick}: {type(exc).__name__}"
+                self._bye_everyone(Code.SHUTDOWN, self.failure)
+                return
 
     @property
     def running(self) -> bool:
@@ -180,6 +319,7 @@ class GameServer:
 
     def step(self) -> None:
         """Send pending snapshots, close one tick and broadcast it (synchronous, no I/O wait)."""
+        self._queue_resyncs()
         if self._want_snapshot:
             self._send_snapshots()
         closed = self.room.close_tick()
@@ -195,10 +335,24 @@ class GameServer:
             chats=tuple(TickChat(player_id=pid, text=text) for pid, text in ticked.chats),
         )
         data = encode(msg, limits=self.limits)
-        for conn in self._conns:
+        for conn in tuple(self._conns):  # a copy: sending may drop (and remove) a connection
             if conn.playing:
-                self._push(conn, conn.link.send(msg, encoded=data))
+                self._send(conn, msg, data)
         self._print_mod_chat()
+
+    def _queue_resyncs(self) -> None:
+        """Answer desync claims, each player at most once per ``policy.desync_interval``."""
+        tick = self.room.tick
+        for conn in tuple(self._conns):
+            if not conn.resync_wanted:
+                continue
+            if conn.resynced_at is not None and \
+                    tick - conn.resynced_at < self.policy.desync_interval:
+                continue
+            conn.resync_wanted = False
+            conn.resynced_at = tick
+            if conn not in self._want_snapshot:
+                self._want_snapshot.append(conn)
 
     def _print_mod_chat(self) -> None:
         """Show the lines the mods sent in the last tick on the console. (Players get them
@@ -246,111 +400,246 @@ class GameServer:
                 self.on_log(f"player {conn.pid} ({conn.name}): no snapshot sent: {exc}")
                 self._forget(conn)
 
+    def _send(self, conn: _Conn, msg: Message, encoded: bytes | None = None) -> None:
+        """Send ``msg`` to one connection; any failure drops that connection alone."""
+        sent = conn.ws.protocol.close_sent
+        if sent is not None:  # websockets gave up on it (keepalive, too big): say why now
+            self._drop(conn, _close_text(sent.code, sent.reason))
+            return
+        try:
+            data = conn.link.send(msg, encoded=encoded)
+        except ProtocolError as exc:
+            self._drop(conn, f"cannot send {type(msg).__name__}: {exc}")
+            return
+        self._push(conn, data)
+
     def _push(self, conn: _Conn, data: bytes) -> None:
         if not conn.push(data):
-            self.stats["dropped"] += 1
-            self.on_log(f"player {conn.pid} ({conn.name}) is too slow: disconnected")
-            self._forget(conn)
-            asyncio.get_running_loop().create_task(conn.ws.close(1008, "too slow"))
+            self._drop(conn, "too slow: its outbox is full")
+
+    def _drop(self, conn: _Conn, reason: str) -> None:
+        """Forget a connection now and close it (1008) without waiting for its outbox."""
+        if conn.ending:  # its handler already logged why and ends it
+            return
+        self.stats["dropped"] += 1
+        log.warning("%s dropped: %s", conn.who, reason)
+        conn.dropped = conn.ending = True
+        self._forget(conn)
+        task = asyncio.get_running_loop().create_task(conn.ws.close(1008, _ws_reason(reason)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _forget(self, conn: _Conn) -> None:
         if conn in self._conns:
             self._conns.remove(conn)
-            if conn.pid is not None:
-                self.room.leave(conn.pid)
+        if conn.pid is not None:
+            self.room.leave(conn.pid)
+            self._admission.release_name(conn.name, conn.pid)
 
-    def _say_bye(self, conn: _Conn, code: Code, reason: str) -> None:
+    def _say_bye(self, conn: _Conn, code: Code, reason: str, ws_code: int) -> None:
+        """Queue a Bye, then the close with ``ws_code``; the caller logged why."""
         with contextlib.suppress(ProtocolError):
-            conn.push(conn.link.send(Bye(code=code, reason=reason)))
-        with contextlib.suppress(asyncio.QueueFull):
-            conn.outbox.put_nowait(None)
+            conn.push(conn.link.send(Bye(code=code, reason=_reason(reason))))
+        conn.finish(ws_code, reason)
+
+    # --- admission at the HTTP level ----------------------------------------------------------
+
+    def _check_origin(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Refuse (403) a browser page from an origin the policy does not allow."""
+        origin = request.headers.get("Origin")
+        if origin is None or origin_allowed(origin, request.headers.get("Host"),
+                                            self.policy.origins):
+            return None
+        address = ws.remote_address
+        log.warning("%s refused: origin %s not allowed (host %s)",
+                    f"{address[0]}:{address[1]}" if address else "?", shown(origin),
+                    shown(request.headers.get("Host") or ""))
+        self.stats["refused"] += 1
+        return ws.respond(HTTPStatus.FORBIDDEN, "origin not allowed\n")
 
     # --- one connection -----------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = _Conn(ws, self.limits)
+        conn = _Conn(ws, self.limits, self.policy.outbox_messages)
         self.stats["connections"] += 1
-        writer = asyncio.create_task(conn.writer())
+        if not self._admission.connect(conn.address):
+            self.stats["refused"] += 1
+            log.warning("%s refused: %d connections from this address already", conn.peer,
+                        self._admission.connections(conn.address))
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await ws.send(conn.link.send(Bye(code=Code.FULL,
+                                                 reason="too many connections from your address")))
+            await ws.close(1013, "too many connections from your address")
+            return
+        log.info("%s connected", conn.peer)
+        self._live.add(conn)
+        conn.writer_task = asyncio.create_task(conn.writer())
         try:
+            if not self.running:
+                raise _End(Code.SHUTDOWN, self.failure or "the server is stopping", 1001)
             if await self._handshake(conn):
                 await self._play(conn)
-        except ProtocolError as exc:
-            self.on_log(f"connection {conn.pid or '-'}: protocol error: {exc}")
-            self._say_bye(conn, Code.PROTOCOL_ERROR, str(exc)[:900])
+        except _End as end:
+            self._end(conn, end)
+        except MessageTooLarge as exc:
+            self._end(conn, _End(Code.PROTOCOL_ERROR, str(exc), 1009))
+        except (ProtocolError, RecursionError) as exc:
+            self._end(conn, _End(Code.PROTOCOL_ERROR, f"protocol error: {exc}", 1002))
         except TimeoutError:
-            self._say_bye(conn, Code.TIMEOUT, "no answer in time")
-        except websockets.ConnectionClosed:
-            pass
+            self._end(conn, _End(Code.TIMEOUT, "handshake timeout: no answer in time", 1008))
+        except websockets.ConnectionClosed as exc:
+            if not conn.ending:
+                self._log_closed(conn, exc)
+        except Exception:  # a bug on our side: this connection only
+            log.exception("%s: unexpected error", conn.who)
+            self._end(conn, _End(Code.PROTOCOL_ERROR, "server error", 1011))
         finally:
             self._forget(conn)
+            self._live.discard(conn)
+            self._admission.disconnect(conn.address)
+            if not conn.ending:
+                conn.finish(1000, "")
             with contextlib.suppress(asyncio.QueueFull):
-                conn.outbox.put_nowait(None)
+                conn.outbox.put_nowait(None)  # (again: a drop queued none)
+            # Read and discard what the peer still sends (a flood we stopped reading would
+            # otherwise hold back its answer to our close for the whole close timeout).
+            discard = asyncio.create_task(self._discard(ws))
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer, 5)
-            writer.cancel()
-            await ws.close()
+                await asyncio.wait_for(asyncio.shield(conn.writer_task), FLUSH_TIMEOUT)
+            conn.writer_task.cancel()
+            await ws.close(conn.close_code, conn.close_reason)
+            discard.cancel()
+
+    @staticmethod
+    async def _discard(ws: ServerConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for _ in ws:
+                pass
+
+    def _end(self, conn: _Conn, end: _End) -> None:
+        """Log why a connection ends, and say so to it (Bye, then close code)."""
+        if conn.ending:
+            return
+        if end.code is Code.KICKED:
+            self.stats["kicked"] += 1
+        log.warning("%s %s: %s", conn.who,
+                    "kicked" if end.code is Code.KICKED else "closed", shown(end.reason, 300))
+        self._say_bye(conn, end.code, end.reason, end.ws_code)
+
+    @staticmethod
+    def _log_closed(conn: _Conn, exc: websockets.ConnectionClosed) -> None:
+        sent, rcvd = exc.sent, exc.rcvd
+        if sent is not None and (sent.code in (1009, 1011) or rcvd is None):
+            log.warning("%s dropped: %s", conn.who, _close_text(sent.code, sent.reason))
+        elif rcvd is not None:
+            log.info("%s disconnected (%d %s)", conn.who, rcvd.code, shown(rcvd.reason, 80))
+        else:
+            log.info("%s disconnected without a close frame", conn.who)
+
+    async def _recv(self, conn: _Conn, timeout: float | None = None) -> Message:
+        """The next message from ``conn`` through its link (a text frame ends it: 1003)."""
+        data = await asyncio.wait_for(conn.ws.recv(), timeout)
+        if not isinstance(data, bytes):
+            raise _End(Code.PROTOCOL_ERROR, "text frames are not part of the protocol", 1003)
+        return conn.link.receive(data)
+
+    def _refuse(self, conn: _Conn, code: Code, reason: str, ws_code: int, raw_name: str) -> bool:
+        self.stats["refused"] += 1
+        log.warning("%s refused %s (%s): %s", conn.peer, shown(raw_name), code.value, reason)
+        with contextlib.suppress(ProtocolError):
+            conn.push(conn.link.send(Refusal(code=code, reason=_reason(reason))))
+        conn.finish(ws_code, reason)
+        return False
 
     async def _handshake(self, conn: _Conn) -> bool:
-        hello = conn.link.receive(await asyncio.wait_for(conn.ws.recv(), HANDSHAKE_TIMEOUT))
+        timeout = self.policy.handshake_timeout
+        hello = await self._recv(conn, timeout)
         if not isinstance(hello, Hello):  # the link admits only Hello or Bye here
             return False
         version = negotiate(hello.protocol_versions, SUPPORTED_VERSIONS)
-        refusal = None
         if version is None:
-            refusal = (Code.VERSION, f"no common protocol version: you speak "
-                       f"{list(hello.protocol_versions)}, this server {list(SUPPORTED_VERSIONS)}")
-        elif hello.vm_abi != VM_ABI:
-            refusal = (Code.VM_ABI, f"VM ABI mismatch: you run {hello.vm_abi!r}, "
-                       f"this server {VM_ABI!r}")
-        elif hello.host_abi != self.host_abi:
-            refusal = (Code.HOST_ABI, f"host ABI mismatch: you have {hello.host_abi[:12]}, "
-                       f"the mods need {self.host_abi[:12]}")
-        if refusal is not None:
-            self.stats["refused"] += 1
-            self.on_log(f"refused {hello.name!r}: {refusal[1]}")
-            conn.push(conn.link.send(Refusal(code=refusal[0], reason=refusal[1])))
-            return False
-        conn.name = hello.name
-        conn.pid = self.room.reserve()
+            return self._refuse(conn, Code.VERSION, f"no common protocol version: you speak "
+                                f"{list(hello.protocol_versions)}, this server "
+                                f"{list(SUPPORTED_VERSIONS)}", 1008, hello.name)
+        if hello.vm_abi != VM_ABI:
+            return self._refuse(conn, Code.VM_ABI, f"VM ABI mismatch: you run "
+                                f"{hello.vm_abi!r}, this server {VM_ABI!r}", 1008, hello.name)
+        if hello.host_abi != self.host_abi:
+            return self._refuse(conn, Code.HOST_ABI, f"host ABI mismatch: you have "
+                                f"{hello.host_abi[:12]}, the mods need {self.host_abi[:12]}",
+                                1008, hello.name)
+        pid = self.room.reserve()
+        if pid is None:
+            return self._refuse(conn, Code.FULL, f"the server is full "
+                                f"({self.limits.max_players} players)", 1013, hello.name)
+        conn.pid = pid
+        name, why = self._admission.claim_name(hello.name, pid)
+        if name is not None:
+            try:
+                Player(id=pid, name=name).check_limits(self.limits)
+            except LocalMisuse:
+                self._admission.release_name(name, pid)
+                name, why = None, "your name is not allowed"
+        if name is None:
+            self.room.leave(pid)
+            conn.pid = None
+            return self._refuse(conn, Code.NAME, why, 1008, hello.name)
+        conn.name = name
         cached = set(hello.cached_mods)
         sending = tuple(m.entry.sha256 for m in self.mods if m.entry.sha256 not in cached)
         conn.push(conn.link.send(Welcome(
-            protocol_version=version, player_id=conn.pid, tick_rate=self.tick_rate,
+            protocol_version=version, player_id=pid, tick_rate=self.tick_rate,
             manifest=tuple(m.entry for m in self.mods), sending=sending,
         )))
-        for sha in sending:
-            served = self._blobs[sha]
-            conn.push(conn.link.send(ModBlob(sha256=sha, size=served.entry.size,
-                                             data=served.blob)))
-            self.stats["mod_bytes_sent"] += len(served.blob)
-        ready = conn.link.receive(await asyncio.wait_for(conn.ws.recv(), HANDSHAKE_TIMEOUT))
+        log.info("%s said hello: sending %d of %d mods", conn.who, len(sending), len(self.mods))
+        ready = await asyncio.wait_for(self._download(conn, sending), timeout)
         if not isinstance(ready, Ready):  # a Bye: the client could not verify its mods
-            self.on_log(f"player {conn.pid} ({conn.name}) gave up joining: "
-                        f"{getattr(ready, 'reason', '')}")
+            log.info("%s gave up joining: %s", conn.who, shown(getattr(ready, "reason", ""), 200))
+            conn.finish(1000, "")
             return False
-        self.room.admit(conn.pid, conn.name)
+        self.room.admit(pid, name)
+        conn.rates = PlayerRates.start(self.policy, self.room.tick)
         self._conns.append(conn)
         self._want_snapshot.append(conn)
-        self.on_log(f"player {conn.pid} ({conn.name}) joined; sent {len(sending)} of "
-                    f"{len(self.mods)} mods")
+        log.info("%s joined", conn.who)
         return True
 
-    async def _play(self, conn: _Conn) -> None:
-        assert conn.pid is not None
-        async for data in conn.ws:
-            if not isinstance(data, bytes):
+    async def _download(self, conn: _Conn, sending: tuple[str, ...]) -> Message:
+        """Queue the blobs in ``sending`` as the client takes them, then await its answer."""
+        for sha in sending:
+            await conn.drained(self.policy.blob_bytes_in_flight)
+            if conn.dropped:
                 raise websockets.ConnectionClosed(None, None)
-            msg = conn.link.receive(data)
+            msg, encoded = self._blobs[sha]
+            self._push(conn, conn.link.send(msg, encoded=encoded))
+            self.stats["mod_bytes_sent"] += len(msg.data)
+        return await self._recv(conn)
+
+    async def _play(self, conn: _Conn) -> None:
+        pid, rates = conn.pid, conn.rates
+        assert pid is not None and rates is not None
+        while not conn.dropped:
+            msg = await self._recv(conn)
+            tick = self.room.tick
             if isinstance(msg, Input):
-                self.room.set_input(conn.pid, msg.buttons)
+                if not rates.inputs.take(tick):
+                    raise _End(Code.KICKED, f"too many inputs (over {self.policy.input_rate:g} "
+                               f"a tick, {self.policy.input_burst} at once)", 1008)
+                self.room.set_input(pid, msg.buttons)
             elif isinstance(msg, Chat):
-                self.room.chat(conn.pid, msg.text)
+                if not rates.chat.take(tick):
+                    raise _End(Code.KICKED, f"too much chat (over {self.policy.chat_rate:g} "
+                               f"lines a tick, {self.policy.chat_burst} at once)", 1008)
+                if not self.room.chat(pid, msg.text):
+                    self.stats["chat_dropped"] += 1
             elif isinstance(msg, Desync):
+                if not rates.desync.take(tick):
+                    raise _End(Code.KICKED, "too many desync claims", 1008)
                 self.stats["desyncs_reported"] += 1
-                self.on_log(f"player {conn.pid} ({conn.name}) desynced at tick {msg.tick}: "
-                            "sending a snapshot")
-                if conn not in self._want_snapshot:
-                    self._want_snapshot.append(conn)
+                log.info("%s desynced at tick %d: a snapshot follows", conn.who, msg.tick)
+                conn.resync_wanted = True
             elif isinstance(msg, Bye):
-                self.on_log(f"player {conn.pid} ({conn.name}) left: {msg.reason}")
+                log.info("%s left (%s): %s", conn.who, shown(msg.code, 32),
+                         shown(msg.reason, 200))
+                conn.finish(1000, "")
                 return

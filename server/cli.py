@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 
 from mods.host_api import HOST_API
 
 from .app import GameServer
+from .policy import ServerPolicy
 from .startup import prepare_mods
 
 __all__ = ["main"]
@@ -29,11 +32,50 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tick-rate", type=int, default=20, help="ticks per second")
     p.add_argument("--seed", type=int, default=1, help="world seed")
     p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks")
+    p.add_argument("--certfile", type=Path, default=None,
+                   help="TLS certificate chain (PEM): serve wss:// (needs --keyfile)")
+    p.add_argument("--keyfile", type=Path, default=None, help="TLS private key (PEM)")
+    p.add_argument("--origin", action="append", default=None, metavar="ORIGIN",
+                   help="a browser origin allowed to connect, e.g. https://game.example "
+                        "(repeat for more; '*' for any). Default: the page's host must be "
+                        "the server's host. Clients without an Origin are always allowed.")
+    p.add_argument("--max-conns-per-address", type=int, default=8,
+                   help="open connections one IP address may hold (0: no cap)")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     return p
 
 
+def setup_logging(level: str) -> None:
+    """Server events go to stderr with time, level and logger (the peer is in the message);
+    the game's own account (what the mods log and say) goes to stdout, apart."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("riscade")
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+def _tls(opts: argparse.Namespace) -> ssl.SSLContext | None:
+    if opts.certfile is None and opts.keyfile is None:
+        return None
+    if opts.certfile is None or opts.keyfile is None:
+        raise ValueError("--certfile and --keyfile go together")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(opts.certfile, opts.keyfile)
+    return context
+
+
 async def serve(opts: argparse.Namespace) -> int:
-    """Build, start, run until interrupted (or ``--ticks``), stop."""
+    """Build, start, run until interrupted (or ``--ticks``), stop. Returns the exit status:
+    0, 1 if a mod failed to build or the tick loop failed, 2 if the server cannot start."""
+    try:
+        tls = _tls(opts)
+        policy = ServerPolicy(max_conns_per_address=opts.max_conns_per_address or None,
+                              origins=tuple(opts.origin) if opts.origin else None)
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        print(f"riscade serve: {exc}", file=sys.stderr)
+        return 2
     print(f"riscade serve: building mods in {opts.mods}", flush=True)
     prepared = prepare_mods(opts.mods, opts.cache)
     for r in prepared.results:
@@ -46,9 +88,16 @@ async def serve(opts: argparse.Namespace) -> int:
     if not prepared.served:
         print("riscade serve: no mod built; serving an empty game")
     server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
-                        host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True))
-    port = await server.start(opts.host, opts.port)
-    print(f"riscade serve: listening on ws://{opts.host}:{port} "
+                        host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
+                        policy=policy, stop_after=opts.ticks)
+    try:
+        port = await server.start(opts.host, opts.port, ssl=tls)
+    except OSError as exc:
+        print(f"riscade serve: cannot listen on {opts.host}:{opts.port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    scheme = "wss" if tls else "ws"
+    print(f"riscade serve: listening on {scheme}://{opts.host}:{port} "
           f"({len(prepared.served)} mods, {opts.tick_rate} ticks/s)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,19 +106,23 @@ async def serve(opts: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     try:
         while not stop.is_set() and server.running:
-            if opts.ticks is not None and server.room.tick >= opts.ticks:
-                break
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.1)
     finally:
         await server.stop()
     print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}")
+    if server.failure:
+        print(f"riscade serve: {server.failure} (the traceback is in the log above)",
+              file=sys.stderr)
+        return 1
     return 1 if prepared.failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``riscade serve``."""
-    return asyncio.run(serve(_parser().parse_args(argv)))
+    opts = _parser().parse_args(argv)
+    setup_logging(opts.log_level)
+    return asyncio.run(serve(opts))
 
 
 if __name__ == "__main__":

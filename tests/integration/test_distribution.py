@@ -19,6 +19,7 @@ from client.session import ClientError, ClientOptions, JoinRefused, play
 from mods.host_api import HOST_API
 from protocol import Bye, Hello, Limits, Link, Role, decode
 from server.app import ServedMod
+from server.policy import ServerPolicy
 from server.startup import Prepared
 from vm import VM_ABI
 
@@ -161,7 +162,9 @@ async def test_misbehaving_clients_are_closed_and_others_play_on(
 async def test_twenty_clients_join_at_once(
     bundled: Prepared, make_server, tmp_path: Path
 ) -> None:
-    server = await make_server(bundled.served, tick_rate=20)
+    # Twenty players from one address: over the default cap of connections per address.
+    server = await make_server(bundled.served, tick_rate=20,
+                               policy=ServerPolicy(max_conns_per_address=None))
     results = await asyncio.gather(*(
         play(ClientOptions(url(server), tmp_path / f"c{i}", name=f"p{i}", ticks=3))
         for i in range(20)

@@ -51,7 +51,8 @@ async def test_join_in_progress_matches_from_first_tick(
     server = await make_server(bundled.served, tick_rate=60,
                                on_tick=lambda t, h: server_hashes.__setitem__(t, h))
     url = f"ws://127.0.0.1:{server.port}"
-    early = asyncio.create_task(play(ClientOptions(url, tmp_path / "a", ticks=400, bot_seed=1)))
+    early = asyncio.create_task(play(ClientOptions(url, tmp_path / "a", name="early", ticks=400,
+                                                  bot_seed=1)))
     while server.room.tick < 200:
         await asyncio.sleep(0.05)
     late_hashes: dict[int, str] = {}
