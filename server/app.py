@@ -366,7 +366,7 @@ class GameServer:
 
         The snapshot is compressed and encoded once: a ``Snapshot`` and as many
         ``SnapshotPart`` messages as it needs, each within ``max_message_size``, at most about
-        a quarter of ``OUTBOX_LIMIT`` of them. They are queued one after the other in each
+        a quarter of ``policy.outbox_messages`` of them. They are queued one after the other in each
         outbox here, between two ticks, so no ``Tick`` comes between them. Nothing raises into
         the tick loop: a snapshot that cannot be sent turns its waiters away with a ``Bye``,
         a connection whose link refuses it is dropped alone.
@@ -380,7 +380,8 @@ class GameServer:
         try:
             msgs = split_snapshot(tick=self.room.tick, state=self.room.sim.snapshot(),
                                   state_hash=tick_hash(self.room.sim), players=players,
-                                  limits=self.limits, max_parts=OUTBOX_LIMIT // 4)
+                                  limits=self.limits,
+                                  max_parts=self.policy.outbox_messages // 4)
             encoded = [encode(msg, limits=self.limits) for msg in msgs]
         except ProtocolError as exc:  # a state over our own limits: nobody can get it
             self.on_log(f"cannot send the snapshot of tick {self.room.tick}: {exc}")
@@ -389,16 +390,12 @@ class GameServer:
                 self._forget(conn)
             return
         for conn in waiting:
-            try:
-                for msg, data in zip(msgs, encoded, strict=True):
-                    self._push(conn, conn.link.send(msg, encoded=data))
-                    if conn.dropped:
-                        break
-                else:
-                    conn.playing = True
-            except ProtocolError as exc:  # this link is closed or failed: drop it alone
-                self.on_log(f"player {conn.pid} ({conn.name}): no snapshot sent: {exc}")
-                self._forget(conn)
+            for msg, data in zip(msgs, encoded, strict=True):
+                self._send(conn, msg, data)  # a failure drops this connection alone
+                if conn.dropped:
+                    break
+            else:
+                conn.playing = True
 
     def _send(self, conn: _Conn, msg: Message, encoded: bytes | None = None) -> None:
         """Send ``msg`` to one connection; any failure drops that connection alone."""

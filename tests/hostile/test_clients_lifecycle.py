@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from client.session import GameEnded
 from protocol import Code
 
 from .clients_kit import ROOT, Attacker, bundled, honest, in_world, make_server, server_log, until
@@ -36,8 +37,10 @@ async def test_a_failing_tick_says_bye_to_everyone_and_stop_does_not_raise(
     said, close = await watcher.ending()
     assert said is not None and said.code == Code.SHUTDOWN
     assert f"server error at tick {fail_at}" in said.reason and close == 1001
-    summary = await bot  # the real client ends with the server's Bye, not a traceback
-    assert summary["desyncs"] == 0 and summary["ticks"] < 10_000
+    with pytest.raises(GameEnded) as ended:  # the real client says how it ended, no traceback
+        await bot
+    assert ended.value.code == Code.SHUTDOWN and f"tick {fail_at}" in ended.value.reason
+    assert ended.value.summary["desyncs"] == 0 and ended.value.summary["ticks"] < 10_000
     assert not server.running and server.failure
     assert server_log(f"the tick loop failed at tick {fail_at}")
     late = await Attacker.open(server)  # still listening until stop(): refused, not ignored
