@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .elf import PAGE
@@ -29,21 +30,23 @@ _REGS = struct.Struct("<63Q")
 _NONE = (1 << 64) - 1
 
 
-def changed_pages(data: bytearray, image: bytes) -> list[int]:
-    """Indexes of the 4 KiB pages where ``data`` differs from ``image``."""
+def _differing(data: bytearray, other: memoryview) -> Iterator[int]:
+    """Offsets of the 4 KiB pages where ``data`` differs from ``other`` (same size)."""
     # Compare 256 KiB chunks first, pages only where they differ. ``startswith`` at an offset
-    # against a memoryview of the image is a memcmp in place: slicing would copy both sides.
-    out = []
-    img = memoryview(image)
+    # against a memoryview is a memcmp in place: slicing would copy both sides.
     chunk = PAGE * 64
     for start in range(0, len(data), chunk):
         end = min(start + chunk, len(data))
-        if data.startswith(img[start:end], start):
+        if data.startswith(other[start:end], start):
             continue
         for page in range(start, end, PAGE):
-            if not data.startswith(img[page:page + PAGE], page):
-                out.append(page // PAGE)
-    return out
+            if not data.startswith(other[page:page + PAGE], page):
+                yield page
+
+
+def changed_pages(data: bytearray, image: bytes) -> list[int]:
+    """Indexes of the 4 KiB pages where ``data`` differs from ``image``."""
+    return [page // PAGE for page in _differing(data, memoryview(image))]
 
 
 def _blob(b: bytes) -> bytes:
@@ -115,19 +118,12 @@ class StateHasher:
     def _update(self, data: bytearray, image: bytes) -> None:
         shadow, view, pages = self._shadow, self._view, self._pages
         img = memoryview(image)
-        chunk = PAGE * 64
-        for start in range(0, len(data), chunk):
-            end = min(start + chunk, len(data))
-            if data.startswith(view[start:end], start):
-                continue
-            for page in range(start, end, PAGE):
-                if data.startswith(view[page:page + PAGE], page):
-                    continue
-                shadow[page:page + PAGE] = data[page:page + PAGE]
-                if data.startswith(img[page:page + PAGE], page):
-                    pages.pop(page // PAGE, None)
-                else:
-                    pages[page // PAGE] = hashlib.sha256(view[page:page + PAGE]).digest()
+        for page in list(_differing(data, view)):  # (listed first: the loop writes the shadow)
+            shadow[page:page + PAGE] = data[page:page + PAGE]
+            if data.startswith(img[page:page + PAGE], page):
+                pages.pop(page // PAGE, None)
+            else:
+                pages[page // PAGE] = hashlib.sha256(view[page:page + PAGE]).digest()
 
 
 class _Reader:

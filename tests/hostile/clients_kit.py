@@ -2,7 +2,8 @@
 
 The attacker speaks the protocol by hand (``websockets.connect`` + ``protocol.Link``); the
 honest bot is the real client (``client.session.play``). Fixtures are imported by the test
-modules (``from .clients_kit import bundled, make_server, server_log``).
+modules (``from .clients_kit import bundled, make_server, server_log``); ``bundled`` is
+tests/integration's.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +33,10 @@ from protocol import (
     Welcome,
 )
 from server.app import GameServer, ServedMod
-from server.startup import Prepared, prepare_mods
+from tests.integration.conftest import bundled  # noqa: F401 - a fixture, re-exported
 from vm import VM_ABI
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def bundled(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
-    """The mods in mods/, built once per test session."""
-    prepared = prepare_mods(ROOT / "mods", tmp_path_factory.mktemp("build-cache"))
-    assert not prepared.failed, prepared.failed
-    return prepared
 
 
 @pytest.fixture
@@ -58,22 +51,13 @@ def server_log(caplog: pytest.LogCaptureFixture) -> Callable[[str], list[str]]:
 
 
 @pytest.fixture
-async def make_server() -> AsyncIterator:
-    """Start GameServers on free loopback ports; all are stopped after the test."""
-    servers: list[GameServer] = []
+def make_server(make_server: Callable) -> Callable:  # noqa: F811 - tests/integration's, faster
+    """tests/integration's ``make_server``, ticking at 100 a second unless told otherwise."""
 
     async def start(mods: list[ServedMod], **kwargs: Any) -> GameServer:
-        kwargs.setdefault("on_log", lambda text: None)
         kwargs.setdefault("tick_rate", 100)
-        tls = kwargs.pop("ssl", None)
-        server = GameServer(mods, host_abi=HOST_API.abi_hash(), **kwargs)
-        await server.start("127.0.0.1", 0, ssl=tls)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        await server.stop()
+        return await make_server(mods, **kwargs)
+    return start
 
 
 def url(server: GameServer, scheme: str = "ws") -> str:

@@ -42,8 +42,9 @@ async def make_server() -> AsyncIterator:
 
     async def start(mods: list[ServedMod], **kwargs) -> GameServer:
         kwargs.setdefault("on_log", lambda text: None)
+        tls = kwargs.pop("ssl", None)
         server = GameServer(mods, host_abi=HOST_API.abi_hash(), **kwargs)
-        await server.start("127.0.0.1", 0)
+        await server.start("127.0.0.1", 0, ssl=tls)
         servers.append(server)
         return server
 
