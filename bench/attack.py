@@ -51,7 +51,7 @@ HOSTILE_MODS = ("storm", "spinner", "flooder", "vandal")
 TICK_RATE = 20
 BOTS = 2
 #: Every attacker loop stops after this many rounds, whatever the bots are doing.
-MAX_ROUNDS = 500
+MAX_ROUNDS = 10_000
 #: Keepalive for the never-reading scenario (the defaults, 20 s + 20 s, outlast the run).
 LAZY_PING = (1.0, 2.0)
 
@@ -388,13 +388,14 @@ async def run(scenario: Scenario, served: list[ServedMod], ticks: int, idle: int
 def table(rows: list[Row]) -> str:
     """The printed table; ratios against the ``baseline`` row, if it ran."""
     base = next((r.p99 for r in rows if r.scenario == "baseline"), None)
-    headers = ["scenario", "attacker outcome", "median ms", "p99 ms", "p99/base",
+    headers = ["scenario", "attacker outcome", "median ms", "p99 ms", "p99/base", "max ms",
                "step max ms", "desyncs", "running"]
     cells = []
     for r in rows:
         ratio = f"{r.p99 / base:.2f}" if base else "-"
         cells.append([r.scenario, r.outcome, f"{r.median:.1f}", f"{r.p99:.1f}", ratio,
-                      f"{r.step_max_ms:.1f}", str(r.desyncs), "yes" if r.running else "NO"])
+                      f"{max(r.intervals, default=float('nan')):.1f}", f"{r.step_max_ms:.1f}",
+                      str(r.desyncs), "yes" if r.running else "NO"])
     widths = [max(len(c[i]) for c in [headers, *cells]) for i in range(len(headers))]
 
     def line(c: list[str]) -> str:
@@ -410,8 +411,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     names = [s.name for s in SCENARIOS]
     p = argparse.ArgumentParser(prog="python -m bench.attack",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("--ticks", type=int, default=100,
-                   help="tick intervals each bot measures per scenario (default 100)")
+    p.add_argument("--ticks", type=int, default=200,
+                   help="tick intervals each bot measures per scenario (default 200)")
     p.add_argument("--only", action="append", default=None, metavar="SCENARIO",
                    help=f"run only these (comma-separated, repeatable): {', '.join(names)}")
     p.add_argument("--idle", type=int, default=1000,
@@ -449,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     print("  (never-reading: keepalive ping every "
           f"{LAZY_PING[0]:g} s, {LAZY_PING[1]:g} s to answer; idle-hellos: per-address cap "
           f"{DEFAULT_POLICY.max_conns_per_address}, the bots hold {BOTS})")
-    print("attacker outcome: Bye code/close code per connection, or what the server did")
+    print("attacker outcome: Bye code/close code per connection, or what the server did; "
+          "step max: the longest server tick (GameServer.step)")
     print(table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     bad = [r for r in rows if not r.running or r.desyncs]
