@@ -4,11 +4,12 @@
 
 A real GameServer (the bundled mods, built by the real toolchain; tick rate 20) on 127.0.0.1
 in this process, and the bots (the real client, ``client.session.play`` with a ``bot_seed``)
-in a child process, so that the memory sampled (VmRSS from /proc/self/status, and the peak,
-``ru_maxrss``) is the server's alone. One bot stays for the whole run and times the Ticks it
-receives; the others come in waves: every few seconds a new target of bots at once is drawn,
-and bots join (a quarter of them with an empty mod cache, so they download every mod) until
-it is reached, each playing a seeded-random number of ticks and then leaving. At the end:
+in two child processes, so that the memory sampled (VmRSS from /proc/self/status, and the
+peak, ``ru_maxrss``) is the server's alone. One bot stays for the whole run, in a process of
+its own, and times the Ticks it receives; the others come in waves: every few seconds a new
+target of bots at once is drawn, and bots join (a quarter of them with an empty mod cache, so
+they download every mod) until it is reached, each playing a seeded-random number of ticks
+and then leaving. At the end:
 joins, leaves, failures, desyncs (summed over the bots' summaries), the server's drops, kicks
 and refusals, ticks, and the long-lived bot's tick interval.
 
@@ -29,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ def vm_rss_kib() -> int:
 class Tally:
     """What the bots saw, summed."""
 
+    started: int = 0
     joins: int = 0
     leaves: int = 0
     desyncs: int = 0
@@ -96,20 +98,33 @@ class Tally:
             self.ticks += summary["ticks"]
 
 
-async def bots(url: str, seconds: float, max_bots: int, min_ticks: int, max_ticks: int,
-               seed: int, work: Path) -> dict[str, Any]:
-    """Run the long-lived bot and the waves; print ``drained`` when only the long-lived one
-    is left (the parent then stops the server, which ends it); return the totals."""
-    loop = asyncio.get_running_loop()
-    rng = random.Random(seed)
-    tally = Tally()
+async def long_bot(url: str, seed: int, work: Path) -> dict[str, Any]:
+    """The long-lived bot: plays until the server stops; its summary and tick intervals."""
+    tally = Tally(started=1)
     stamps: list[float] = []
 
     def stamp(_: Follower) -> None:
         stamps.append(time.perf_counter())
 
-    long_lived = asyncio.create_task(play(ClientOptions(
-        url, work / "long", name="long", bot_seed=seed, on_tick=stamp)))
+    try:
+        tally.add(await play(ClientOptions(url, work / "long", name="long", bot_seed=seed,
+                                           on_tick=stamp)))
+    except ClientError as exc:
+        tally.add(exc)
+    intervals = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
+    return {**asdict(tally),
+            "median_ms": statistics.median(intervals) if intervals else None,
+            "p99_ms": percentile(intervals, 99) if intervals else None,
+            "max_ms": max(intervals) if intervals else None}
+
+
+async def waves(url: str, seconds: float, max_bots: int, min_ticks: int, max_ticks: int,
+                seed: int, work: Path) -> dict[str, Any]:
+    """Bots joining and leaving for ``seconds``; print ``drained`` once the last has left
+    (at most ``DRAIN_SECONDS`` later); return their totals."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    tally = Tally()
     short: set[asyncio.Task[dict[str, Any]]] = set()
 
     def done(task: asyncio.Task[dict[str, Any]]) -> None:
@@ -120,7 +135,6 @@ async def bots(url: str, seconds: float, max_bots: int, min_ticks: int, max_tick
             tally.add(task.exception() or task.result())
 
     started = loop.time()
-    n = 0
     target = 0
     next_wave = started
     while loop.time() - started < seconds:
@@ -128,7 +142,8 @@ async def bots(url: str, seconds: float, max_bots: int, min_ticks: int, max_tick
             target = rng.randint(1, max_bots - 1)  # beside the long-lived one
             next_wave += WAVE_SECONDS
         if len(short) < target:
-            n += 1
+            tally.started += 1
+            n = tally.started
             cache = work / (f"cold{n}" if n % 4 == 0 else "shared")
             task = asyncio.create_task(play(ClientOptions(
                 url, cache, name=f"b{n}", ticks=rng.randint(min_ticks, max_ticks),
@@ -142,24 +157,7 @@ async def bots(url: str, seconds: float, max_bots: int, min_ticks: int, max_tick
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
     print("drained", flush=True)
-    try:
-        long = await asyncio.wait_for(long_lived, DRAIN_SECONDS)
-    except (ClientError, TimeoutError) as exc:
-        long = getattr(exc, "summary", {})
-        tally.failures.append(f"long-lived bot: {exc}"[:160])
-    else:
-        tally.leaves += 1
-    if long.get("ticks"):
-        tally.joins += 1
-        tally.desyncs += long.get("desyncs", 0)
-        tally.ticks += long["ticks"]
-    intervals = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
-    return {"started": n + 1, "joins": tally.joins, "leaves": tally.leaves,
-            "desyncs": tally.desyncs, "bot_ticks": tally.ticks, "failures": tally.failures,
-            "long_ticks": long.get("ticks", 0), "long_desyncs": long.get("desyncs", 0),
-            "long_median_ms": statistics.median(intervals) if intervals else None,
-            "long_p99_ms": percentile(intervals, 99) if intervals else None,
-            "long_max_ms": max(intervals) if intervals else None}
+    return asdict(tally)
 
 
 # --- the server and the samples (this process) -------------------------------------------------
@@ -190,44 +188,64 @@ def sample(server: GameServer, t: float) -> Sample:
 
 async def soak(args: argparse.Namespace, served: list) -> tuple[list[Sample], dict[str, Any],
                                                                   GameServer]:
-    """Serve while the child's bots come and go; sample every ``args.sample`` seconds."""
+    """Serve while the children's bots come and go; sample every ``args.sample`` seconds.
+
+    Two children: the long-lived bot alone (so that its tick intervals are not those of a
+    process running a dozen other clients) and the waves. When the waves say ``drained``,
+    the server stops, which ends the long-lived bot. Returns the samples, the children's
+    results (``waves`` and ``long``) and the stopped server.
+    """
     server = GameServer(served, host_abi=HOST_API.abi_hash(), tick_rate=TICK_RATE,
                         policy=POLICY, on_log=lambda text: None)
+    step = server.step
+    steps: list[float] = []
+
+    def timed_step() -> None:
+        t = time.perf_counter()
+        step()
+        steps.append((time.perf_counter() - t) * 1000)
+
+    server.step = timed_step  # type: ignore[method-assign]
     await server.start("127.0.0.1", 0)
     t0 = time.perf_counter()
     samples = [sample(server, 0.0)]
+    result: dict[str, Any] = {"failures": []}
+    deadline = args.seconds + 2 * DRAIN_SECONDS + 30
     with tempfile.TemporaryDirectory() as tmp:
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.soak", "--bots", f"ws://127.0.0.1:{server.port}",
-            "--seconds", str(args.seconds), "--max-bots", str(args.max_bots),
-            "--min-ticks", str(args.min_ticks), "--max-ticks", str(args.max_ticks),
-            "--seed", str(args.seed), "--work", tmp, cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE)
-        assert child.stdout is not None
-        result: dict[str, Any] = {}
-        deadline = args.seconds + 2 * DRAIN_SECONDS + 30
+        common = [sys.executable, "-m", "bench.soak", "--bots", f"ws://127.0.0.1:{server.port}",
+                  "--seconds", str(args.seconds), "--max-bots", str(args.max_bots),
+                  "--min-ticks", str(args.min_ticks), "--max-ticks", str(args.max_ticks),
+                  "--seed", str(args.seed), "--work", tmp]
+        children = {role: await asyncio.create_subprocess_exec(
+            *common, "--role", role, cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+            for role in ("long", "waves")}
 
-        async def read() -> None:
-            assert child.stdout is not None
-            async for raw in child.stdout:
+        async def read(role: str) -> None:
+            stdout = children[role].stdout
+            assert stdout is not None
+            async for raw in stdout:
                 line = raw.decode().strip()
                 if line == "drained":
                     samples.append(sample(server, time.perf_counter() - t0))
                     await server.stop()
                 elif line.startswith("{"):
-                    result.update(json.loads(line))
+                    result[role] = json.loads(line)
 
-        reading = asyncio.create_task(read())
-        while not reading.done() and time.perf_counter() - t0 < deadline:
-            await asyncio.wait({reading}, timeout=args.sample)
+        reading = {asyncio.create_task(read(role)) for role in children}
+        while not all(r.done() for r in reading) and time.perf_counter() - t0 < deadline:
+            await asyncio.wait(reading, timeout=args.sample)
             if server.running:
                 samples.append(sample(server, time.perf_counter() - t0))
-        if not reading.done():
-            child.kill()
-            result.setdefault("failures", []).append(f"the bots did not finish in {deadline} s")
-        await asyncio.gather(reading, return_exceptions=True)
-        await child.wait()
+        for role, child in children.items():
+            if child.returncode is None and not all(r.done() for r in reading):
+                child.kill()
+                result["failures"].append(f"{role}: did not finish in {deadline:.0f} s")
+        await asyncio.gather(*reading, return_exceptions=True)
+        for child in children.values():
+            await child.wait()
         await server.stop()
+    result["step_p99_ms"] = percentile(steps, 99) if steps else None
+    result["step_max_ms"] = max(steps, default=None)
     return samples, result, server
 
 
@@ -241,7 +259,8 @@ def report(args: argparse.Namespace, samples: list[Sample], result: dict[str, An
         f"{WAVE_SECONDS:g} s; seed {args.seed}); tick rate {TICK_RATE}",
         "per-address cap: OFF for this run (ServerPolicy(max_conns_per_address=None); every "
         "bot comes from 127.0.0.1)",
-        "server process memory (the server alone: the bots run in a child process):",
+        "server process memory (the server alone: the bots run in two child processes; "
+        "maxrss is getrusage's peak, which the kernel updates lazily, so it may trail VmRSS):",
         f"{'t s':>6} {'VmRSS MiB':>10} {'maxrss MiB':>11} {'py objects':>11} {'slots':>6} "
         f"{'players':>8} {'tick':>6} {'conns':>6} {'drops':>6}",
     ]
@@ -251,23 +270,31 @@ def report(args: argparse.Namespace, samples: list[Sample], result: dict[str, An
                      f"{s.connections:6} {s.dropped:6}")
     first, last = samples[0], samples[-1]
     stats = server.stats
+    parts = [result[role] for role in ("long", "waves") if role in result]
+    total = {key: sum(p[key] for p in parts) for key in ("started", "joins", "leaves",
+                                                          "desyncs", "ticks")}
+    failures = [*result["failures"], *(f for p in parts for f in p["failures"])]
+    failures += [f"{role}: no result" for role in ("long", "waves") if role not in result]
+    long = result.get("long", {})
 
-    def ms(key: str) -> str:
-        return f"{result[key]:.1f}" if result.get(key) is not None else "-"
+    def ms(value: float | None) -> str:
+        return f"{value:.1f}" if value is not None else "-"
 
     lines += [
-        f"totals: bots started {result.get('started', 0)}, joins {result.get('joins', 0)}, "
-        f"leaves {result.get('leaves', 0)}, failures {len(result.get('failures', []))}, "
-        f"desyncs {result.get('desyncs', 0)}",
+        f"totals: bots started {total['started']}, joins {total['joins']}, leaves "
+        f"{total['leaves']}, failures {len(failures)}, desyncs {total['desyncs']} (summed "
+        f"over the bots' summaries; {total['ticks']:,} ticks followed in all)",
         f"server: ticks {server.room.tick}, connections {stats['connections']}, drops "
         f"{stats['dropped']}, kicks {stats['kicked']}, refused {stats['refused']}, "
-        f"mod bytes sent {stats['mod_bytes_sent']:,}; VmRSS {first.rss_kib / mib:.1f} -> "
-        f"{last.rss_kib / mib:.1f} MiB (peak {last.maxrss_kib / mib:.1f})",
-        f"long-lived bot: {result.get('long_ticks', 0)} ticks, {result.get('long_desyncs', 0)} "
-        f"desyncs, tick interval median {ms('long_median_ms')} ms, p99 {ms('long_p99_ms')} "
-        f"ms, max {ms('long_max_ms')} ms",
+        f"mod bytes sent {stats['mod_bytes_sent']:,}; step p99 {ms(result['step_p99_ms'])} "
+        f"ms, max {ms(result['step_max_ms'])} ms",
+        f"server memory: VmRSS {first.rss_kib / mib:.1f} -> {last.rss_kib / mib:.1f} MiB, "
+        f"peak (maxrss) {last.maxrss_kib / mib:.1f} MiB",
+        f"long-lived bot (a process of its own): {long.get('ticks', 0)} ticks, "
+        f"{long.get('desyncs', 0)} desyncs, tick interval median {ms(long.get('median_ms'))} "
+        f"ms, p99 {ms(long.get('p99_ms'))} ms, max {ms(long.get('max_ms'))} ms",
     ]
-    lines += [f"failure: {f}" for f in result.get("failures", [])]
+    lines += [f"failure: {f}" for f in failures]
     lines.append(f"({wall:.0f} s)")
     return "\n".join(lines)
 
@@ -285,6 +312,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--bots", metavar="URL", help=argparse.SUPPRESS)  # the child's part
     p.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--role", choices=("long", "waves"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.seconds <= 0 or args.sample <= 0 or args.max_bots < 2:
         p.error("--seconds and --sample must be positive, --max-bots at least 2")
@@ -296,9 +324,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the soak and print; exit 1 on a desync, a drop, a failure or a stopped server."""
     args = parse_args(argv)
-    if args.bots:
-        result = asyncio.run(bots(args.bots, args.seconds, args.max_bots, args.min_ticks,
-                                  args.max_ticks, args.seed, args.work))
+    if args.bots:  # a child: the long-lived bot, or the waves
+        result = asyncio.run(long_bot(args.bots, args.seed, args.work) if args.role == "long"
+                             else waves(args.bots, args.seconds, args.max_bots, args.min_ticks,
+                                        args.max_ticks, args.seed, args.work))
         print(json.dumps(result), flush=True)
         return 0
     started = time.perf_counter()
@@ -307,9 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build failed: {prepared.failed}", file=sys.stderr)
         return 2
     samples, result, server = asyncio.run(soak(args, prepared.served))
-    print(report(args, samples, result, server, time.perf_counter() - started))
-    bad = (result.get("desyncs", 1) or result.get("failures") or server.stats["dropped"]
-           or server.failure)
+    text = report(args, samples, result, server, time.perf_counter() - started)
+    print(text)
+    bad = ("failure:" in text or server.stats["dropped"] or server.failure
+           or any(result[role]["desyncs"] for role in ("long", "waves")))
     return 1 if bad else 0
 
 
