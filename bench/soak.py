@@ -9,9 +9,9 @@ peak, ``ru_maxrss``) is the server's alone. One bot stays for the whole run, in 
 its own, and times the Ticks it receives; the others come in waves: every few seconds a new
 target of bots at once is drawn, and bots join (a quarter of them with an empty mod cache, so
 they download every mod) until it is reached, each playing a seeded-random number of ticks
-and then leaving. At the end:
-joins, leaves, failures, desyncs (summed over the bots' summaries), the server's drops, kicks
-and refusals, ticks, and the long-lived bot's tick interval.
+and then leaving. At the end: joins, leaves, failures, desyncs (summed over the bots'
+summaries), the server's drops, kicks and refusals, ticks, and the long-lived bot's tick
+interval.
 
 All bots share 127.0.0.1, so the per-address cap (``ServerPolicy.max_conns_per_address``) is
 off here. Everything is bounded: new bots stop at ``--seconds``, the rest have a time limit.
