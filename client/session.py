@@ -54,6 +54,8 @@ __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
 
 #: The summary lists the last this many chat lines the player saw (and counts them all).
 SUMMARY_CHAT_LINES = 100
+#: Messages read, at most, looking for the server's Bye after a send failed.
+QUEUED_AT_CLOSE = 1024
 
 
 class ClientError(Exception):
@@ -216,12 +218,27 @@ async def _recv(ws: Any, link: Link) -> Message:
 
 
 async def _send(ws: Any, link: Link, msg: Message) -> None:
-    """Send ``msg``; ``GameEnded`` if the connection is gone."""
+    """Send ``msg``; ``GameEnded`` if the connection is gone (with the server's reason when
+    its ``Bye`` arrived before our send failed)."""
     data = link.send(msg)
     try:
         await ws.send(data)
     except websockets.exceptions.WebSocketException as exc:
-        raise _lost(exc) from None
+        raise await _ending(ws, link, exc) from None
+
+
+async def _ending(ws: Any, link: Link, exc: Exception) -> GameEnded:
+    """How the game ended when a send failed: the server's ``Bye`` if it is among the
+    messages still queued (a closed connection hands them out, then raises), else
+    ``connection lost``."""
+    for _ in range(QUEUED_AT_CLOSE):
+        try:
+            msg = link.receive(await ws.recv())
+        except (websockets.exceptions.WebSocketException, ProtocolError):
+            break
+        if isinstance(msg, Bye):
+            return GameEnded(msg.code, msg.reason)
+    return _lost(exc)
 
 
 async def _bye(ws: Any, link: Link, code: Code, reason: str) -> None:
