@@ -37,7 +37,9 @@ import websockets
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
+from game.rules import LOG_LINE_LENGTH
 from game.simulation import ALL_PLAYERS, ModImage, Simulation
+from game.text import printable
 from protocol import (
     DEFAULT_LIMITS,
     SUPPORTED_VERSIONS,
@@ -359,7 +361,7 @@ class GameServer:
         from their own simulations, which produce the same lines.)"""
         for line in self.room.sim.mod_chat:
             to = "everyone" if line.player == ALL_PLAYERS else f"player {line.player}"
-            self.on_log(f"[{line.mod}] chat to {to}: {line.text}")
+            self.on_log(f"[{line.mod}] chat to {to}: {printable(line.text, LOG_LINE_LENGTH)}")
 
     def _send_snapshots(self) -> None:
         """Send the state to every connection waiting for one (joining, or resynchronising).

@@ -43,3 +43,16 @@ async def test_a_hostile_mod_is_contained_while_bots_play(
     assert any("contained" in line and "(mod disabled)" in line for line in mine)
     for line in console:
         assert "\x1b" not in line and "\n" not in line and len(line) < 1000
+
+
+def test_mod_chat_on_the_console_is_escaped() -> None:
+    # A mod's chat keeps format characters for players (names, scripts), but the server's
+    # console shows them escaped: a bidi override cannot reorder a console line.
+    from game.simulation import ModChat
+    from server.app import GameServer
+
+    said: list[str] = []
+    server = GameServer([], on_log=said.append)
+    server.room.sim.mod_chat = [ModChat("m", -1, "free \u202ecoins\u200b")]
+    server._print_mod_chat()
+    assert said == ["[m] chat to everyone: free \\u202ecoins\\u200b"]
