@@ -27,13 +27,12 @@ from game.simulation import (
     ModImage,
     Simulation,
     SimulationError,
-    TickInputs,
     snapshot_part_hashes,
 )
 from game.world import World
+from lockstep import tick_inputs
 from protocol import Snapshot, Tick, decompress_blob
 from protocol.limits import DEFAULT_LIMITS
-from server.room import tick_hash
 
 __all__ = ["Follower", "DesyncReport", "ChatLine", "visible_chat"]
 
@@ -100,17 +99,6 @@ def visible_chat(sim: Simulation, player_id: int | None) -> list[ChatLine]:
     return lines
 
 
-def tick_inputs(msg: Tick) -> TickInputs:
-    """The simulation's view of a ``Tick`` message."""
-    return TickInputs(
-        tick=msg.tick,
-        joins=tuple((p.id, p.name) for p in msg.joins),
-        leaves=tuple(msg.leaves),
-        inputs=tuple((i.player_id, i.buttons) for i in msg.inputs),
-        chats=tuple((c.player_id, c.text) for c in msg.chats),
-    )
-
-
 class Follower:
     """A client-side simulation kept in lockstep with the server's."""
 
@@ -156,7 +144,7 @@ class Follower:
             self._finish_report(state, msg.tick)
         self.sim.restore(state)
         self.chat = []
-        if tick_hash(self.sim) != msg.state_hash:
+        if self.sim.state_hash() != msg.state_hash:
             raise SimulationError(f"snapshot of tick {msg.tick} does not match its own "
                                   "state hash")
 
@@ -177,7 +165,7 @@ class Follower:
                              "leaves": list(inputs.leaves)})
         if self.perturb_at == msg.tick:
             self._perturb()
-        mine = tick_hash(self.sim)
+        mine = self.sim.state_hash()
         if mine == msg.state_hash or self.pending is not None:
             return True
         self.desyncs += 1

@@ -17,7 +17,8 @@ from typing import Any
 
 import websockets
 
-from game.simulation import ModImage, SimulationError
+from game.simulation import SimulationError
+from lockstep import image_of
 from mods.host_api import HOST_API
 from protocol import (
     DEFAULT_LIMITS,
@@ -286,9 +287,7 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
         loaded.append((entry, elf))
     try:
         follower = Follower(
-            [ModImage(entry.name, elf, memory=entry.memory_limit, stack=entry.stack_limit,
-                      instructions=entry.instruction_limit,
-                      permissions=frozenset(entry.permissions)) for entry, elf in loaded],
+            [image_of(entry, elf) for entry, elf in loaded],
             player_id=first.player_id, report_dir=opts.report_dir, perturb_at=opts.perturb_at)
     except SimulationError as exc:
         await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])

@@ -40,9 +40,9 @@ from websockets.http11 import Request, Response
 from game.rules import LOG_LINE_LENGTH
 from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from game.text import printable
+from lockstep import check_hello, tick_message
 from protocol import (
     DEFAULT_LIMITS,
-    SUPPORTED_VERSIONS,
     Bye,
     Chat,
     Code,
@@ -61,21 +61,16 @@ from protocol import (
     Ready,
     Refusal,
     Role,
-    Tick,
-    TickChat,
-    TickInput,
     Welcome,
     encode,
-    negotiate,
     split_snapshot,
 )
-from vm import VM_ABI
 
 from .admission import Admission, origin_allowed
 from .names import shown
 from .policy import DEFAULT_POLICY, ServerPolicy
 from .ratelimit import PlayerRates
-from .room import Room, tick_hash
+from .room import Room
 
 __all__ = ["ServedMod", "GameServer"]
 
@@ -328,14 +323,7 @@ class GameServer:
         ticked = closed.inputs
         if self.on_tick is not None:
             self.on_tick(ticked.tick, closed.state_hash)
-        msg = Tick(
-            tick=ticked.tick,
-            state_hash=closed.state_hash,
-            inputs=tuple(TickInput(player_id=pid, buttons=b) for pid, b in ticked.inputs),
-            joins=tuple(Player(id=pid, name=name) for pid, name in ticked.joins),
-            leaves=ticked.leaves,
-            chats=tuple(TickChat(player_id=pid, text=text) for pid, text in ticked.chats),
-        )
+        msg = tick_message(ticked, closed.state_hash)
         data = encode(msg, limits=self.limits)
         for conn in tuple(self._conns):  # a copy: sending may drop (and remove) a connection
             if conn.playing:
@@ -381,7 +369,7 @@ class GameServer:
                         for pid, name in sorted(self.room.players.items()))
         try:
             msgs = split_snapshot(tick=self.room.tick, state=self.room.sim.snapshot(),
-                                  state_hash=tick_hash(self.room.sim), players=players,
+                                  state_hash=self.room.sim.state_hash(), players=players,
                                   limits=self.limits,
                                   max_parts=self.policy.outbox_messages // 4)
             encoded = [encode(msg, limits=self.limits) for msg in msgs]
@@ -555,18 +543,10 @@ class GameServer:
         hello = await self._recv(conn, timeout)
         if not isinstance(hello, Hello):  # the link admits only Hello or Bye here
             return False
-        version = negotiate(hello.protocol_versions, SUPPORTED_VERSIONS)
-        if version is None:
-            return self._refuse(conn, Code.VERSION, f"no common protocol version: you speak "
-                                f"{list(hello.protocol_versions)}, this server "
-                                f"{list(SUPPORTED_VERSIONS)}", 1008, hello.name)
-        if hello.vm_abi != VM_ABI:
-            return self._refuse(conn, Code.VM_ABI, f"VM ABI mismatch: you run "
-                                f"{hello.vm_abi!r}, this server {VM_ABI!r}", 1008, hello.name)
-        if hello.host_abi != self.host_abi:
-            return self._refuse(conn, Code.HOST_ABI, f"host ABI mismatch: you have "
-                                f"{hello.host_abi[:12]}, the mods need {self.host_abi[:12]}",
-                                1008, hello.name)
+        checked = check_hello(hello, host_abi=self.host_abi)
+        if not isinstance(checked, int):
+            return self._refuse(conn, *checked, 1008, hello.name)
+        version = checked
         pid = self.room.reserve()
         if pid is None:
             return self._refuse(conn, Code.FULL, f"the server is full "

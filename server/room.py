@@ -19,14 +19,7 @@ from protocol import DEFAULT_LIMITS
 
 from .policy import DEFAULT_POLICY
 
-__all__ = ["Room", "ClosedTick", "tick_hash"]
-
-
-def tick_hash(sim: Simulation) -> str:
-    """The state hash (hex) sent with tick ``sim.world.tick``: the world, every mod's fault
-    state and every mod's whole machine (registers and memory), every tick. (Hashing the
-    three bundled mods' machines costs about 0.5 ms.)"""
-    return sim.state_hash(machines=True)
+__all__ = ["Room", "ClosedTick"]
 
 
 @dataclass(frozen=True)
@@ -130,5 +123,5 @@ class Room:
         ticked = TickInputs(self.tick + 1, joins=joins, leaves=leaves, inputs=inputs,
                             chats=chats)
         self.sim.step(ticked)
-        return ClosedTick(ticked, tick_hash(self.sim))
+        return ClosedTick(ticked, self.sim.state_hash())
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from game.simulation import ModImage, SimulationError, over_tick_budget
+from lockstep import entry_for
 from mods.build import BuildResult, build_mods
 from mods.host_api import HOST_API
-from protocol import ModEntry, compress_mod
+from protocol import compress_mod
 from vm import Machine, VMError
 
 from .app import ServedMod
@@ -70,13 +71,8 @@ def prepare_mods(mods_dir: Path, cache_dir: Path, *, jobs: int = 2) -> Prepared:
         if reason is not None:
             failed[spec.name] = reason
             continue
-        entry = ModEntry(
-            name=spec.name, version=spec.version, sha256=result.sha256, size=len(elf),
-            language=spec.language.value, dependencies=tuple(spec.dependencies),
-            memory_limit=spec.limits.memory, stack_limit=spec.limits.stack,
-            instruction_limit=spec.limits.instructions, host_abi=HOST_API.abi_hash(),
-            permissions=spec.permissions,
-        )
+        entry = entry_for(image, version=spec.version, language=spec.language.value,
+                          dependencies=tuple(spec.dependencies), host_abi=HOST_API.abi_hash())
         served.append(ServedMod(entry, image, compress_mod(elf)))
     return Prepared(served, failed, results)
 

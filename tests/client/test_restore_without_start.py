@@ -11,7 +11,6 @@ import pytest
 from client.follower import Follower
 from game.simulation import ModImage, Simulation, TickInputs
 from protocol import SnapshotAssembler, Tick, TickChat, split_snapshot
-from server.room import tick_hash
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 from vm import BudgetExceeded, Machine, MachineLimits
 
@@ -49,7 +48,7 @@ def test_a_follower_restores_without_start_up_and_follows(heap_elf: bytes,
     server = Simulation(images, side="server")
     for tick in range(1, 4):
         server.step(TickInputs(tick, joins=((1, "Ada"),) if tick == 1 else ()))
-    msgs = split_snapshot(tick=3, state=server.snapshot(), state_hash=tick_hash(server))
+    msgs = split_snapshot(tick=3, state=server.snapshot(), state_hash=server.state_hash())
     assembler = SnapshotAssembler()
     whole = [w for w in map(assembler.add, msgs) if w is not None][0]
 
@@ -57,10 +56,10 @@ def test_a_follower_restores_without_start_up_and_follows(heap_elf: bytes,
     assert follower.sim.world.tick == 0 and follower.sim.logs == []
     assert follower.sim.machine("heap").instret == 0  # main has not run
     follower.load_snapshot(whole)
-    assert tick_hash(follower.sim) == tick_hash(server)
+    assert follower.sim.state_hash() == server.state_hash()
     for tick in range(4, 10):
         server.step(TickInputs(tick, chats=((1, "hi"),)))
-        msg = Tick(tick=tick, state_hash=tick_hash(server), chats=(TickChat(1, "hi"),))
+        msg = Tick(tick=tick, state_hash=server.state_hash(), chats=(TickChat(1, "hi"),))
         assert follower.apply(msg), f"tick {tick}"
     assert follower.desyncs == 0 and follower.ticks == 6
     assert follower.sim.faults == server.faults  # chatter's tick-7 fault, on both sides

@@ -28,7 +28,6 @@ from protocol import (
     split_snapshot,
 )
 from server.app import GameServer, ServedMod
-from server.room import tick_hash
 from vm import VM_ABI
 
 
@@ -134,11 +133,11 @@ async def dropping_server(how: str, ticks: int = 3):
         await ws.send(link.send(Welcome(protocol_version=version, player_id=1, tick_rate=50,
                                         manifest=(), sending=())))
         link.receive(await ws.recv())  # Ready
-        for msg in split_snapshot(tick=0, state=sim.snapshot(), state_hash=tick_hash(sim)):
+        for msg in split_snapshot(tick=0, state=sim.snapshot(), state_hash=sim.state_hash()):
             await ws.send(link.send(msg))
         for tick in range(1, ticks + 1):
             sim.step(TickInputs(tick))
-            await ws.send(link.send(Tick(tick=tick, state_hash=tick_hash(sim))))
+            await ws.send(link.send(Tick(tick=tick, state_hash=sim.state_hash())))
             await asyncio.sleep(0.02)
         if how == "abort":
             ws.transport.abort()

@@ -20,7 +20,6 @@ from game.simulation import ModImage
 from mods.host_api import HOST_API
 from protocol import DEFAULT_LIMITS, ModEntry, compress_mod
 from server.app import GameServer, ServedMod
-from server.room import tick_hash
 from tests.integration.conftest import served_from_image
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 
@@ -67,7 +66,7 @@ async def test_an_honest_bot_joins_a_game_whose_snapshot_is_over_the_message_lim
     followers: list[Follower] = []
 
     def on_tick(follower: Follower) -> None:
-        client_hashes[follower.tick] = tick_hash(follower.sim)
+        client_hashes[follower.tick] = follower.sim.state_hash()
         followers[:] = [follower]
 
     summary = await play(ClientOptions(f"ws://127.0.0.1:{server.port}", tmp_path / "cache",

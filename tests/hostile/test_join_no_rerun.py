@@ -14,7 +14,6 @@ from client.follower import Follower
 from client.session import ClientOptions, play
 from mods.host_api import HOST_API
 from server.app import GameServer
-from server.room import tick_hash
 from tests.hostile.test_join_big_snapshot import served
 
 
@@ -41,7 +40,7 @@ async def test_a_joiner_runs_no_mod_start_up_yet_matches_every_tick(tmp_path: Pa
         followers: list[Follower] = []
 
         def on_tick(follower: Follower) -> None:
-            client_hashes[follower.tick] = tick_hash(follower.sim)
+            client_hashes[follower.tick] = follower.sim.state_hash()
             followers[:] = [follower]
 
         summary = await play(ClientOptions(f"ws://127.0.0.1:{server.port}", tmp_path / "c",

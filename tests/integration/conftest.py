@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from game.simulation import ModImage
+from lockstep import entry_for
 from mods.host_api import HOST_API
-from protocol import ModEntry, compress_mod
+from protocol import compress_mod
 from server.app import GameServer, ServedMod
 from server.startup import Prepared, prepare_mods
 
@@ -27,11 +27,8 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
 
 def served_from_image(image: ModImage, *, blob: bytes | None = None) -> ServedMod:
     """A ServedMod for a test mod image (optionally with a forged blob)."""
-    entry = ModEntry(name=image.name, version="0.1", sha256=hashlib.sha256(image.elf).hexdigest(),
-                     size=len(image.elf), language="c", dependencies=(),
-                     memory_limit=image.memory, stack_limit=image.stack,
-                     instruction_limit=image.instructions, host_abi=HOST_API.abi_hash(),
-                     permissions=tuple(sorted(image.permissions)))
+    entry = entry_for(image, version="0.1", language="c", dependencies=(),
+                      host_abi=HOST_API.abi_hash())
     return ServedMod(entry, image, blob if blob is not None else compress_mod(image.elf))
 
 

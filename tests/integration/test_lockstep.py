@@ -10,7 +10,6 @@ from pathlib import Path
 from client.follower import Follower
 from client.session import ClientOptions, play
 from game.simulation import ModImage
-from server.room import tick_hash
 from server.startup import Prepared
 
 from .conftest import served_from_image
@@ -18,7 +17,7 @@ from .conftest import served_from_image
 
 def recorder(into: dict[int, str]):
     def on_tick(follower: Follower) -> None:
-        into[follower.tick] = tick_hash(follower.sim)
+        into[follower.tick] = follower.sim.state_hash()
     return on_tick
 
 
@@ -101,7 +100,7 @@ async def test_faulting_and_looping_mods_are_contained_everywhere(
     finals = []
 
     def on_tick(follower: Follower) -> None:
-        hashes[follower.tick] = tick_hash(follower.sim)
+        hashes[follower.tick] = follower.sim.state_hash()
         if follower.ticks == 30:
             finals.append((follower.sim.mod_status(), follower.sim.faults))
 
@@ -139,7 +138,7 @@ async def test_each_mod_runs_with_its_own_stack_on_server_and_client(
     stacks: list[dict[str, int]] = []
 
     def on_tick(follower: Follower) -> None:
-        hashes[follower.tick] = tick_hash(follower.sim)
+        hashes[follower.tick] = follower.sim.state_hash()
         if not stacks:
             stacks.append({n: follower.sim.machine(n).limits.stack for n in wanted})
 
