@@ -40,10 +40,10 @@ import websockets
 
 from client.follower import Follower
 from client.session import ClientError, ClientOptions, play
+from lockstep.policy import DEFAULT_POLICY, ServerPolicy
 from mods.host_api import HOST_API
 from protocol import Chat, Desync, Input
 from server.app import GameServer, ServedMod
-from server.policy import DEFAULT_POLICY, ServerPolicy
 from server.startup import prepare_mods
 from tests.hostile.clients_kit import Attacker
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import zstandard
 
 from client.session import ClientOptions, play
+from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 from server.app import GameServer
-from server.policy import ServerPolicy
 from server.startup import prepare_mods
 
 ROOT = Path(__file__).resolve().parent.parent

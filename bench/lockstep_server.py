@@ -21,10 +21,10 @@ from pathlib import Path
 import websockets
 
 from client.session import ClientOptions, play
+from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 from protocol import SUPPORTED_VERSIONS, Hello, Input, Link, Ready, Role, Snapshot, Tick
 from server.app import GameServer
-from server.policy import ServerPolicy
 from server.startup import prepare_mods
 from vm import VM_ABI
 

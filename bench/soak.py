@@ -36,9 +36,9 @@ from typing import Any
 
 from client.follower import Follower
 from client.session import ClientError, ClientOptions, GameEnded, play
+from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 from server.app import GameServer
-from server.policy import ServerPolicy
 from server.startup import prepare_mods
 
 ROOT = Path(__file__).resolve().parent.parent

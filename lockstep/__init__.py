@@ -6,12 +6,18 @@ simulation, which knows nothing of messages), and decides what neither shell sho
 - ``lockstep.wire``: the one mapping between wire messages and the simulation's types
   (``Tick`` and ``TickInputs``, ``ModEntry`` and ``ModImage``).
 - ``lockstep.hello``: whether a client's ``Hello`` can join (versions and ABIs).
+- ``lockstep.room``: the authoritative room: players, inputs and chat accepted within every
+  limit of a tick, ticks closed.
+- ``lockstep.policy``: every limit a server applies to connections (``ServerPolicy``).
 
 ``server/`` and ``client/`` are shells around it: websockets, timers, files, the CLI.
-(The room and the follower are still in ``server/room.py`` and ``client/follower.py``.)
+(The client's follower is still in ``client/follower.py``.)
 """
 
 from .hello import check_hello
+from .policy import DEFAULT_POLICY, ServerPolicy
+from .room import ClosedTick, Room
 from .wire import entry_for, image_of, tick_inputs, tick_message
 
-__all__ = ["check_hello", "entry_for", "image_of", "tick_inputs", "tick_message"]
+__all__ = ["check_hello", "entry_for", "image_of", "tick_inputs", "tick_message", "Room",
+           "ClosedTick", "ServerPolicy", "DEFAULT_POLICY"]

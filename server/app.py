@@ -41,6 +41,8 @@ from game.rules import LOG_LINE_LENGTH
 from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from game.text import printable
 from lockstep import check_hello, tick_message
+from lockstep.policy import DEFAULT_POLICY, ServerPolicy
+from lockstep.room import Room
 from protocol import (
     DEFAULT_LIMITS,
     Bye,
@@ -68,9 +70,7 @@ from protocol import (
 
 from .admission import Admission, origin_allowed
 from .names import shown
-from .policy import DEFAULT_POLICY, ServerPolicy
 from .ratelimit import PlayerRates
-from .room import Room
 
 __all__ = ["ServedMod", "GameServer"]
 

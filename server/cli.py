@@ -11,10 +11,10 @@ import ssl
 import sys
 from pathlib import Path
 
+from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 
 from .app import GameServer
-from .policy import ServerPolicy
 from .startup import prepare_mods
 
 __all__ = ["main"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .policy import ServerPolicy
+from lockstep.policy import ServerPolicy
 
 __all__ = ["TickBucket", "PlayerRates"]
 

@@ -14,8 +14,8 @@ import pytest
 import websockets
 
 from client.cache import ModCache
+from lockstep.policy import ServerPolicy
 from protocol import Code, Refusal
-from server.policy import ServerPolicy
 
 from ..integration.conftest import served_from_image
 from .clients_kit import (

@@ -16,10 +16,10 @@ import zstandard
 
 from client.cache import ModCache
 from client.session import ClientError, ClientOptions, JoinRefused, play
+from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 from protocol import Bye, Hello, Limits, Link, Role, decode
 from server.app import ServedMod
-from server.policy import ServerPolicy
 from server.startup import Prepared
 from vm import VM_ABI
 

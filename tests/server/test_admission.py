@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lockstep.policy import ServerPolicy
 from server.admission import Admission, origin_allowed
-from server.policy import ServerPolicy
 from server.ratelimit import PlayerRates, TickBucket
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from game.simulation import Simulation
+from lockstep.room import Room
 from protocol import DEFAULT_LIMITS, Player, Tick, TickChat, TickInput, encode
-from server.room import Room
 
 
 def room(**kwargs) -> Room:
