@@ -38,8 +38,8 @@ from typing import Any
 import msgpack
 import websockets
 
-from client.follower import Follower
 from client.session import ClientError, ClientOptions, play
+from lockstep.follower import Follower
 from lockstep.policy import DEFAULT_POLICY, ServerPolicy
 from mods.host_api import HOST_API
 from protocol import Chat, Desync, Input

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from client.follower import Follower
 from client.session import ClientError, ClientOptions, GameEnded, play
+from lockstep.follower import Follower
 from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 from server.app import GameServer

@@ -19,10 +19,10 @@ import json
 import sys
 from pathlib import Path
 
+from lockstep.follower import ChatLine, Follower
 from protocol import LocalMisuse
 
 from .cache import default_cache_dir
-from .follower import ChatLine, Follower
 from .session import ClientError, ClientOptions, GameEnded, play
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_DESYNC", "EXIT_ENDED"]

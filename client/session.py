@@ -8,6 +8,7 @@ them; a mod that still cannot be loaded ends the join with a ``ClientError``).
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import websockets
 
 from game.simulation import SimulationError
 from lockstep import image_of
+from lockstep.follower import ChatLine, Follower
 from mods.host_api import HOST_API
 from protocol import (
     DEFAULT_LIMITS,
@@ -48,7 +50,6 @@ from protocol import (
 from vm import VM_ABI
 
 from .cache import ModCache
-from .follower import ChatLine, Follower
 
 __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
            "SUMMARY_CHAT_LINES"]
@@ -112,7 +113,6 @@ class ClientOptions:
         ticks: leave after following this many ticks (None: until the server closes).
         bot_seed: play with pseudo-random inputs from this seed (None: no inputs).
         report_dir: where desync reports go.
-        perturb_at: tests only: corrupt the local world after this tick.
         say: chat lines to send, one a tick, once our player is in the world.
         host_abi, vm_abi: what we claim to speak (tests override them to be refused).
         on_tick: called after each applied tick (the GUI-less display uses it).
@@ -125,7 +125,6 @@ class ClientOptions:
     ticks: int | None = None
     bot_seed: int | None = None
     report_dir: Path | None = None
-    perturb_at: int | None = None
     say: tuple[str, ...] = ()
     host_abi: str = field(default_factory=HOST_API.abi_hash)
     vm_abi: str = VM_ABI
@@ -191,17 +190,17 @@ async def _session(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
     except GameEnded as exc:
         if follower is None:
             raise
-        _summarise(summary, follower)
+        _summarise(summary, follower, opts.report_dir)
         summary["ended"] = exc.ended
         raise GameEnded(exc.code, exc.reason, summary) from None
-    _summarise(summary, follower)
+    _summarise(summary, follower, opts.report_dir)
     await _bye(ws, link, Code.QUIT, "done")
 
 
-def _summarise(summary: dict[str, Any], follower: Follower) -> None:
+def _summarise(summary: dict[str, Any], follower: Follower, report_dir: Path | None) -> None:
     summary.update(ticks=follower.ticks, desyncs=follower.desyncs,
                    tick=follower.tick, state_hash=follower.sim.state_hash(),
-                   reports=[str(p) for p in follower.reports])
+                   reports=[str(p) for p in _write_reports(follower, report_dir)])
 
 
 def _lost(exc: Exception) -> GameEnded:
@@ -288,7 +287,7 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
     try:
         follower = Follower(
             [image_of(entry, elf) for entry, elf in loaded],
-            player_id=first.player_id, report_dir=opts.report_dir, perturb_at=opts.perturb_at)
+            player_id=first.player_id)
     except SimulationError as exc:
         await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])
         raise ClientError(f"cannot run the server's mods: {exc}") from None
@@ -307,6 +306,19 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
             await _load(ws, link, follower, whole)
             summary["snapshot_bytes"] = whole.data_size
             return follower
+
+
+def _write_reports(follower: Follower, report_dir: Path | None) -> list[Path]:
+    """Write the follower's desync reports as JSON files in ``report_dir``; their paths."""
+    if report_dir is None or not follower.reports:
+        return []
+    report_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for report in follower.reports:
+        path = report_dir / f"desync-tick{report.tick}.json"
+        path.write_text(json.dumps(report.__dict__, indent=2, sort_keys=True))
+        paths.append(path)
+    return paths
 
 
 async def _load(ws: Any, link: Link, follower: Follower, whole: Snapshot) -> None:

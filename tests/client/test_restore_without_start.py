@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from client.follower import Follower
 from game.simulation import ModImage, Simulation, TickInputs
+from lockstep.follower import Follower
 from protocol import SnapshotAssembler, Tick, TickChat, split_snapshot
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 from vm import BudgetExceeded, Machine, MachineLimits

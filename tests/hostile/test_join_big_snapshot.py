@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from client.follower import Follower
 from client.session import ClientOptions, play
 from game.simulation import ModImage
+from lockstep.follower import Follower
 from mods.host_api import HOST_API
 from protocol import DEFAULT_LIMITS, ModEntry, compress_mod
 from server.app import GameServer, ServedMod

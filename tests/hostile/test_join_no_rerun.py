@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from client.follower import Follower
 from client.session import ClientOptions, play
+from lockstep.follower import Follower
 from mods.host_api import HOST_API
 from server.app import GameServer
 from tests.hostile.test_join_big_snapshot import served

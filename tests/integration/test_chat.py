@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from client.cli import main as connect_main
-from client.follower import ChatLine, Follower
 from client.session import ClientOptions, play
 from game.simulation import ALL_PLAYERS, ModChat
+from lockstep.follower import ChatLine, Follower
 from server.startup import Prepared
 
 

@@ -7,9 +7,9 @@ import dataclasses
 import json
 from pathlib import Path
 
-from client.follower import Follower
 from client.session import ClientOptions, play
 from game.simulation import ModImage
+from lockstep.follower import Follower
 from server.startup import Prepared
 
 from .conftest import served_from_image
@@ -71,12 +71,23 @@ async def test_perturbed_client_reports_desync_and_heals(
     server = await make_server(bundled.served, tick_rate=60,
                                on_tick=lambda t, h: server_hashes.__setitem__(t, h))
     hashes: dict[int, str] = {}
-    # Perturb a few ticks after joining (the first tick applied is after the snapshot).
+    record = recorder(hashes)
+    # Perturb a few ticks after joining (the first tick applied is after the snapshot): the
+    # world changes behind the simulation's back after tick target - 1, so tick target's
+    # hash differs from the server's.
     target = server.room.tick + 40
+
+    def record_then_perturb(follower: Follower) -> None:
+        record(follower)
+        if follower.tick == target - 1:
+            world = follower.sim.world
+            eid = next(iter(world.entities))
+            world.set(eid, "x", world.get(eid, "x") + 1)
+
     summary = await play(ClientOptions(f"ws://127.0.0.1:{server.port}", tmp_path / "c",
-                                       ticks=120, bot_seed=3, perturb_at=target,
+                                       ticks=120, bot_seed=3,
                                        report_dir=tmp_path / "reports",
-                                       on_tick=recorder(hashes)))
+                                       on_tick=record_then_perturb))
     assert summary["desyncs"] == 1
     report = json.loads(Path(summary["reports"][0]).read_text())
     assert report["tick"] == target

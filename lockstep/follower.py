@@ -3,8 +3,8 @@
 The client's simulation applies every tick the server sends and compares its state hash with
 the server's. On a mismatch it reports a desync, keeps simulating while it waits, and when
 the server's snapshot arrives it compares the two states part by part (world, each mod's
-machine; entity by entity for the world), writes a desync report, and continues from the
-snapshot: a desync heals itself.
+machine; entity by entity for the world), adds a desync report to ``reports`` (data: the
+client shell writes it), and continues from the snapshot: a desync heals itself.
 
 Chat comes out of the same simulation: after each tick ``Follower.chat`` holds the lines this
 player sees, the players' lines no mod consumed and the lines mods sent to everyone or to this
@@ -14,10 +14,8 @@ in a message. (While a desync lasts, the lines are those of the diverged simulat
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -30,9 +28,10 @@ from game.simulation import (
     snapshot_part_hashes,
 )
 from game.world import World
-from lockstep import tick_inputs
 from protocol import Snapshot, Tick, decompress_blob
 from protocol.limits import DEFAULT_LIMITS
+
+from .wire import tick_inputs
 
 __all__ = ["Follower", "DesyncReport", "ChatLine", "visible_chat"]
 
@@ -102,8 +101,7 @@ def visible_chat(sim: Simulation, player_id: int | None) -> list[ChatLine]:
 class Follower:
     """A client-side simulation kept in lockstep with the server's."""
 
-    def __init__(self, images: list[ModImage], *, player_id: int | None = None,
-                 report_dir: Path | None = None, perturb_at: int | None = None) -> None:
+    def __init__(self, images: list[ModImage], *, player_id: int | None = None) -> None:
         """Load the mods (``SimulationError`` if one cannot be loaded) without running any of
         their code: no ``main``, no ``on_load``. Every machine's state comes from the server's
         snapshot (``load_snapshot``), so a join costs what the transfer costs, whatever the
@@ -113,11 +111,11 @@ class Follower:
         self.player_id = player_id
         #: The chat lines this player sees from the last tick ``apply`` applied.
         self.chat: list[ChatLine] = []
-        self.report_dir = report_dir
-        self.perturb_at = perturb_at
         self.ticks = 0
         self.desyncs = 0
-        self.reports: list[Path] = []
+        #: Every desync report, finished (compared with the server's state) when the resync
+        #: snapshot arrived.
+        self.reports: list[DesyncReport] = []
         self.pending: DesyncReport | None = None
         self._recent: deque[dict[str, Any]] = deque(maxlen=REPORT_INPUTS)
 
@@ -163,8 +161,6 @@ class Follower:
         self._recent.append({"tick": msg.tick, "inputs": [list(i) for i in inputs.inputs],
                              "joins": [list(j) for j in inputs.joins],
                              "leaves": list(inputs.leaves)})
-        if self.perturb_at == msg.tick:
-            self._perturb()
         mine = self.sim.state_hash()
         if mine == msg.state_hash or self.pending is not None:
             return True
@@ -173,17 +169,8 @@ class Follower:
                                     list(self._recent))
         return False
 
-    def _perturb(self) -> None:
-        """Change the world behind the simulation's back (tests of desync healing)."""
-        world = self.sim.world
-        eid = next(iter(world.entities), None)
-        if eid is not None:
-            world.set(eid, "x", world.get(eid, "x") + 1)
-        else:
-            world.rng ^= 1
-
     def _finish_report(self, state: bytes, tick: int) -> None:
-        """Compare our diverged state with the server's at the snapshot's tick; write it."""
+        """Compare our diverged state with the server's at the snapshot's tick; keep it."""
         report, self.pending = self.pending, None
         assert report is not None
         report.resync_tick = tick
@@ -197,11 +184,7 @@ class Follower:
         except (SimulationError, ValueError, KeyError, TypeError,
                 msgpack.exceptions.ExtraData) as exc:
             report.differing_parts = [f"unknown: {exc}"]
-        if self.report_dir is not None:
-            self.report_dir.mkdir(parents=True, exist_ok=True)
-            path = self.report_dir / f"desync-tick{report.tick}.json"
-            path.write_text(json.dumps(report.__dict__, indent=2, sort_keys=True))
-            self.reports.append(path)
+        self.reports.append(report)
 
 
 def _entity_diffs(mine: World, theirs: World) -> list[dict[str, Any]]:
