@@ -33,7 +33,7 @@ MODULES = ("riscade_cli",)
 KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset()
 
 #: Constants that must be assigned at module level in exactly one project module.
-SHARED_CONSTANTS = ("EXIT_ADDR", "NEVER", "M", "S", "HI32", "BOX")
+SHARED_CONSTANTS = ("EXIT_ADDR", "NEVER", "M", "S", "HI32", "BOX", "PAGE")
 
 #: Literal values that are written out in one module only (the one defining the constant).
 #: A copy under another name (``_EXIT = 0xFFFF_FFFF_FFFF_F000``) is caught by its value.
