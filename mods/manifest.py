@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from game.rules import MOD_INSTRUCTIONS_MAX, MOD_INSTRUCTIONS_MIN, MOD_MEMORY_MAX, PERMISSIONS
+from vm.elf import PAGE
 
 from .errors import ModManifestError
 
@@ -41,7 +42,6 @@ NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
 KIB, MIB = 1 << 10, 1 << 20
-PAGE = 4096
 
 
 class Language(Enum):

@@ -9,6 +9,7 @@ Knows nothing of games or networks. Typical use::
     blob = m.snapshot()         # carry the state elsewhere; m.state_hash() to compare
 """
 
+from .constants import EXIT_ADDR
 from .elf import Program, load_elf
 from .errors import (
     Breakpoint,
@@ -29,7 +30,7 @@ from .errors import (
     VMError,
 )
 from .hostcalls import HOSTCALL_BASE, ArgKind, HostFunction, HostRegistry, Side
-from .machine import EXIT_ADDR, Machine
+from .machine import Machine
 from .memory import MachineLimits
 
 #: Identifies the VM's observable semantics; machines with equal VM_ABI run programs alike.

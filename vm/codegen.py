@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .constants import EXIT_ADDR, HI32, M, S
 from .decoder import Instr
 from .errors import FetchFault
 from .fpinline import inline_fp
@@ -63,18 +64,12 @@ from .semantics import _ALU, SYNC_OPS
 
 __all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
 
-M = (1 << 64) - 1
-S = 1 << 63
-HI32 = 0xFFFFFFFF00000000
-
 #: The most instructions one region holds.
 MAX_REGION_INSTRS = 300
 #: Python refuses more than 100 indentation levels; inline blocks nest at most this deep.
 MAX_NEST = 40
 #: Guest calls nest as Python calls of region functions at most this deep.
 MAX_DEPTH = 48
-#: ``machine.EXIT_ADDR``: where a call returns to the host (not imported: see vm.translate).
-EXIT = 0xFFFF_FFFF_FFFF_F000
 
 BRANCHES = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu"})
 #: The ops that end a block inside a region (an ecall does not: the block goes on after it).
@@ -542,7 +537,7 @@ class _Emitter:
 
         The call's result is a0; its frame (if saved) is restored, as ``Machine.call`` does.
         """
-        with self.src.indent(f"if t == {hex(EXIT)}:"):
+        with self.src.indent(f"if t == {hex(EXIT_ADDR)}:"):
             k = f" + {st.pend}" if st.pend else ""
             self.src(f"m.instret = cnt{k}")
             result = self.val(10, st)
@@ -1135,7 +1130,7 @@ class _Emitter:
             header = f"def entry(m, x, f, limit{args}, d=0):"
         with src.indent(header):
             if self.entry_args is not None:
-                src(f"r1 = {hex(EXIT)}")
+                src(f"r1 = {hex(EXIT_ADDR)}")
                 src(f"r2 = x[2] & {hex(M ^ 15)}")
                 src("fr = None")
             for r in self.loaded:

@@ -23,6 +23,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .constants import EXIT_ADDR, NEVER, M
 from .errors import BudgetExceeded, Fault, HostCallFault, VMError
 from .hostcalls import ArgKind, HostFunction, decode_int, encode_result
 
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["prepare", "entry_caller", "host_adapter"]
 
-M = (1 << 64) - 1
-_EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR
-_NEVER = 1 << 200  # machine.NEVER
 _D = struct.Struct("<d")
 _Q = struct.Struct("<Q")
 
@@ -118,7 +116,7 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
         body.append("x[2] &= ~15")
     body += [f"x[{10 + i}] = {v}" for i, v in enumerate(int_regs)]
     body += [f"f[{10 + i}] = {v}" for i, v in enumerate(float_regs)]
-    body.append(f"x[1] = {_EXIT}")
+    body.append(f"x[1] = {EXIT_ADDR}")
     body += _run_and_return(machine, addr, returns)
     namespace = _namespace(machine)
     source = "\n".join(lines + ["    " + line for line in body]) + "\n"
@@ -158,7 +156,7 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
         frames.append((x[:], f[:], m.pc, len(frames)))
         x[10:10 + nargs] = args
         x[2] &= ~15
-        x[1] = _EXIT
+        x[1] = EXIT_ADDR
         m.pc = addr
         try:
             engine.run(limit)
@@ -185,7 +183,7 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
     params = ", ".join(f"a{i}" for i in range(nargs))
     args = "".join(f", a{i} & {M}" for i in range(nargs))
     source = (f"def call({params + ', ' if params else ''}*, budget=None):\n"
-              f"    return use[0](m, x, f, {_NEVER} if budget is None else m.instret + budget"
+              f"    return use[0](m, x, f, {NEVER} if budget is None else m.instret + budget"
               f"{args})\n")
     namespace = {"use": use, "m": machine, "x": x, "f": f}
     exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
@@ -208,7 +206,7 @@ def _namespace(machine: Machine) -> dict[str, Any]:
 
 def _run_and_return(machine: Machine, addr: int, returns: type) -> list[str]:
     """The generated tail of a caller: run under the budget, pop the frame, return a0/fa0."""
-    body = [f"limit = {_NEVER} if budget is None else m.instret + budget", "try:"]
+    body = [f"limit = {NEVER} if budget is None else m.instret + budget", "try:"]
     if machine.engine is not None and hasattr(machine.engine, "cache"):
         # Straight into the function's region when it is translated.
         body += [
@@ -218,7 +216,7 @@ def _run_and_return(machine: Machine, addr: int, returns: type) -> list[str]:
             "        run(limit)",
             "    else:",
             "        pc = fn(m, x, f, limit)",
-            f"        if pc != {_EXIT}:",
+            f"        if pc != {EXIT_ADDR}:",
             "            run(limit, pc)",
         ]
     else:

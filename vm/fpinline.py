@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import fpu
+from .constants import BOX
 from .decoder import Instr
 
 __all__ = ["inline_fp", "FP_GLOBALS"]
@@ -68,7 +69,7 @@ FP_GLOBALS: dict[str, Any] = {
 DYN = 7  # the rm field value that selects frm
 
 # Constants as they appear in the generated code.
-_BOX = "0xffffffff00000000"
+_BOX = hex(BOX)
 _CANON_S = "0xffffffff7fc00000"  # the canonical single NaN, boxed
 _ABS_D = "0x7fffffffffffffff"
 _SIGN_D = "0x8000000000000000"

@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 import struct
 
+from .constants import BOX
+
 __all__ = [
     "NX",
     "UF",
@@ -83,7 +85,6 @@ RDN = 2
 RUP = 3
 RMM = 4
 
-BOX = 0xFFFFFFFF00000000
 CANONICAL_NAN_S = 0x7FC00000
 CANONICAL_NAN_S_BOXED = BOX | CANONICAL_NAN_S
 CANONICAL_NAN_D = 0x7FF8000000000000

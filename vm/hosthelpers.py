@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .constants import M
+
 if TYPE_CHECKING:
     from .translate import TranslatingEngine
 
 __all__ = ["HELPERS", "install", "cost"]
 
-M = (1 << 64) - 1
 BASE_COST = 16
 
 
@@ -128,10 +129,12 @@ def _region(entry: int, helper: Callable[..., int | None], real: Callable[..., i
     return run
 
 
-def install(engine: TranslatingEngine) -> None:
-    """Put a helper at the entry of each of these functions the program has."""
-    from .translate import _budget
+def install(engine: TranslatingEngine, budget: Callable[[Any, int, int], None]) -> None:
+    """Put a helper at the entry of each of these functions the program has.
 
+    ``budget(m, pc, limit)`` raises the budget stop at ``pc`` as the translator's regions do
+    (passed in by the translator, which imports this module).
+    """
     cache = engine.cache
     functions = engine.machine.program.functions
     for name, helper in HELPERS.items():
@@ -141,5 +144,5 @@ def install(engine: TranslatingEngine) -> None:
         real = engine.translate(entry, force=True)  # the guest's code, for declining
         if real is None:
             continue
-        cache.regions[entry] = _region(entry, helper, real, _budget)
+        cache.regions[entry] = _region(entry, helper, real, budget)
         cache.helpers.add(entry)

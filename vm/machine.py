@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
+from .constants import EXIT_ADDR, NEVER, M
 from .decoder import TERMINATORS, Instr, decode_run
 from .elf import PAGE, Program, load_elf
 from .errors import (
@@ -31,27 +32,22 @@ from .errors import (
     IllegalInstruction,
     VMError,
 )
-from .fastcall import entry_caller, host_adapter
+from .fastcall import entry_caller, host_adapter, prepare
 from .hostcalls import HOSTCALL_BASE, HostRegistry
 from .memory import MachineLimits, Memory
 from .semantics import SYNC_OPS, build
+from .snapshot import StateHasher, dump, load
 from .syscalls import ENOSYS, SYSCALLS
+from .translate import TranslatingEngine
 
-if TYPE_CHECKING:
-    from .snapshot import StateHasher
+__all__ = ["Machine"]
 
-__all__ = ["Machine", "EXIT_ADDR"]
-
-M = (1 << 64) - 1
-#: The return address of a vmcall: no code can ever live there.
-EXIT_ADDR = 0xFFFF_FFFF_FFFF_F000
 MAX_BLOCK = 256
 #: Ops after which a block ends.
 BLOCK_ENDS = TERMINATORS | SYNC_OPS
 #: Engines: the reference interpreter, and the translating engine (``vm.translate``).
 ENGINES = ("interp", "translate")
 DEFAULT_ENGINE = "translate"
-NEVER = 1 << 200
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY = 0, 3, 4, 5, 6, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM = 11, 12, 13, 14, 23, 25
@@ -143,8 +139,6 @@ class Machine:
         #: The engine that runs guest code: None for the reference interpreter (``_run``).
         self.engine: Any = None
         if engine == "translate":
-            from .translate import TranslatingEngine
-
             self.engine = TranslatingEngine(self, host_helpers=host_helpers)
 
     @classmethod
@@ -368,8 +362,6 @@ class Machine:
         ``f(1, 2, 3)`` (and ``f(..., budget=n)``) does what ``call("add3", 1, 2, 3)`` does,
         with the argument handling generated once for ``argtypes`` (``vm.fastcall``).
         """
-        from .fastcall import prepare
-
         return prepare(self, function, *argtypes, returns=returns)
 
     def resume(self, *, budget: int | None = None, returns: type = int) -> int | float:
@@ -483,8 +475,6 @@ class Machine:
 
     def snapshot(self) -> bytes:
         """Serialise the machine's whole guest-visible state (see ``vm.snapshot``)."""
-        from .snapshot import dump
-
         return dump(self)
 
     def restore(self, data: bytes) -> None:
@@ -493,16 +483,12 @@ class Machine:
         Raises:
             SnapshotError: corrupt data, or a snapshot of another program or memory size.
         """
-        from .snapshot import load
-
         load(self, data)
 
     def state_hash(self) -> str:
         """SHA-256 (hex) of the state a snapshot holds: equal states, equal hashes. Kept up
         to date incrementally (``vm.snapshot.StateHasher``): a call costs what changed."""
         if self._hasher is None:
-            from .snapshot import StateHasher
-
             self._hasher = StateHasher(self.memory.image)
         return self._hasher.hexdigest(self)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import fpu
+from .constants import BOX, HI32, M, S
 from .decoder import Instr
 from .errors import Breakpoint, IllegalInstruction, LoadFault, StoreFault
 
@@ -21,11 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "SYNC_OPS"]
 
-M = (1 << 64) - 1
-S = 1 << 63
 T = 1 << 64
-HI32 = 0xFFFFFFFF00000000
-BOX = 0xFFFFFFFF00000000
 SINK = 32
 
 #: Ops that read or write machine state beyond registers and memory: the run loop brings the

@@ -35,8 +35,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import codegen
+from . import codegen, hosthelpers
 from .codegen import Geometry
+from .constants import EXIT_ADDR
 from .decoder import TERMINATORS, Instr, decode_run
 from .errors import (
     BudgetExceeded,
@@ -63,8 +64,6 @@ LEAST_HEAT = 8
 MAX_REBUILDS = 4
 #: A region is made once its code has run this many times its size (see ``translate``).
 WORTH = 16
-
-_EXIT = 0xFFFF_FFFF_FFFF_F000  # machine.EXIT_ADDR (not imported: machine imports us)
 
 #: A region function: (machine, x, f, limit) -> next pc.
 RegionFn = Callable[[Any, list, list, int], int]
@@ -228,9 +227,7 @@ class TranslatingEngine:
         machine._tr_mI = view.cast("I")
         machine._tr_mH = view.cast("H")
         if host_helpers:
-            from .hosthelpers import install
-
-            install(self)
+            hosthelpers.install(self, _budget)
 
     # --- translation --------------------------------------------------------------------
 
@@ -412,7 +409,7 @@ class TranslatingEngine:
                 while fn is not None:
                     pc = fn(m, x, f, limit)
                     fn = get(pc)
-                if pc == _EXIT:
+                if pc == EXIT_ADDR:
                     m.pc = pc
                     return
                 if pc < 0:

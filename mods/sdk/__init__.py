@@ -11,13 +11,10 @@ result in ``a0``; the host changes no register but ``a0``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from vm.hostcalls import HostFunction, HostRegistry
-
-from ..host_api import CONSTANTS, HOOKS, HOST_API, Constant, Hook
+from . import c, nim, zig
+from .model import Sdk
 
 __all__ = ["SDK_DIR", "SDK_FILES", "Sdk", "generate", "stale_files", "write_sdk"]
 
@@ -28,33 +25,8 @@ SDK_DIR = Path(__file__).resolve().parent
 SDK_FILES = {"c": "riscade.h", "zig": "riscade.zig", "nim": "riscade.nim"}
 
 
-@dataclass(frozen=True)
-class Sdk:
-    """What the renderers need: the functions, hooks and constants, and the ABI hash."""
-
-    functions: tuple[HostFunction, ...]
-    hooks: tuple[Hook, ...]
-    constants: tuple[Constant, ...]
-    abi_hash: str
-
-    @classmethod
-    def of(cls, api: HostRegistry = HOST_API, hooks: Sequence[Hook] = HOOKS,
-           constants: Sequence[Constant] = CONSTANTS) -> Sdk:
-        return cls(tuple(api.functions()), tuple(hooks), tuple(constants), api.abi_hash())
-
-
-CONVENTION = (
-    "Calling convention: a7 = HOSTCALL_BASE + number; arguments in a0..a6 in order (a str\n"
-    "or bytes argument takes two registers, pointer then length; floats travel as their\n"
-    "bit patterns); the result comes back in a0 and no other register changes. A bad\n"
-    "pointer faults the mod (HostCallFault), it never reaches the game."
-)
-
-
 def generate(sdk: Sdk | None = None) -> dict[str, str]:
     """The text of every SDK file, by file name."""
-    from . import c, nim, zig
-
     sdk = sdk or Sdk.of()
     renderers = {"c": c.render, "zig": zig.render, "nim": nim.render}
     return {SDK_FILES[lang]: render(sdk) for lang, render in renderers.items()}

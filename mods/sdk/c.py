@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
-from . import CONVENTION, Sdk
+from .model import CONVENTION, Sdk
 
 C_TYPES = {
     ArgKind.I32: "int32_t", ArgKind.I64: "int64_t", ArgKind.U32: "uint32_t",

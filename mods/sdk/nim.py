@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
-from . import CONVENTION, Sdk
 from .c import PREFIX
+from .model import CONVENTION, Sdk
 
 NIM_TYPES = {
     ArgKind.I32: "int32", ArgKind.I64: "int64", ArgKind.U32: "uint32", ArgKind.U64: "uint64",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
-from . import CONVENTION, Sdk
+from .model import CONVENTION, Sdk
 
 ZIG_TYPES = {
     ArgKind.I32: "i32", ArgKind.I64: "i64", ArgKind.U32: "u32", ArgKind.U64: "u64",
