@@ -87,11 +87,8 @@ class ModSpec:
     limits: Limits = field(default_factory=Limits)
     permissions: tuple[str, ...] = ()
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.directory / MANIFEST
-
     def source_paths(self) -> list[Path]:
+        """The mod's source files, in ``sources`` order (the first is the root module)."""
         return [self.directory / s for s in self.sources]
 
 

@@ -81,10 +81,6 @@ class Program:
         writable = [s.vaddr for s in self.segments if s.writable]
         return min(writable) if writable else self.high
 
-    def code_ranges(self) -> list[tuple[int, int]]:
-        """(start, end) of each executable segment."""
-        return [(s.vaddr, s.end) for s in self.segments if s.executable]
-
     def symbolize(self, addr: int) -> str | None:
         """``name+0xoff`` of the nearest function or object at or below ``addr``."""
         i = bisect.bisect_right(self._sym_addrs, addr) - 1
