@@ -8,7 +8,7 @@ from server.room import Room
 
 
 def room(**kwargs) -> Room:
-    return Room(Simulation([], seed=1, side="server"), **kwargs)
+    return Room(Simulation([], seed=1), **kwargs)
 
 
 def encode_tick(r: Room) -> bytes:
