@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,17 +38,49 @@ def script(n: int) -> list[TickInputs]:
 
 
 def pair(*mods: ModImage) -> tuple[Simulation, Simulation]:
-    return (Simulation(list(mods), seed=7, side="server"),
-            Simulation(list(mods), seed=7, side="client"))
+    """Two simulations of the same mods and seed, as a server and a client hold them."""
+    return Simulation(list(mods), seed=7), Simulation(list(mods), seed=7)
 
 
-def test_server_and_client_agree_every_tick(walker: ModImage) -> None:
-    server, client = pair(walker)
-    for inputs in script(40):
-        server.step(inputs)
-        client.step(inputs)
-        assert server.state_hash() == client.state_hash()
-        assert server.world.to_bytes() == client.world.to_bytes()
+def hashes(sim: Simulation, steps: list[TickInputs]) -> list[str]:
+    """The state hash after each step."""
+    out = []
+    for inputs in steps:
+        sim.step(inputs)
+        out.append(sim.state_hash())
+    return out
+
+
+REPLAY = """
+import sys
+from pathlib import Path
+from game.simulation import ModImage, Simulation, TickInputs
+from tests.game.test_simulation import hashes, script
+elf = Path(sys.argv[1]).read_bytes()
+sim = Simulation([ModImage("walker", elf, memory=1 << 20, stack=256 << 10,
+                           instructions=200_000, permissions=frozenset({"players"}))], seed=7)
+print(" ".join(hashes(sim, script(40))))
+"""
+
+
+def test_another_process_with_another_hash_seed_computes_the_same_hashes(
+    walker: ModImage, tmp_path: Path
+) -> None:
+    """Lockstep across machines: a fresh interpreter (another PYTHONHASHSEED, so another
+    str/set order) agrees on every tick's state hash; and the hash sees one changed input."""
+    here = hashes(Simulation([walker], seed=7), script(40))
+    elf = tmp_path / "walker.elf"
+    elf.write_bytes(walker.elf)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(root)}
+    there = subprocess.run([sys.executable, "-c", REPLAY, str(elf)], env=env, cwd=root,
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert there.stdout.split() == here
+    changed = script(40)
+    changed[19] = dataclasses.replace(changed[19], inputs=((1, RIGHT), (2, RIGHT)))
+    other = hashes(Simulation([walker], seed=7), changed)
+    assert other[:19] == here[:19]
+    assert all(a != b for a, b in zip(other[19:], here[19:], strict=True))
 
 
 def test_walker_moves_players_as_the_rules_say(walker: ModImage) -> None:
@@ -106,7 +142,7 @@ def test_snapshot_carries_a_running_game(walker: ModImage, faulty: ModImage) -> 
     steps = script(30)
     for inputs in steps[:15]:
         a.step(inputs)
-    b = Simulation([walker, faulty], seed=9, side="client")
+    b = Simulation([walker, faulty], seed=9)
     b.restore(a.snapshot())
     assert b.state_hash() == a.state_hash()
     for inputs in steps[15:]:
@@ -153,7 +189,7 @@ def test_mod_chat_is_the_same_on_server_and_client(chatter: ModImage) -> None:
 def test_mod_chat_of_start_up_and_before_a_snapshot_is_not_replayed(chatter: ModImage) -> None:
     server = Simulation([chatter], seed=2)
     server.step(CHAT_SCRIPT[0])
-    client = Simulation([chatter], seed=2, side="client")
+    client = Simulation([chatter], seed=2)
     client.restore(server.snapshot())
     assert client.mod_chat == [] and client.chat == []
     server.step(CHAT_SCRIPT[1])

@@ -38,7 +38,7 @@ class Lockstep:
         self.server = Simulation(images, seed=seed,
                                  on_log=lambda mod, text: self.lines.append((mod, text)))
         self.server.step(TickInputs(1, joins=((1, "ann"), (2, "bob"))))
-        self.client = Simulation(images, seed=seed, side="client")
+        self.client = Simulation(images, seed=seed)
         self.client.restore(self.server.snapshot())
         self.spent: list[dict[str, int]] = []
 

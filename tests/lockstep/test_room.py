@@ -8,7 +8,7 @@ from protocol import DEFAULT_LIMITS, Player, Tick, TickChat, TickInput, encode
 
 
 def room(**kwargs) -> Room:
-    return Room(Simulation([], seed=1, side="server"), **kwargs)
+    return Room(Simulation([], seed=1), **kwargs)
 
 
 def encode_tick(r: Room) -> bytes:

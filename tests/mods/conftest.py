@@ -1,8 +1,9 @@
 """Fixtures for the mods tests: a cold build of the shipped mods, and machines to run them.
 
 Builds use a fresh build cache under pytest's tmp dir but the normal zig global cache, so
-musl is not recompiled. Gameplay tests run on every available engine: ``vm`` (the real
-``vm.Machine``; skipped until it exists) and ``unicorn`` (tests/mods/unicorn_machine.py).
+musl is not recompiled. The SDK tests run on two engines (``make_machine``): ``vm`` (the
+real ``vm.Machine``) and ``unicorn`` (tests/mods/unicorn_machine.py), so a wrapper that only
+works on our VM fails; the gameplay tests run in the game's own simulation.
 """
 
 from __future__ import annotations

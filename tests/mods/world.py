@@ -1,4 +1,8 @@
-"""A small in-test game world implementing the host API, and a lockstep driver for mods.
+"""A small stand-in game world implementing the host API, and a lockstep driver for mods.
+
+No test uses it (the gameplay tests run in ``game.simulation.Simulation``); only
+``bench/mod_flags.py`` does, to count the instructions a hook retires on unicorn. Delete it
+once that script counts them in the real simulation instead.
 
 ``FakeWorld`` holds entities and players and implements every function of
 ``mods.host_api.HOST_API`` (``registry()`` plugs them in with ``with_impls``). ``Game``
