@@ -174,11 +174,11 @@ class _ModState:
 
 @dataclass
 class Simulation:
-    """A world and its mods. ``side`` is "server" or "client" (for side-only host calls)."""
+    """A world and its mods. Server and clients run the very same one: one-sided host calls
+    (``play_sound``) return nothing, so nothing in it depends on the side it runs on."""
 
     mods: list[ModImage]
     seed: int = 1
-    side: str = "server"
     width: int = 64 << 8
     height: int = 48 << 8
     world: World = field(init=False)

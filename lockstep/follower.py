@@ -107,7 +107,7 @@ class Follower:
         snapshot (``load_snapshot``), so a join costs what the transfer costs, whatever the
         mods do at start-up, and a mod the server disabled stays disabled. ``player_id`` is
         who this client plays as (None: a spectator, who sees no mod's private lines)."""
-        self.sim = Simulation(images, side="client", start=False)
+        self.sim = Simulation(images, start=False)
         self.player_id = player_id
         #: The chat lines this player sees from the last tick ``apply`` applied.
         self.chat: list[ChatLine] = []

@@ -221,7 +221,7 @@ class GameServer:
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        sim = Simulation([m.image for m in self.mods], seed=self.seed, side="server",
+        sim = Simulation([m.image for m in self.mods], seed=self.seed,
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
         self.room = Room(sim, max_players=self.limits.max_players,
                          max_chats=self.limits.max_chats_per_tick,

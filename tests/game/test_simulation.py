@@ -243,7 +243,7 @@ def test_a_bad_snapshot_changes_nothing(walker: ModImage, chatter: ModImage) -> 
     server = Simulation([walker, chatter], seed=4)
     for tick in range(1, 4):
         server.step(script(3)[tick - 1])
-    client = Simulation([walker, chatter], seed=4, side="client")
+    client = Simulation([walker, chatter], seed=4)
     before = client.state_hash()
     doc = msgpack.unpackb(server.snapshot(), raw=False)
     doc["mods"][1]["machine"] = doc["mods"][1]["machine"][:-1] + b"\x00"
