@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
+from ..host_api import Hook
 from . import CONVENTION, Sdk
 from .c import PREFIX
 
@@ -89,7 +90,7 @@ macro hook*(p: untyped): untyped =
 '''
 
 
-def _hook_signature(hook) -> str:
+def _hook_signature(hook: Hook) -> str:
     ret = f": {NIM_TYPES[hook.returns]}" if hook.returns else ""
     return f"proc {hook.name}({_c_side_params(hook.params)}){ret} {{.hook.}}"
 

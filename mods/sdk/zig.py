@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
+from ..host_api import Hook
 from . import CONVENTION, Sdk
 
 ZIG_TYPES = {
@@ -31,7 +32,7 @@ _FROM_REGISTER = {
 }
 
 
-def _hook_signature(hook) -> str:
+def _hook_signature(hook: Hook) -> str:
     params = []
     for name, kind in hook.params:
         if kind in (ArgKind.STR, ArgKind.BYTES):
