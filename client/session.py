@@ -254,7 +254,7 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
     held = cache.hashes()
     await _send(ws, link, Hello(protocol_versions=SUPPORTED_VERSIONS, vm_abi=opts.vm_abi,
                                 host_abi=opts.host_abi, name=opts.name,
-                                cached_mods=tuple(held[:DEFAULT_LIMITS.max_mods])))
+                                cached_mods=tuple(held[:DEFAULT_LIMITS.max_cached_mods])))
     first = await _recv(ws, link)
     if isinstance(first, Refusal | Bye):
         raise JoinRefused(first.code, first.reason)

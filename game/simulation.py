@@ -33,7 +33,7 @@ from typing import Any, cast
 
 import msgpack
 
-from mods.host_api import HOST_API
+from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
 from .rules import (
@@ -63,7 +63,7 @@ __all__ = [
 #: Log lines the simulation keeps (``Simulation.logs``) for inspection.
 MAX_LOG = 1000
 #: ``send_chat``'s addressee for "every player" (the SDK's ALL_PLAYERS).
-ALL_PLAYERS = -1
+ALL_PLAYERS = constant("ALL_PLAYERS")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -474,7 +474,8 @@ class Simulation:
         }))
 
     def restore(self, data: bytes) -> None:
-        """Replace this simulation's state with a snapshot from one with the same mods.
+        """Replace this simulation's state with a snapshot from one with the same mods, all
+        or nothing: on an error nothing of this simulation has changed.
 
         Raises:
             SimulationError: malformed snapshot, or one of other mods.
@@ -485,15 +486,24 @@ class Simulation:
             mods = doc["mods"]
             if [m["name"] for m in mods] != [s.image.name for s in self._states]:
                 raise SimulationError("snapshot is of a different set of mods")
-            for state, entry in zip(self._states, mods, strict=True):
-                state.machine.restore(entry["machine"])
-                state.faults = int(entry["faults"])
-                state.disabled = bool(entry["disabled"])
+            status = [(int(m["faults"]), bool(m["disabled"]), m["machine"]) for m in mods]
         except SimulationError:
             raise
-        except (ValueError, KeyError, TypeError, SnapshotError,
-                msgpack.exceptions.ExtraData) as exc:
+        except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
             raise SimulationError(f"bad snapshot: {exc}") from None
+        backups = [state.machine.snapshot() for state in self._states]
+        done = 0
+        try:
+            for state, (_, _, machine) in zip(self._states, status, strict=True):
+                state.machine.restore(machine)
+                done += 1
+        except (SnapshotError, TypeError) as exc:
+            for state, backup in zip(self._states[:done], backups, strict=False):
+                state.machine.restore(backup)
+            raise SimulationError(f"bad snapshot of mod {self._states[done].image.name}: "
+                                  f"{exc}") from None
+        for state, (faults, disabled, _) in zip(self._states, status, strict=True):
+            state.faults, state.disabled = faults, disabled
         self.world = world
         self.chat = []
         self.mod_chat = []  # lines of ticks before the snapshot, or of our own start-up

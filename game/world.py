@@ -17,13 +17,15 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mods.host_api import constant
+
 from .rules import ENTITIES_PER_MOD, EVENTS_PER_MOD, HEALTH_MAX, SCORE_MAX, SPEED_MAX
 
 __all__ = ["Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER"]
 
-NO_ENTITY = -1
-NO_PLAYER = -1
-KIND_PLAYER = 1
+NO_ENTITY = constant("NO_ENTITY")
+NO_PLAYER = constant("NO_PLAYER")
+KIND_PLAYER = constant("KIND_PLAYER")
 #: Entities made by mods, all together (players' entities do not count: a join always fits).
 MAX_ENTITIES = 4096
 MAX_EVENTS_PER_TICK = 1024

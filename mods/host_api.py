@@ -33,7 +33,7 @@ from typing import Any
 
 from vm.hostcalls import ArgKind, HostFunction, HostRegistry, Side
 
-__all__ = ["HOST_API", "HOOKS", "CONSTANTS", "Hook", "Constant", "hook_by_name"]
+__all__ = ["HOST_API", "HOOKS", "CONSTANTS", "Hook", "Constant", "hook_by_name", "constant"]
 
 I64, U32, STR = ArgKind.I64, ArgKind.U32, ArgKind.STR
 
@@ -176,3 +176,11 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("EVENT_MOD_BASE", 1000, "mods define their own event kinds from here"),
     Constant("SOUND_COIN", 1, "a coin was picked up"),
 )
+
+
+def constant(name: str) -> int:
+    """The value of the constant ``name`` of ``CONSTANTS`` (KeyError if there is none)."""
+    for c in CONSTANTS:
+        if c.name == name:
+            return c.value
+    raise KeyError(name)

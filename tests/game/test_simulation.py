@@ -197,3 +197,22 @@ def test_a_mod_that_does_not_fit_its_memory_is_a_simulation_error(walker: ModIma
     tiny = dataclasses.replace(walker, memory=16 << 10, stack=8 << 10)
     with pytest.raises(SimulationError, match="walker: cannot load"):
         Simulation([tiny])
+
+
+def test_a_bad_snapshot_changes_nothing(walker: ModImage, chatter: ModImage) -> None:
+    # The second mod's machine is corrupt: the first one, already restored by then, goes
+    # back to how it was, and the world and fault counts stay as they were.
+    import msgpack
+
+    server = Simulation([walker, chatter], seed=4)
+    for tick in range(1, 4):
+        server.step(script(3)[tick - 1])
+    client = Simulation([walker, chatter], seed=4, side="client")
+    before = client.state_hash()
+    doc = msgpack.unpackb(server.snapshot(), raw=False)
+    doc["mods"][1]["machine"] = doc["mods"][1]["machine"][:-1] + b"\x00"
+    with pytest.raises(SimulationError, match="bad snapshot of mod chatter"):
+        client.restore(msgpack.packb(doc))
+    assert client.state_hash() == before
+    client.restore(server.snapshot())
+    assert client.state_hash() == server.state_hash()
