@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from mods.host_api import Hook
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
-from ..host_api import Hook
 from . import CONVENTION, Sdk
 
 C_TYPES = {

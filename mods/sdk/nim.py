@@ -6,9 +6,9 @@ Nim compiles to C, so the module imports the ``rc_*`` inline functions of ``risc
 
 from __future__ import annotations
 
+from mods.host_api import Hook
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
-from ..host_api import Hook
 from . import CONVENTION, Sdk
 from .c import PREFIX
 
