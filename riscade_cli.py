@@ -23,6 +23,7 @@ def _demo() -> int:
     import json
     import tempfile
     from pathlib import Path
+    from typing import Any, cast
 
     from client.session import ClientOptions, play
     from mods.host_api import HOST_API
@@ -34,9 +35,10 @@ def _demo() -> int:
     prepared = prepare_mods(here / "mods", here / ".riscade-cache" / "build")
     for r in prepared.results:
         print(f"  {r.name:<10} {r.language.value:<4} "
-              + (f"{r.size} bytes, sha256 {r.sha256[:12]}" if r.ok else f"FAILED: {r.error}"))
+              + (f"{r.size} bytes, sha256 {cast(str, r.sha256)[:12]}" if r.ok
+                 else f"FAILED: {r.error}"))
 
-    async def run() -> list[dict]:
+    async def run() -> list[dict[str, Any]]:
         server = GameServer(prepared.served, host_abi=HOST_API.abi_hash(), on_log=print)
         port = await server.start("127.0.0.1", 0)
         print(f"riscade demo: server on ws://127.0.0.1:{port}; two bots join")

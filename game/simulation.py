@@ -29,7 +29,7 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 
@@ -234,7 +234,7 @@ class Simulation:
 
     def _host_impls(self, state: _ModState) -> dict[str, Callable[..., Any]]:
         """The host functions as mod ``state`` sees them (each counted per tick)."""
-        w = lambda: self.world  # noqa: E731 - the world object is replaced on restore
+        w: Callable[[], World] = lambda: self.world  # noqa: E731 - the world object is replaced on restore
 
         def log(m: Machine, text: str) -> None:
             state.log_lines += 1
@@ -464,14 +464,14 @@ class Simulation:
 
     def snapshot(self) -> bytes:
         """The whole simulation as bytes (msgpack): world plus each mod's machine."""
-        return msgpack.packb({
+        return cast(bytes, msgpack.packb({
             "world": self.world.to_bytes(),
             "mods": [
                 {"name": s.image.name, "faults": s.faults, "disabled": s.disabled,
                  "machine": s.machine.snapshot()}
                 for s in self._states
             ],
-        })
+        }))
 
     def restore(self, data: bytes) -> None:
         """Replace this simulation's state with a snapshot from one with the same mods, all

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 
@@ -137,7 +137,9 @@ class Follower:
         if not msg.whole:
             raise SimulationError(f"snapshot of tick {msg.tick} is not whole: "
                                   f"{len(msg.data)} of {msg.data_size} bytes")
-        state = decompress_blob(msg.data, msg.size, limit=DEFAULT_LIMITS.max_snapshot_size)
+        # Limits.__post_init__ fills max_snapshot_size in: never None on an instance
+        limit = cast(int, DEFAULT_LIMITS.max_snapshot_size)
+        state = decompress_blob(msg.data, msg.size, limit=limit)
         if self.pending is not None:
             self._finish_report(state, msg.tick)
         self.sim.restore(state)

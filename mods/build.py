@@ -231,6 +231,7 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
         _warm_up(spec.language, cache, sdk_dir)
     work = sandbox.scratch_dir(f"riscade-{spec.name}-")
     try:
+        paths: dict[str, str]
         built, paths = spec, {}
         if spec.language is Language.NIM:
             built, sdk_dir, paths = _stage(spec, sdk_dir, work)

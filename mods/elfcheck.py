@@ -9,9 +9,11 @@ the loaded image, rounded up to a page, leaves room for the heap below the stack
 from __future__ import annotations
 
 import io
+from typing import cast
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from vm.elf import PAGE, load_elf
 from vm.errors import ElfError
@@ -57,7 +59,7 @@ def exported_hooks(data: bytes) -> tuple[str, ...]:
         symtab = elf.get_section_by_name(".symtab")
         if symtab is None:
             raise ElfCheckError("no symbol table (was it stripped?)")
-        symbols = list(symtab.iter_symbols())
+        symbols = list(cast(SymbolTableSection, symtab).iter_symbols())
     except ELFError as exc:
         raise ElfCheckError(f"unreadable ELF: {exc}") from None
     if any(s.name == _ZIG_SIGNAL_STACK for s in symbols):

@@ -133,8 +133,8 @@ def load_manifest(mod_dir: Path) -> ModSpec:
     description = _string(data, "description", problems, required=False) or ""
     limits = _limits(data.get("limits", {}), problems)
     permissions = _string_list(data, "permissions", problems) or []
-    for unknown in sorted(set(permissions) - PERMISSIONS):
-        problems.append(f"permission {unknown!r} is not one of {', '.join(sorted(PERMISSIONS))}")
+    for permission in sorted(set(permissions) - PERMISSIONS):
+        problems.append(f"permission {permission!r} is not one of {', '.join(sorted(PERMISSIONS))}")
     if problems:
         raise ModManifestError(path, problems)
     assert name is not None and version is not None and language is not None
@@ -234,7 +234,7 @@ def _limits(table: Any, problems: list[str]) -> Limits:
     if unknown:
         problems.append(f"unknown limit(s) {', '.join(unknown)} "
                         f"(known: {', '.join(_LIMIT_RANGES)})")
-    values = {}
+    values: dict[str, int] = {}
     defaults = Limits()
     for key, (low, high, paged) in _LIMIT_RANGES.items():
         value = table.get(key, getattr(defaults, key))

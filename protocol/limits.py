@@ -92,6 +92,7 @@ class Limits:
                 raise LocalMisuse(f"Limits.{f.name} must be a positive int, got {value!r}")
         if self.max_snapshot_size is None:
             object.__setattr__(self, "max_snapshot_size", self.snapshot_room())
+        assert self.max_snapshot_size is not None  # set just above, or an int checked above
         if self.max_snapshot_size < self.snapshot_room():
             raise LocalMisuse(
                 f"Limits.max_snapshot_size={self.max_snapshot_size} cannot carry the guest "

@@ -22,8 +22,8 @@ import functools
 import re
 import reprlib
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, ClassVar, Self
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from .errors import LocalMisuse
 from .limits import Limits
@@ -102,10 +102,10 @@ class Str(Kind):
     def check(self, value: Any, where: str) -> str:
         if not isinstance(value, str):
             raise _wrong_type(where, "a str", value)
-        value = str.__str__(value)  # a plain str, also from a StrEnum member
-        if self.pattern.fullmatch(value) is None:
-            raise LocalMisuse(f"{where}: {short_repr(value)} is not {self.what}")
-        return value
+        text = str.__str__(value)  # a plain str, also from a StrEnum member
+        if self.pattern.fullmatch(text) is None:
+            raise LocalMisuse(f"{where}: {short_repr(text)} is not {self.what}")
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +118,11 @@ class Bytes(Kind):
     def check(self, value: Any, where: str) -> bytes:
         if not isinstance(value, bytes | bytearray | memoryview):
             raise _wrong_type(where, "bytes", value)
-        value = bytes(value)
-        if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
+        data = bytes(value)
+        if len(data) < self.min_len or (self.max_len is not None and len(data) > self.max_len):
             hi = "" if self.max_len is None else f" to {self.max_len}"
-            raise LocalMisuse(f"{where}: {len(value)} bytes, expected {self.min_len}{hi}")
-        return value
+            raise LocalMisuse(f"{where}: {len(data)} bytes, expected {self.min_len}{hi}")
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +207,22 @@ class _Field:
     limit: str | None
 
 
-@functools.cache
-def _layout(cls: type[Record]) -> tuple[_Field, ...]:
+def _fields_of(cls: type[Record]) -> tuple[_Field, ...]:
     return tuple(_Field(f.name, f.metadata["kind"], f.metadata["limit"]) for f in fields(cls))
+
+
+# Cached per class. The cast only restates the signature: mypy takes a class object whose
+# instances use object.__hash__ for unhashable, so it rejects functools.cache's argument.
+_layout = cast("Callable[[type[Record]], tuple[_Field, ...]]", functools.cache(_fields_of))
 
 
 class Record:
     """Base of every record and message: checks itself when built (see the module docstring)."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # every concrete record is a dataclass: tell the checker so
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def __post_init__(self) -> None:
         name = type(self).__name__

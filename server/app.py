@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 import websockets
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import Server, ServerConnection
 from websockets.http11 import Request, Response
 
 from game.rules import LOG_LINE_LENGTH
@@ -237,7 +237,7 @@ class GameServer:
         for m in self.mods:
             msg = ModBlob(sha256=m.entry.sha256, size=m.entry.size, data=m.blob)
             self._blobs[m.entry.sha256] = (msg, encode(msg, limits=self.limits))
-        self._server: websockets.asyncio.server.Server | None = None
+        self._server: Server | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.failure: str | None = None  # why the tick loop stopped, if it failed
@@ -374,9 +374,9 @@ class GameServer:
                                   max_parts=self.policy.outbox_messages // 4)
             encoded = [encode(msg, limits=self.limits) for msg in msgs]
         except ProtocolError as exc:  # a state over our own limits: nobody can get it
-            self.on_log(f"cannot send the snapshot of tick {self.room.tick}: {exc}")
+            log.error("cannot send the snapshot of tick %d: %s", self.room.tick, exc)
             for conn in waiting:
-                self._say_bye(conn, Code.SERVER_ERROR, "the server cannot send its state")
+                self._say_bye(conn, Code.SERVER_ERROR, "the server cannot send its state", 1011)
                 self._forget(conn)
             return
         for conn in waiting:

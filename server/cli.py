@@ -10,6 +10,7 @@ import signal
 import ssl
 import sys
 from pathlib import Path
+from typing import cast
 
 from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
@@ -82,7 +83,7 @@ async def serve(opts: argparse.Namespace) -> int:
         if r.ok:
             state = "cached" if r.cached else f"built in {r.seconds:.1f}s"
             print(f"  ok     {r.name:<12} {r.language.value:<4} {r.size:>8} bytes "
-                  f"sha256 {r.sha256[:12]} ({state})")
+                  f"sha256 {cast(str, r.sha256)[:12]} ({state})")
     for name, reason in prepared.failed.items():
         print(f"  FAILED {name}: {reason}")
     if not prepared.served:

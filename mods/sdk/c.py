@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mods.host_api import Hook
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
 from .model import CONVENTION, Sdk
@@ -69,7 +70,7 @@ def render_function(fn: HostFunction) -> str:
     return body + "}\n"
 
 
-def _hook_prototype(hook) -> str:
+def _hook_prototype(hook: Hook) -> str:
     ret = C_TYPES[hook.returns] if hook.returns else "void"
     return f"RISCADE_HOOK {ret} {hook.name}({c_params(hook.params)});"
 

@@ -6,6 +6,7 @@ Nim compiles to C, so the module imports the ``rc_*`` inline functions of ``risc
 
 from __future__ import annotations
 
+from mods.host_api import Hook
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
 from .c import PREFIX
@@ -89,7 +90,7 @@ macro hook*(p: untyped): untyped =
 '''
 
 
-def _hook_signature(hook) -> str:
+def _hook_signature(hook: Hook) -> str:
     ret = f": {NIM_TYPES[hook.returns]}" if hook.returns else ""
     return f"proc {hook.name}({_c_side_params(hook.params)}){ret} {{.hook.}}"
 

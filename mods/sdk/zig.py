@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mods.host_api import Hook
 from vm.hostcalls import HOSTCALL_BASE, ArgKind, HostFunction
 
 from .model import CONVENTION, Sdk
@@ -31,7 +32,7 @@ _FROM_REGISTER = {
 }
 
 
-def _hook_signature(hook) -> str:
+def _hook_signature(hook: Hook) -> str:
     params = []
     for name, kind in hook.params:
         if kind in (ArgKind.STR, ArgKind.BYTES):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from client.session import GameEnded
+from client.session import ClientError, GameEnded
 from protocol import Code
 
 from .clients_kit import ROOT, Attacker, bundled, honest, in_world, make_server, server_log, until
@@ -87,3 +87,24 @@ def test_certfile_without_keyfile_is_one_line(tmp_path: Path) -> None:
     done = serve("--port", "0", "--certfile", str(tmp_path / "missing.pem"), mods=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == "riscade serve: --certfile and --keyfile go together"
+
+
+async def test_a_snapshot_the_server_cannot_send_turns_the_joiner_away_alone(
+    bundled, make_server, server_log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A state over the server's own limits (here: the encoder refuses it) reaches nobody:
+    # the joiner gets Bye(server_error) and a 1011 close, the server ticks on.
+    import server.app as app
+    from protocol import LocalMisuse
+
+    def refuse(**kwargs):
+        raise LocalMisuse("Snapshot of 999 bytes is over max_message_size=1")
+
+    server = await make_server(bundled.served)
+    monkeypatch.setattr(app, "split_snapshot", refuse)
+    with pytest.raises(ClientError, match="server_error|cannot send its state"):
+        await honest(server, tmp_path, ticks=5)
+    assert server_log("cannot send the snapshot")
+    tick = server.room.tick
+    await until(lambda: server.room.tick > tick + 5)
+    assert server.running
