@@ -12,6 +12,7 @@ This module imports nothing, so ``mods.manifest`` (mod.toml bounds) and ``game``
 
 __all__ = [
     "MOD_INSTRUCTIONS_MAX", "MOD_INSTRUCTIONS_MIN", "TICK_INSTRUCTIONS",
+    "MOD_INSTRUCTIONS_DEFAULT", "MOD_MEMORY_DEFAULT", "MOD_STACK_DEFAULT",
     "STARTUP_INSTRUCTIONS", "HOST_CALLS_PER_TICK", "MOD_STRING_MAX", "MOD_MEMORY_MAX",
     "ENTITIES_PER_MOD",
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
@@ -23,6 +24,10 @@ __all__ = [
 #: (mod.toml ``[limits] instructions``); one hook call may spend what is left of it.
 MOD_INSTRUCTIONS_MIN = 1_000
 MOD_INSTRUCTIONS_MAX = 1_000_000
+#: What a mod gets when its mod.toml does not say: budget, guest memory, stack.
+MOD_INSTRUCTIONS_DEFAULT = 500_000
+MOD_MEMORY_DEFAULT = 4 << 20
+MOD_STACK_DEFAULT = 256 << 10
 #: The budgets of all the mods a server runs add up to at most this: a mod that would take
 #: the sum over it is refused at start-up (in load order), so no tick can cost more.
 TICK_INSTRUCTIONS = 2_000_000

@@ -43,9 +43,12 @@ from .rules import (
     MAX_FAULTS,
     MOD_CHAT_LENGTH,
     MOD_CHAT_LINES,
+    MOD_INSTRUCTIONS_DEFAULT,
     MOD_INSTRUCTIONS_MAX,
     MOD_INSTRUCTIONS_MIN,
+    MOD_MEMORY_DEFAULT,
     MOD_MEMORY_MAX,
+    MOD_STACK_DEFAULT,
     MOD_STRING_MAX,
     PERMISSION_PLAYERS,
     PERMISSIONS,
@@ -84,9 +87,9 @@ class ModImage:
 
     name: str
     elf: bytes
-    memory: int = 4 << 20
-    instructions: int = 1_000_000
-    stack: int = 256 << 10
+    memory: int = MOD_MEMORY_DEFAULT
+    instructions: int = MOD_INSTRUCTIONS_DEFAULT
+    stack: int = MOD_STACK_DEFAULT
     permissions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:

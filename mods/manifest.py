@@ -30,7 +30,15 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from game.rules import MOD_INSTRUCTIONS_MAX, MOD_INSTRUCTIONS_MIN, MOD_MEMORY_MAX, PERMISSIONS
+from game.rules import (
+    MOD_INSTRUCTIONS_DEFAULT,
+    MOD_INSTRUCTIONS_MAX,
+    MOD_INSTRUCTIONS_MIN,
+    MOD_MEMORY_DEFAULT,
+    MOD_MEMORY_MAX,
+    MOD_STACK_DEFAULT,
+    PERMISSIONS,
+)
 from vm.elf import PAGE
 
 from .errors import ModManifestError
@@ -60,9 +68,9 @@ class Language(Enum):
 class Limits:
     """Resource limits the game applies to a mod's machine."""
 
-    memory: int = 16 * MIB
-    stack: int = 256 * KIB
-    instructions: int = 500_000
+    memory: int = MOD_MEMORY_DEFAULT
+    stack: int = MOD_STACK_DEFAULT
+    instructions: int = MOD_INSTRUCTIONS_DEFAULT
 
 
 # key: (minimum, maximum or None for "half of memory", page multiple)

@@ -54,7 +54,7 @@ def test_defaults(tmp_path) -> None:
     spec = load_manifest(write_mod(tmp_path, 'name = "demo"\nversion = "1.0.0"\n'
                                              'language = "c"\nsources = ["a.c"]\n'))
     assert spec.dependencies == () and spec.description == ""
-    assert spec.limits == Limits(memory=16 << 20, stack=256 << 10, instructions=500_000)
+    assert spec.limits == Limits(memory=4 << 20, stack=256 << 10, instructions=500_000)
     assert spec.permissions == ()
 
 
