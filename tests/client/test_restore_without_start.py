@@ -44,7 +44,8 @@ def test_a_fresh_machine_restores_one_suspended_in_a_call(heap_elf: bytes) -> No
 
 def test_a_follower_restores_without_start_up_and_follows(heap_elf: bytes,
                                                           chatter: ModImage) -> None:
-    images = [ModImage("heap", heap_elf, memory=4 << 20, stack=256 << 10), chatter]
+    images = [ModImage("heap", heap_elf, memory=4 << 20, stack=256 << 10,
+                       instructions=1_000_000), chatter]
     server = Simulation(images)
     for tick in range(1, 4):
         server.step(TickInputs(tick, joins=((1, "Ada"),) if tick == 1 else ()))
