@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import logging
-import shutil
 import statistics
 import sys
 import tempfile
@@ -46,10 +45,9 @@ from protocol import Chat, Desync, Input
 from server.app import GameServer, ServedMod
 from server.startup import prepare_mods
 from tests.hostile.clients_kit import Attacker
+from tests.support.hostile_mods import stage_mods
 
 ROOT = Path(__file__).resolve().parent.parent
-HOSTILE = ROOT / "tests" / "hostile" / "mods"
-BUNDLED = ("movement", "pickups", "greeter")
 HOSTILE_MODS = ("storm", "spinner", "flooder", "vandal")
 TICK_RATE = 20
 BOTS = 2
@@ -283,12 +281,7 @@ class Row:
 
 def build(work: Path, mod: str | None) -> list[ServedMod]:
     """The bundled mods (plus the hostile ``mod``), prepared as ``riscade serve`` does."""
-    mods = work / (mod or "bundled")
-    if not mods.exists():
-        for name in BUNDLED:
-            shutil.copytree(ROOT / "mods" / name, mods / name)
-        if mod is not None:
-            shutil.copytree(HOSTILE / mod, mods / mod)
+    mods = stage_mods(work / (mod or "bundled"), *([mod] if mod else []))
     prepared = prepare_mods(mods, ROOT / ".riscade-cache" / "build")
     if prepared.failed:
         raise SystemExit(f"build failed: {prepared.failed}")

@@ -14,7 +14,6 @@ so their cost falls in the first ticks: "max" is the number that matters.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import tempfile
 import time
@@ -23,18 +22,11 @@ from pathlib import Path
 from game.rules import STARTUP_INSTRUCTIONS, TICK_INSTRUCTIONS
 from game.simulation import Simulation, TickInputs
 from server.startup import prepare_mods
-
-ROOT = Path(__file__).resolve().parent.parent
-HOSTILE = ROOT / "tests" / "hostile" / "mods"
-BUNDLED = ("movement", "pickups", "greeter")
+from tests.support.hostile_mods import HOSTILE_DIR, stage_mods
 
 
 def _prepare(work: Path, hostile: str | None) -> list:
-    mods = work / (hostile or "baseline")
-    for name in BUNDLED:
-        shutil.copytree(ROOT / "mods" / name, mods / name)
-    if hostile:
-        shutil.copytree(HOSTILE / hostile, mods / hostile)
+    mods = stage_mods(work / (hostile or "baseline"), *([hostile] if hostile else []))
     prepared = prepare_mods(mods, work / "cache")
     if prepared.failed:
         raise SystemExit(f"build failed: {prepared.failed}")
@@ -64,7 +56,7 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=40)
     parser.add_argument("--players", type=int, default=8)
     args = parser.parse_args()
-    scenarios = [None, *sorted(p.name for p in HOSTILE.iterdir() if p.is_dir())]
+    scenarios = [None, *sorted(p.name for p in HOSTILE_DIR.iterdir() if p.is_dir())]
     print(f"budgets: {TICK_INSTRUCTIONS:,} instructions per tick for all mods; "
           f"startup {STARTUP_INSTRUCTIONS:,} per main/on_load")
     print(f"{args.players} players, {args.ticks} ticks; times in ms per tick (step + hash)")

@@ -3,7 +3,7 @@
 Every number here decides what the simulation does, so server and clients must use the same
 ones: they are part of the game, not settings. All budgets count instructions or calls, never
 seconds. The defaults were chosen by measurement on the 2-core machines this project runs
-on (see SECURITY.md, "Budgets"): a hook spinning through its whole budget retires about 13
+on (SECURITY.md, "Mods at run time"): a hook spinning through its whole budget retires about 13
 million instructions per second there, so one mod at the maximum costs about 75 ms a tick
 and every mod of a server together at most ``TICK_INSTRUCTIONS`` (about 150 ms).
 
@@ -14,7 +14,7 @@ __all__ = [
     "MOD_INSTRUCTIONS_MAX", "MOD_INSTRUCTIONS_MIN", "TICK_INSTRUCTIONS",
     "MOD_INSTRUCTIONS_DEFAULT", "MOD_MEMORY_DEFAULT", "MOD_STACK_DEFAULT",
     "STARTUP_INSTRUCTIONS", "HOST_CALLS_PER_TICK", "MOD_STRING_MAX", "MOD_MEMORY_MAX",
-    "ENTITIES_PER_MOD",
+    "ENTITIES_PER_MOD", "MAX_ENTITIES", "MAX_EVENTS_PER_TICK",
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
     "PERMISSION_PLAYERS", "MAX_FAULTS",
@@ -36,7 +36,7 @@ TICK_INSTRUCTIONS = 2_000_000
 STARTUP_INSTRUCTIONS = 20_000_000
 #: Host calls one mod may make per tick (each costs the host far more than an instruction).
 #: The movement mod walking the world makes 3 per resting entity and 6 per moving one; a
-#: host call costs about 3 us here, so the cap costs at most ~50 ms.
+#: host call from translated code costs about 0.5 us here (16,384 of them: 7-9 ms a tick).
 HOST_CALLS_PER_TICK = 16_384
 #: Bytes of one string a mod passes to the host (a log or chat line): the host copies it
 #: before anything else, so a longer one is a fault, not work.
@@ -44,10 +44,14 @@ MOD_STRING_MAX = 4096
 #: Guest memory one mod may ask for: every client allocates it twice (the machine, and the
 #: shadow copy its state hash compares with) and compares all of it every tick.
 MOD_MEMORY_MAX = 16 << 20
-#: Entities one mod may have in the world at once (players' entities are the engine's).
+#: Entities one mod may have in the world at once (players' entities are the engine's), and
+#: all mods together (a join always fits: players' entities do not count).
 ENTITIES_PER_MOD = 512
-#: Events one mod may emit per tick; more are dropped (and counted in its log).
+MAX_ENTITIES = 4096
+#: Events one mod may emit per tick, and all mods together; more are dropped (and counted
+#: in the emitting mod's log).
 EVENTS_PER_MOD = 64
+MAX_EVENTS_PER_TICK = 1024
 #: Log lines one mod may write per tick, and characters kept of each; more are dropped.
 LOG_LINES_PER_TICK = 16
 LOG_LINE_LENGTH = 200

@@ -353,14 +353,13 @@ class Simulation:
         except Fault as fault:
             if isinstance(fault, BudgetExceeded):
                 machine.abandon_call()
-            state.tick_left = 0 if isinstance(fault, BudgetExceeded) else \
-                state.tick_left - (machine.instret - start)
             self.world.rollback()
             del self.mod_chat[sent:]
             self._record(state, hook, fault, budget if startup else state.image.instructions)
             return None
-        if not startup:
-            state.tick_left -= machine.instret - start
+        finally:
+            if not startup:  # a budget stop spent at least what was left: none is then
+                state.tick_left -= machine.instret - start
         self.world.commit()
         return int(result)
 

@@ -19,22 +19,30 @@ from dataclasses import dataclass
 
 from mods.host_api import constant
 
-from .rules import ENTITIES_PER_MOD, EVENTS_PER_MOD, HEALTH_MAX, SCORE_MAX, SPEED_MAX
+from .rules import (
+    ENTITIES_PER_MOD,
+    EVENTS_PER_MOD,
+    HEALTH_MAX,
+    MAX_ENTITIES,
+    MAX_EVENTS_PER_TICK,
+    SCORE_MAX,
+    SPEED_MAX,
+)
 
-__all__ = ["Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER"]
+__all__ = [
+    "Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER", "MAX_ENTITIES",
+    "MAX_EVENTS_PER_TICK",
+]
 
 NO_ENTITY = constant("NO_ENTITY")
 NO_PLAYER = constant("NO_PLAYER")
 KIND_PLAYER = constant("KIND_PLAYER")
-#: Entities made by mods, all together (players' entities do not count: a join always fits).
-MAX_ENTITIES = 4096
-MAX_EVENTS_PER_TICK = 1024
 #: ``Entity.maker`` of the entities the engine itself makes (players').
 ENGINE = 0
-_MASK32 = 0xFFFFFFFF
+#: |value| bounds of the fields that saturate (positions are bounded by the arena).
+_BOUNDS = {"vx": SPEED_MAX, "vy": SPEED_MAX, "score": SCORE_MAX, "health": HEALTH_MAX}
 _MASK64 = (1 << 64) - 1
 _ENTITY = struct.Struct("<10q")
-_FIELDS = ("kind", "x", "y", "vx", "vy", "health", "score", "owner")
 
 
 @dataclass(slots=True)
@@ -150,10 +158,6 @@ class World:
         if maker != ENGINE:
             self._made[maker] = self._made.get(maker, 0) + delta
 
-    def made_by(self, maker: int) -> int:
-        """How many entities the mod in slot ``maker`` has in the world."""
-        return self._made.get(maker, 0)
-
     def despawn(self, eid: int) -> int:
         """Remove an entity; 1 if it existed."""
         entity = self.entities.pop(eid, None)
@@ -179,18 +183,14 @@ class World:
         return self._ids
 
     def bounded(self, field: str, value: int) -> int:
-        """``value`` brought inside the world's bounds for ``field`` (saturating)."""
+        """``value`` brought inside the world's bounds for ``field`` (saturating); fields
+        without bounds wrap to a signed 64-bit value, as the guest would see them."""
         if field == "x":
             return _within(value, 0, self.width)
         if field == "y":
             return _within(value, 0, self.height)
-        if field in ("vx", "vy"):
-            return _within(value, -SPEED_MAX, SPEED_MAX)
-        if field == "score":
-            return _within(value, -SCORE_MAX, SCORE_MAX)
-        if field == "health":
-            return _within(value, -HEALTH_MAX, HEALTH_MAX)
-        return _clamp64(value)
+        bound = _BOUNDS.get(field)
+        return _clamp64(value) if bound is None else _within(value, -bound, bound)
 
     def get(self, eid: int, field: str) -> int:
         """A field of an entity, or 0 if it does not exist."""

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from server.startup import Prepared, prepare_mods
 from tests.integration.conftest import bundled, make_server  # noqa: F401 - fixtures
-
-ROOT = Path(__file__).resolve().parents[2]
-HOSTILE = Path(__file__).parent / "mods"
-BUNDLED = ("movement", "pickups", "greeter")
+from tests.support.hostile_mods import stage_mods
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +20,7 @@ def build_with(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Prepar
 
     def build(*names: str) -> Prepared:
         if names not in made:
-            mods = tmp_path_factory.mktemp("mods")
-            for name in BUNDLED:
-                shutil.copytree(ROOT / "mods" / name, mods / name)
-            for name in names:
-                shutil.copytree(HOSTILE / name, mods / name)
+            mods = stage_mods(tmp_path_factory.mktemp("mods") / "mods", *names)
             made[names] = prepare_mods(mods, cache)
         return made[names]
 
