@@ -54,10 +54,13 @@ async def test_players_see_mod_and_player_chat(
         return ClientOptions(url(server), tmp_path / name, name=name, on_tick=on_tick,
                              on_chat=seen[name].append, **kwargs)
 
-    bob_task = asyncio.create_task(play(options("bob", ticks=90)))
+    # A client that joins applies the ticks that piled up while it loaded the snapshot
+    # before it sees the answers to its lines: on a loaded machine that backlog was over 27
+    # ticks (CI saw ann leave before the answer to /score). 150 ticks leave room for ~2 s.
+    bob_task = asyncio.create_task(play(options("bob", ticks=300)))
     bob = await wait_for_player(server, "bob")
     # ann is a bot that also chats: a plain line, then two greeter commands.
-    ann_summary = await play(options("ann", ticks=30, bot_seed=1,
+    ann_summary = await play(options("ann", ticks=150, bot_seed=1,
                                      say=("hello all", "/top", "/score")))
     bob_summary = await bob_task
     ann = ann_summary["player_id"]
