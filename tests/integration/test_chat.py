@@ -109,7 +109,7 @@ async def test_headless_connect_prints_only_a_summary_with_chat(
 ) -> None:
     server = await make_server(bundled.served, tick_rate=60)
     status = await asyncio.to_thread(connect_main, [
-        url(server), "--headless", "--bot", "--ticks", "20", "--name", "cli",
+        url(server), "--headless", "--bot", "--ticks", "150", "--name", "cli",
         "--cache", str(tmp_path / "cache"), "--reports", str(tmp_path / "reports"),
         "--say", "hi from the cli",
     ])
