@@ -115,6 +115,7 @@ class Join:
         manifest: the server's manifest, once ``welcome`` accepted it (else empty).
         player_id: who we play as, once welcomed.
         from_cache: mods taken from the cache.
+        blob_bytes: compressed bytes of the blobs received and verified.
         follower: the simulation, once ``load_mods`` built it.
         snapshot_size: compressed bytes of the first snapshot, once it is loaded.
     """
@@ -128,6 +129,7 @@ class Join:
         self.manifest: tuple[ModEntry, ...] = ()
         self.player_id: int | None = None
         self.from_cache = 0
+        self.blob_bytes = 0
         self.follower: Follower | None = None
         self.snapshot_size: int | None = None
         self._due: dict[str, ModEntry] = {}  # blobs announced and not yet received
@@ -173,12 +175,13 @@ class Join:
         Raises:
             JoinError: the cache had no such ELF, or not one with this hash.
         """
-        entry = self._cache_due.pop(sha256, None)
+        entry = self._cache_due.get(sha256)
         if entry is None:
             raise LocalMisuse(f"mod {sha256[:12]} was not asked of the cache, or twice")
         if elf is None or hashlib.sha256(elf).hexdigest() != sha256:
             reason = f"mod {entry.name} ({sha256[:12]}) is neither cached nor sent"
             raise JoinError(reason, _bye(Code.MOD_VERIFICATION, reason))
+        del self._cache_due[sha256]
         self._elfs[sha256] = elf
         self.from_cache += 1
 
@@ -210,6 +213,7 @@ class Join:
         del self._due[msg.sha256]
         self._elfs[msg.sha256] = elf
         self._received.append(elf)
+        self.blob_bytes += len(msg.data)
         return elf
 
     def load_mods(self) -> Follower:
