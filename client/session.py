@@ -1,9 +1,10 @@
 """The asyncio shell of the client: connect, fetch the mods it lacks, follow the game.
 
-All-or-nothing join: every mod the server lists must be in the cache or arrive in a blob that
-decompresses within its declared size and matches its SHA-256, before anything is loaded.
-Each mod's machine gets the memory and stack its manifest entry names (the protocol bounds
-them; a mod that still cannot be loaded ends the join with a ``ClientError``).
+What the join decides (the ``Hello``, which mods the cache must give, each blob verified,
+all-or-nothing loading, the snapshot) is ``lockstep.join``'s, and following the game is
+``lockstep.follower``'s. This shell owns the websocket, the cache files (``client.cache``),
+the bot's inputs, the desync report files and the summary; a failure ends in a
+``ClientError`` after the server got a ``Bye`` saying why.
 """
 
 from __future__ import annotations
@@ -18,34 +19,25 @@ from typing import Any
 
 import websockets
 
-from game.simulation import SimulationError
-from lockstep import image_of
 from lockstep.follower import ChatLine, Follower
+from lockstep.join import Join, JoinError, Refused, resume
 from mods.host_api import HOST_API
 from protocol import (
     DEFAULT_LIMITS,
-    SUPPORTED_VERSIONS,
     Bye,
     Chat,
     Code,
     Desync,
-    Hello,
     Input,
     Link,
     Message,
-    ModBlob,
-    ModEntry,
-    ModVerificationError,
     ProtocolError,
     Ready,
-    Refusal,
     Role,
     Snapshot,
     SnapshotAssembler,
     SnapshotPart,
     Tick,
-    Welcome,
-    decompress_mod,
 )
 from vm import VM_ABI
 
@@ -241,7 +233,7 @@ async def _ending(ws: Any, link: Link, exc: Exception) -> GameEnded:
     return _lost(exc)
 
 
-async def _bye(ws: Any, link: Link, code: Code, reason: str) -> None:
+async def _bye(ws: Any, link: Link, code: str, reason: str) -> None:
     """Say goodbye if we still can; a connection already gone is not an error here."""
     try:
         await ws.send(link.send(Bye(code=code, reason=reason)))
@@ -251,61 +243,37 @@ async def _bye(ws: Any, link: Link, code: Code, reason: str) -> None:
 
 async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
                 summary: dict[str, Any]) -> Follower:
-    held = cache.hashes()
-    await _send(ws, link, Hello(protocol_versions=SUPPORTED_VERSIONS, vm_abi=opts.vm_abi,
-                                host_abi=opts.host_abi, name=opts.name,
-                                cached_mods=tuple(held[:DEFAULT_LIMITS.max_cached_mods])))
-    first = await _recv(ws, link)
-    if isinstance(first, Refusal | Bye):
-        raise JoinRefused(first.code, first.reason)
-    assert isinstance(first, Welcome)  # the link admits nothing else here
-    summary.update(protocol=first.protocol_version, player_id=first.player_id,
-                   mods=len(first.manifest))
-    received: dict[str, bytes] = {}
-    while link.pending_mods:
-        msg = await _recv(ws, link)
-        if isinstance(msg, Bye):
-            raise ClientError(f"server closed during the download ({msg.code}): {msg.reason}")
-        assert isinstance(msg, ModBlob)
-        try:
-            received[msg.sha256] = decompress_mod(msg.data, msg.size, msg.sha256)
-        except ModVerificationError as exc:
-            await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])
-            raise ClientError(f"mod {msg.sha256[:12]} failed verification: {exc}") from None
-        summary["mod_bytes_received"] += len(msg.data)
-    loaded: list[tuple[ModEntry, bytes]] = []
-    for entry in first.manifest:
-        elf = received.get(entry.sha256)
-        if elf is None:
-            elf = cache.get(entry.sha256)
-            if elf is None:
-                reason = f"mod {entry.name} ({entry.sha256[:12]}) is neither cached nor sent"
-                await _bye(ws, link, Code.MOD_VERIFICATION, reason)
-                raise ClientError(reason)
-            summary["mods_from_cache"] += 1
-        loaded.append((entry, elf))
+    """Join through ``lockstep.join.Join``: this shell moves its messages, reads and fills
+    the cache, and turns its errors into ours (after sending the server its ``Bye``)."""
+    join = Join(opts.name, cache.hashes(), host_abi=opts.host_abi, vm_abi=opts.vm_abi)
     try:
-        follower = Follower(
-            [image_of(entry, elf) for entry, elf in loaded],
-            player_id=first.player_id)
-    except SimulationError as exc:
-        await _bye(ws, link, Code.MOD_VERIFICATION, str(exc)[:900])
-        raise ClientError(f"cannot run the server's mods: {exc}") from None
-    for elf in received.values():  # only once every mod is verified and loaded
-        cache.put(elf)
-    await _send(ws, link, Ready())
-    assembler = SnapshotAssembler()
-    while True:
-        msg = await _recv(ws, link)
-        if isinstance(msg, Bye):
-            raise ClientError(f"server closed before the game began ({msg.code}): "
-                              f"{msg.reason}")
-        assert isinstance(msg, Snapshot | SnapshotPart)  # the link admits nothing else here
-        whole = assembler.add(msg)
-        if whole is not None:
-            await _load(ws, link, follower, whole)
-            summary["snapshot_bytes"] = whole.data_size
-            return follower
+        await _send(ws, link, join.hello)
+        for sha in join.welcome(await _recv(ws, link)):
+            join.cached(sha, cache.get(sha))
+        summary.update(protocol=link.protocol_version, player_id=join.player_id,
+                       mods=len(join.manifest), mods_from_cache=join.from_cache)
+        while join.downloading:
+            join.blob(await _recv(ws, link))
+        summary["mod_bytes_received"] = join.blob_bytes
+        follower = join.load_mods()
+        for elf in join.downloaded:  # only once every mod is verified and loaded
+            cache.put(elf)
+        await _send(ws, link, Ready())
+        while join.snapshot(await _recv(ws, link)) is None:
+            pass
+    except JoinError as exc:
+        raise await _failed(ws, link, exc) from None
+    summary["snapshot_bytes"] = join.snapshot_size
+    return follower
+
+
+async def _failed(ws: Any, link: Link, exc: JoinError) -> ClientError:
+    """Tell the server why we stop (``exc.bye``), and say it as our error."""
+    if isinstance(exc, Refused):
+        return JoinRefused(exc.code, exc.reason)
+    if exc.bye is not None:
+        await _bye(ws, link, exc.bye.code, exc.bye.reason)
+    return ClientError(str(exc))
 
 
 def _write_reports(follower: Follower, report_dir: Path | None) -> list[Path]:
@@ -324,11 +292,9 @@ def _write_reports(follower: Follower, report_dir: Path | None) -> list[Path]:
 async def _load(ws: Any, link: Link, follower: Follower, whole: Snapshot) -> None:
     """Continue from a whole snapshot; a state we cannot use ends the game."""
     try:
-        follower.load_snapshot(whole)
-    except SimulationError as exc:
-        await _bye(ws, link, Code.DESYNC, str(exc)[:900])
-        raise ClientError(f"the server's snapshot of tick {whole.tick} is unusable: "
-                          f"{exc}") from None
+        resume(follower, whole)
+    except JoinError as exc:
+        raise await _failed(ws, link, exc) from None
 
 
 async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,

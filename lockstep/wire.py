@@ -1,4 +1,5 @@
-"""The one mapping between wire messages and the simulation's own types."""
+"""The one mapping between wire messages and the simulation's own types, and the one way
+any text becomes a ``Refusal``'s or a ``Bye``'s reason."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import hashlib
 from game.simulation import ModImage, TickInputs
 from protocol import ModEntry, Player, Tick, TickChat, TickInput
 
-__all__ = ["tick_message", "tick_inputs", "image_of", "entry_for"]
+__all__ = ["tick_message", "tick_inputs", "image_of", "entry_for", "reason_text",
+           "REASON_LENGTH"]
+
+#: Characters of a reason we send: within ``Limits.max_reason_length`` with room to spare.
+REASON_LENGTH = 900
 
 
 def tick_message(inputs: TickInputs, state_hash: str) -> Tick:
@@ -54,3 +59,10 @@ def entry_for(image: ModImage, *, version: str, language: str,
                     memory_limit=image.memory, stack_limit=image.stack,
                     instruction_limit=image.instructions, host_abi=host_abi,
                     permissions=tuple(sorted(image.permissions)))
+
+
+def reason_text(text: str) -> str:
+    """``text`` fit for a ``Refusal``'s or a ``Bye``'s reason: control characters made
+    spaces, never empty, at most ``REASON_LENGTH`` characters."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return (clean or "no reason given")[:REASON_LENGTH]

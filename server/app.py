@@ -2,8 +2,11 @@
 
 The rule this module keeps: **nothing one connection does can raise into the tick loop.**
 
-- Limits are enforced where a message is accepted (``Room.reserve``, ``Room.chat``, the
+- Limits are enforced where a message is accepted (``Handshake.accept``, ``Room.chat``, the
   per-player ``PlayerRates``, ``Admission``), never first discovered when a tick is encoded.
+- Every decision is the lockstep core's (``lockstep.handshake`` decides who joins and which
+  mods they get, ``lockstep.room`` what a tick holds); this module moves bytes, runs the
+  timers and the tick clock, and logs.
 - The tick is broadcast over a copy of the connections, and one connection's failure to take
   it (its link refuses, its outbox is full) drops that connection alone.
 - Each connection owns a bounded outbox drained by its own writer task, so a slow client
@@ -40,9 +43,12 @@ from websockets.http11 import Request, Response
 from game.rules import LOG_LINE_LENGTH
 from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from game.text import printable
-from lockstep import check_hello, tick_message
+from lockstep import tick_message
+from lockstep.admission import Admission, origin_allowed
+from lockstep.handshake import Handshake
 from lockstep.policy import DEFAULT_POLICY, ServerPolicy
 from lockstep.room import Room
+from lockstep.wire import reason_text
 from protocol import (
     DEFAULT_LIMITS,
     Bye,
@@ -53,7 +59,6 @@ from protocol import (
     Input,
     Limits,
     Link,
-    LocalMisuse,
     Message,
     MessageTooLarge,
     ModBlob,
@@ -63,12 +68,10 @@ from protocol import (
     Ready,
     Refusal,
     Role,
-    Welcome,
     encode,
     split_snapshot,
 )
 
-from .admission import Admission, origin_allowed
 from .names import shown
 from .ratelimit import PlayerRates
 
@@ -97,12 +100,6 @@ class _End(Exception):
         self.code = code
         self.reason = reason
         self.ws_code = ws_code
-
-
-def _reason(text: str) -> str:
-    """``text`` fit for a Bye's reason: no control characters, not empty, bounded."""
-    clean = "".join(ch if ch.isprintable() else " " for ch in text).strip()
-    return (clean or "no reason given")[:900]
 
 
 def _ws_reason(text: str) -> str:
@@ -218,6 +215,7 @@ class GameServer:
     on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
     stop_after: int | None = None
     room: Room = field(init=False)
+    handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
@@ -227,6 +225,9 @@ class GameServer:
                          max_chats=self.limits.max_chats_per_tick,
                          chat_lines_per_player=self.policy.chat_lines_per_player,
                          chat_bytes_per_tick=self.policy.chat_bytes_per_tick)
+        self.handshake = Handshake(self.room, [m.entry for m in self.mods],
+                                   host_abi=self.host_abi, tick_rate=self.tick_rate,
+                                   limits=self.limits)
         self._print_mod_chat()  # what the mods said while starting
         self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
         self._live: set[_Conn] = set()  # every open connection, any state
@@ -420,13 +421,12 @@ class GameServer:
         if conn in self._conns:
             self._conns.remove(conn)
         if conn.pid is not None:
-            self.room.leave(conn.pid)
-            self._admission.release_name(conn.name, conn.pid)
+            self.handshake.leave(conn.pid)
 
     def _say_bye(self, conn: _Conn, code: Code, reason: str, ws_code: int) -> None:
         """Queue a Bye, then the close with ``ws_code``; the caller logged why."""
         with contextlib.suppress(ProtocolError):
-            conn.push(conn.link.send(Bye(code=code, reason=_reason(reason))))
+            conn.push(conn.link.send(Bye(code=code, reason=reason_text(reason))))
         conn.finish(ws_code, reason)
 
     # --- admission at the HTTP level ----------------------------------------------------------
@@ -530,12 +530,14 @@ class GameServer:
             raise _End(Code.PROTOCOL_ERROR, "text frames are not part of the protocol", 1003)
         return conn.link.receive(data)
 
-    def _refuse(self, conn: _Conn, code: Code, reason: str, ws_code: int, raw_name: str) -> bool:
+    def _refuse(self, conn: _Conn, refusal: Refusal, raw_name: str) -> bool:
+        """Send ``refusal`` and close (1013 when full, else 1008)."""
         self.stats["refused"] += 1
-        log.warning("%s refused %s (%s): %s", conn.peer, shown(raw_name), code.value, reason)
+        log.warning("%s refused %s (%s): %s", conn.peer, shown(raw_name), refusal.code,
+                    refusal.reason)
         with contextlib.suppress(ProtocolError):
-            conn.push(conn.link.send(Refusal(code=code, reason=_reason(reason))))
-        conn.finish(ws_code, reason)
+            conn.push(conn.link.send(refusal))
+        conn.finish(1013 if refusal.code == Code.FULL else 1008, refusal.reason)
         return False
 
     async def _handshake(self, conn: _Conn) -> bool:
@@ -543,40 +545,20 @@ class GameServer:
         hello = await self._recv(conn, timeout)
         if not isinstance(hello, Hello):  # the link admits only Hello or Bye here
             return False
-        checked = check_hello(hello, host_abi=self.host_abi)
-        if not isinstance(checked, int):
-            return self._refuse(conn, *checked, 1008, hello.name)
-        version = checked
-        pid = self.room.reserve()
-        if pid is None:
-            return self._refuse(conn, Code.FULL, f"the server is full "
-                                f"({self.limits.max_players} players)", 1013, hello.name)
-        conn.pid = pid
-        name, why = self._admission.claim_name(hello.name, pid)
-        if name is not None:
-            try:
-                Player(id=pid, name=name).check_limits(self.limits)
-            except LocalMisuse:
-                self._admission.release_name(name, pid)
-                name, why = None, "your name is not allowed"
-        if name is None:
-            self.room.leave(pid)
-            conn.pid = None
-            return self._refuse(conn, Code.NAME, why, 1008, hello.name)
-        conn.name = name
-        cached = set(hello.cached_mods)
-        sending = tuple(m.entry.sha256 for m in self.mods if m.entry.sha256 not in cached)
-        conn.push(conn.link.send(Welcome(
-            protocol_version=version, player_id=pid, tick_rate=self.tick_rate,
-            manifest=tuple(m.entry for m in self.mods), sending=sending,
-        )))
+        answer = self.handshake.accept(hello)
+        if isinstance(answer, Refusal):
+            return self._refuse(conn, answer, hello.name)
+        pid = conn.pid = answer.player_id
+        conn.name = self.handshake.name(pid)
+        conn.push(conn.link.send(answer))
+        sending = answer.sending
         log.info("%s said hello: sending %d of %d mods", conn.who, len(sending), len(self.mods))
         ready = await asyncio.wait_for(self._download(conn, sending), timeout)
         if not isinstance(ready, Ready):  # a Bye: the client could not verify its mods
             log.info("%s gave up joining: %s", conn.who, shown(getattr(ready, "reason", ""), 200))
             conn.finish(1000, "")
             return False
-        self.room.admit(pid, name)
+        self.handshake.admit(pid)
         conn.rates = PlayerRates.start(self.policy, self.room.tick)
         self._conns.append(conn)
         self._want_snapshot.append(conn)

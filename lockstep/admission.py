@@ -1,7 +1,7 @@
-"""Who may connect and under which name: per-address counts, unique names, origins.
+"""Who may connect at all: open connections per address, and the origins of browser pages.
 
-Sans-I/O: the server's shell asks and reports; nothing here owns a socket or a clock. How
-many players fit is the ``Room``'s business (it counts the slots).
+Sans-I/O: the server's shell asks and reports; nothing here owns a socket or a clock. Who may
+then join, under which name and in which slot, is ``lockstep.handshake``'s business.
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import urlsplit
 
-from .names import clean_name, name_key
-
 __all__ = ["Admission", "origin_allowed"]
 
 
 class Admission:
-    """Open connections per address and the names in use.
+    """Open connections per address.
 
     Args:
         max_conns_per_address: connections one address may hold open; ``None``: no cap.
@@ -24,7 +22,6 @@ class Admission:
     def __init__(self, max_conns_per_address: int | None) -> None:
         self.max_conns_per_address = max_conns_per_address
         self._per_address: Counter[str] = Counter()
-        self._names: dict[str, int] = {}  # name_key -> player id
 
     def connect(self, address: str) -> bool:
         """Count a new connection from ``address``; False (and not counted) if over the cap."""
@@ -43,28 +40,6 @@ class Admission:
     def connections(self, address: str) -> int:
         """Connections open from ``address``."""
         return self._per_address[address]
-
-    def claim_name(self, raw: str, pid: int) -> tuple[str | None, str]:
-        """Clean ``raw`` and reserve it for player ``pid``.
-
-        Returns:
-            ``(name, "")`` with the cleaned name, or ``(None, reason)`` if the name is empty
-            once cleaned or another player holds it.
-        """
-        name = clean_name(raw)
-        if not name:
-            return None, "your name is empty once invisible characters are removed"
-        key = name_key(name)
-        if key in self._names:
-            return None, f"the name {name!r} is taken"
-        self._names[key] = pid
-        return name, ""
-
-    def release_name(self, name: str, pid: int) -> None:
-        """Player ``pid`` no longer holds ``name`` (no-op if it did not)."""
-        key = name_key(name)
-        if self._names.get(key) == pid:
-            del self._names[key]
 
 
 def origin_allowed(origin: str, host: str | None, allowed: tuple[str, ...] | None) -> bool:

@@ -1,0 +1,125 @@
+"""The server's side of every handshake, without I/O: who may join, as whom, with which mods.
+
+``Handshake.accept(hello)`` answers a client's ``Hello`` with a ``Welcome`` or a ``Refusal``,
+checking in this order:
+
+1. the protocol version and the VM and host ABIs (``lockstep.hello.check_hello``);
+2. a slot in the room (``Room.reserve``: players present, joining and in their handshake all
+   hold one), else ``Code.FULL``;
+3. the name, cleaned of what a reader cannot see (``lockstep.names``): not empty, within the
+   protocol's limits, and not held by another player without regard to case or width, else
+   ``Code.NAME``.
+
+A ``Welcome`` holds the slot and the name for its player id, and its ``sending`` lists the
+manifest's mods the client did not say it has cached (``missing``): the blobs the shell sends.
+``admit`` lets the player into the world when its ``Ready`` arrives; ``leave`` frees what it
+held, at any stage. The shell (``server.app``) moves the bytes, sends the blobs and runs the
+timers; how many connections one address may open is ``lockstep.admission``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from protocol import (
+    DEFAULT_LIMITS,
+    Code,
+    Hello,
+    Limits,
+    LocalMisuse,
+    ModEntry,
+    Player,
+    Refusal,
+    Welcome,
+)
+
+from .hello import check_hello
+from .names import clean_name, name_key
+from .room import Room
+from .wire import reason_text
+
+__all__ = ["Handshake", "refusal"]
+
+
+def refusal(code: Code, reason: str) -> Refusal:
+    """A ``Refusal`` with ``reason`` made fit for the wire (``reason_text``)."""
+    return Refusal(code=code, reason=reason_text(reason))
+
+
+class Handshake:
+    """Every handshake of one server: the player ids and names it handed out.
+
+    Args:
+        room: the room whose slots players take (``Room.reserve``) and join (``Room.admit``).
+        manifest: every mod of the game, in load order.
+        host_abi: the host-call ABI the mods were built against; clients must speak it.
+        tick_rate: ticks per second, told in every ``Welcome``.
+        limits: the protocol's limits; a name must fit them once cleaned.
+    """
+
+    def __init__(self, room: Room, manifest: Sequence[ModEntry], *, host_abi: str,
+                 tick_rate: int, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.room = room
+        self.manifest = tuple(manifest)
+        self.host_abi = host_abi
+        self.tick_rate = tick_rate
+        self.limits = limits
+        self._holders: dict[str, int] = {}  # name_key -> player id
+        self._names: dict[int, str] = {}  # player id -> name, from accept until leave
+
+    def accept(self, hello: Hello) -> Welcome | Refusal:
+        """Answer ``hello``: a ``Welcome`` (a slot and the name now held for its
+        ``player_id``; ``sending``: the mods to send) or a ``Refusal`` (nothing held)."""
+        checked = check_hello(hello, host_abi=self.host_abi)
+        if not isinstance(checked, int):
+            return refusal(*checked)
+        pid = self.room.reserve()
+        if pid is None:
+            return refusal(Code.FULL, f"the server is full ({self.room.max_players} players)")
+        why = self._claim(hello.name, pid)
+        if why is not None:
+            self.room.leave(pid)
+            return refusal(Code.NAME, why)
+        try:
+            return Welcome(protocol_version=checked, player_id=pid, tick_rate=self.tick_rate,
+                           manifest=self.manifest, sending=self.missing(hello.cached_mods))
+        except BaseException:  # a manifest of ours a Welcome cannot carry: hold nothing
+            self.leave(pid)
+            raise
+
+    def missing(self, cached: Iterable[str]) -> tuple[str, ...]:
+        """The SHA-256s of the manifest's mods not in ``cached``, in manifest order."""
+        held = frozenset(cached)
+        return tuple(entry.sha256 for entry in self.manifest if entry.sha256 not in held)
+
+    def name(self, pid: int) -> str:
+        """The name player ``pid`` holds (KeyError if it holds none)."""
+        return self._names[pid]
+
+    def admit(self, pid: int) -> None:
+        """Player ``pid``, welcomed, has every mod: it joins the world in the next tick."""
+        self.room.admit(pid, self._names[pid])
+
+    def leave(self, pid: int) -> None:
+        """Player ``pid`` is gone, at any stage: its slot and its name are free (the room
+        sees it leave in the next tick if it had joined). No-op for an unknown id."""
+        self.room.leave(pid)
+        name = self._names.pop(pid, None)
+        if name is not None:
+            del self._holders[name_key(name)]
+
+    def _claim(self, raw: str, pid: int) -> str | None:
+        """Hold ``raw`` cleaned for ``pid``; or why not."""
+        name = clean_name(raw)
+        if not name:
+            return "your name is empty once invisible characters are removed"
+        try:
+            Player(id=pid, name=name).check_limits(self.limits)
+        except LocalMisuse:
+            return "your name is not allowed"
+        key = name_key(name)
+        if key in self._holders:
+            return f"the name {name!r} is taken"
+        self._holders[key] = pid
+        self._names[pid] = name
+        return None
