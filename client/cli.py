@@ -19,8 +19,11 @@ import json
 import sys
 from pathlib import Path
 
+from game.errors import GameError
+from lockstep.errors import LockstepError
 from lockstep.follower import ChatLine, Follower
-from protocol import LocalMisuse
+from protocol import LocalMisuse, ProtocolError
+from vm.errors import VMError
 
 from .cache import default_cache_dir
 from .session import ClientError, ClientOptions, GameEnded, play
@@ -90,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except OSError as exc:
         print(f"riscade connect: cannot connect to {opts.url}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (GameError, LockstepError, ProtocolError, VMError) as exc:  # what play did not wrap
+        print(f"riscade connect: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
     print(json.dumps(summary, sort_keys=True))
     return EXIT_OK if summary.get("desyncs", 0) == 0 else EXIT_DESYNC

@@ -36,6 +36,7 @@ import msgpack
 from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
+from .errors import SimulationError
 from .rules import (
     HOST_CALLS_PER_TICK,
     LOG_LINE_LENGTH,
@@ -44,16 +45,14 @@ from .rules import (
     MOD_CHAT_LENGTH,
     MOD_CHAT_LINES,
     MOD_INSTRUCTIONS_DEFAULT,
-    MOD_INSTRUCTIONS_MAX,
-    MOD_INSTRUCTIONS_MIN,
     MOD_MEMORY_DEFAULT,
-    MOD_MEMORY_MAX,
     MOD_STACK_DEFAULT,
     MOD_STRING_MAX,
     PERMISSION_PLAYERS,
     PERMISSIONS,
     STARTUP_INSTRUCTIONS,
     TICK_INSTRUCTIONS,
+    ModLimits,
 )
 from .text import printable
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
@@ -70,19 +69,14 @@ ALL_PLAYERS = constant("ALL_PLAYERS")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
-class SimulationError(Exception):
-    """A snapshot or input the simulation cannot accept."""
-
-
 @dataclass(frozen=True)
 class ModImage:
     """A mod as the simulation needs it: its ELF and its limits.
 
-    ``memory`` is the machine's whole guest memory and ``stack`` the part of it reserved for
-    the stack (mod.toml ``limits.memory`` and ``limits.stack``): what ``vm.MachineLimits``
-    accepts, with the stack at most half of the memory and the memory at most
-    ``MOD_MEMORY_MAX``. ``instructions`` is the mod's budget per tick, and ``permissions``
-    what its mod.toml asked of ``game.rules.PERMISSIONS``. Else ``SimulationError``.
+    ``memory``, ``stack`` and ``instructions`` are the mod's ``game.rules.ModLimits``
+    (mod.toml ``[limits]``: the whole guest memory, the part of it reserved for the stack, the
+    budget per tick) and must keep its rule; ``permissions`` is what its mod.toml asked of
+    ``game.rules.PERMISSIONS``. Else ``SimulationError``.
     """
 
     name: str
@@ -94,18 +88,11 @@ class ModImage:
 
     def __post_init__(self) -> None:
         try:
-            self.limits()
-        except (TypeError, ValueError) as exc:
-            raise SimulationError(f"mod {self.name}: {exc}") from None
-        if self.stack > self.memory // 2:
-            raise SimulationError(f"mod {self.name}: stack {self.stack} is over half of "
-                                  f"memory {self.memory}")
-        if self.memory > MOD_MEMORY_MAX:
-            raise SimulationError(f"mod {self.name}: memory {self.memory} is over "
-                                  f"{MOD_MEMORY_MAX}")
-        if not MOD_INSTRUCTIONS_MIN <= self.instructions <= MOD_INSTRUCTIONS_MAX:
-            raise SimulationError(f"mod {self.name}: instructions {self.instructions} is "
-                                  f"outside {MOD_INSTRUCTIONS_MIN}..{MOD_INSTRUCTIONS_MAX}")
+            problems = ModLimits(self.memory, self.stack, self.instructions).problems()
+        except TypeError as exc:
+            problems = [str(exc)]
+        if problems:
+            raise SimulationError(f"mod {self.name}: {'; '.join(problems)}")
         unknown = sorted(set(self.permissions) - PERMISSIONS)
         if unknown:
             raise SimulationError(f"mod {self.name}: unknown permission(s) {unknown}")

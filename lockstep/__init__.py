@@ -15,6 +15,7 @@ simulation, which knows nothing of messages), and decides what neither shell sho
 ``server/`` and ``client/`` are shells around it: websockets, timers, files, the CLI.
 """
 
+from .errors import LockstepError, PolicyError, SnapshotRejected
 from .follower import ChatLine, DesyncReport, Follower
 from .hello import check_hello
 from .policy import DEFAULT_POLICY, ServerPolicy
@@ -24,4 +25,5 @@ from .wire import entry_for, image_of, tick_inputs, tick_message
 __all__ = [
     "Follower", "DesyncReport", "ChatLine", "check_hello", "entry_for", "image_of",
     "tick_inputs", "tick_message", "Room", "ClosedTick", "ServerPolicy", "DEFAULT_POLICY",
+    "LockstepError", "SnapshotRejected", "PolicyError",
 ]
