@@ -22,6 +22,7 @@ from pathlib import Path
 from game.errors import GameError
 from lockstep.errors import LockstepError
 from lockstep.follower import ChatLine, Follower
+from mods.host_api import constant
 from protocol import LocalMisuse, ProtocolError
 from vm.errors import VMError
 
@@ -34,6 +35,7 @@ __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_DESYNC", "EXIT_ENDED"]
 #: (refused, bad mod, protocol error, no connection); we played but saw a desync; the game
 #: ended before we were done (the server said goodbye, or the connection was lost).
 EXIT_OK, EXIT_ERROR, EXIT_DESYNC, EXIT_ENDED = 0, 1, 3, 4
+KIND_PLAYER, KIND_COIN = constant("KIND_PLAYER"), constant("KIND_COIN")
 
 
 def _render(follower: Follower) -> None:
@@ -46,7 +48,7 @@ def _render(follower: Follower) -> None:
     for e in world.entities.values():
         c = min(cols - 1, max(0, e.x * cols // max(1, world.width)))
         r = min(rows - 1, max(0, e.y * rows // max(1, world.height)))
-        grid[r][c] = "@" if e.kind == 1 else "o" if e.kind == 2 else "*"
+        grid[r][c] = "@" if e.kind == KIND_PLAYER else "o" if e.kind == KIND_COIN else "*"
     scores = " ".join(f"p{pid}:{world.get(eid, 'score')}" for pid, eid in world.players.items())
     print(f"\ntick {world.tick}  {scores}")
     print("\n".join("".join(row) for row in grid), flush=True)

@@ -4,7 +4,8 @@ No I/O, no clock, no randomness but the world's seeded stream: server and client
 same code on the same inputs and get the same state hash every tick.
 
     game.simulation   Simulation (step, state_hash, snapshot/restore), ModImage, TickInputs,
-                      FaultRecord, ModChat; snapshot_part_hashes for desync reports
+                      FaultRecord, ModChat; snapshot_part_hashes and snapshot_world for
+                      desync reports
     game.world        World and Entity: the arena's state, its invariants, its bytes
     game.rules        every number the game decides by (budgets, caps, bounds), ModLimits
     game.text         printable(): text from mods made safe to print
@@ -28,11 +29,13 @@ from .simulation import (
     TickInputs,
     over_tick_budget,
     snapshot_part_hashes,
+    snapshot_world,
 )
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, Entity, World
 
 __all__ = [
     "Simulation", "ModImage", "TickInputs", "FaultRecord", "ModChat", "ALL_PLAYERS",
-    "MAX_FAULTS", "over_tick_budget", "snapshot_part_hashes", "World", "Entity", "NO_ENTITY",
-    "NO_PLAYER", "KIND_PLAYER", "ModLimits", "GameError", "SimulationError",
+    "MAX_FAULTS", "over_tick_budget", "snapshot_part_hashes", "snapshot_world", "World",
+    "Entity", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER", "ModLimits", "GameError",
+    "SimulationError",
 ]

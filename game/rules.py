@@ -9,13 +9,15 @@ and every mod of a server together at most ``TICK_INSTRUCTIONS`` (about 150 ms).
 
 ``ModLimits`` is the one record of what a mod's machine gets (mod.toml ``[limits]``, a
 ``ModImage``'s limits), with its defaults and its rule (``ModLimits.problems``):
-``mods.manifest`` and ``game`` both call it. This module imports only the VM's page size.
+``mods.manifest`` and ``game`` both call it. This module imports only the VM's page size and
+the mods' ABI constants.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mods.host_api import constant
 from vm.elf import PAGE
 
 __all__ = [
@@ -71,8 +73,9 @@ LOG_LINE_LENGTH = 200
 #: and characters kept of each (the protocol's limit on a player's line).
 MOD_CHAT_LINES = 64
 MOD_CHAT_LENGTH = 500
-#: World bounds the engine keeps whatever a mod asks: |velocity| per axis, |score|, health.
-SPEED_MAX = 64 << 8
+#: World bounds the engine keeps whatever a mod asks: |velocity| per axis (64 world units a
+#: tick), |score|, health.
+SPEED_MAX = 64 * constant("FIXED_ONE")
 SCORE_MAX = (1 << 31) - 1
 HEALTH_MAX = (1 << 31) - 1
 #: What a mod.toml may ask in ``permissions``: "players" lets a mod change or remove
