@@ -18,14 +18,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import msgpack
-
 from game.simulation import (
     ALL_PLAYERS,
     ModImage,
     Simulation,
     SimulationError,
     snapshot_part_hashes,
+    snapshot_world,
 )
 from game.world import World
 from protocol import Snapshot, Tick, decompress_blob
@@ -181,11 +180,9 @@ class Follower:
         try:
             theirs = snapshot_part_hashes(state)
             mine = self.sim.part_hashes()
-            doc = msgpack.unpackb(state, raw=False)
             report.differing_parts = sorted(k for k in theirs if mine.get(k) != theirs[k])
-            report.entity_diffs = _entity_diffs(self.sim.world, World.from_bytes(doc["world"]))
-        except (SimulationError, ValueError, KeyError, TypeError,
-                msgpack.exceptions.ExtraData) as exc:
+            report.entity_diffs = _entity_diffs(self.sim.world, snapshot_world(state))
+        except SimulationError as exc:
             report.differing_parts = [f"unknown: {exc}"]
         self.reports.append(report)
 
