@@ -61,8 +61,26 @@ def _demo() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``riscade COMMAND``; returns the exit status."""
-    args = sys.argv[1:] if argv is None else argv
+    """Dispatch ``riscade COMMAND``; returns the exit status.
+
+    Each command reports its own errors in one line; an error of one of the packages that a
+    command did not expect still ends in one line (``riscade: error: ...``, exit status 1),
+    never a traceback.
+    """
+    from game.errors import GameError
+    from lockstep.errors import LockstepError
+    from mods.errors import ModError
+    from protocol.errors import ProtocolError
+    from vm.errors import VMError
+
+    try:
+        return _dispatch(sys.argv[1:] if argv is None else argv)
+    except (ModError, VMError, ProtocolError, GameError, LockstepError) as exc:
+        print(f"riscade: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(USAGE)
         return 0 if args else 2

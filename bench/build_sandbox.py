@@ -17,7 +17,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from mods import build_mods, sandbox
+from mods import sandbox
+from mods.build import build_mods
 
 MODS = Path(__file__).resolve().parents[1] / "mods"
 

@@ -6,9 +6,13 @@ For each variant of one language's flags, builds the shipped mods (the other lan
 their default flags and come from the cache), then reports: compile seconds of the first
 build (which includes compiling musl for a new flag set) and of a second build from an
 empty mods cache; the slimmed ELF size, its zstd -19 size (what a client downloads) and its
-.text size; and the RISC-V instructions a fixed workload retires in the mod's hooks (run on
-unicorn via tests/mods), a proxy for run time in the Python VM. Uses a separate zig global
-cache (default: a temporary directory) so the experiment leaves the real one alone.
+.text size; and the RISC-V instructions the mod's hooks retire in a fixed workload on the
+real ``game.Simulation`` (every shipped mod loaded, 8 players, 60 ticks, a chat line a tick;
+``_workload``), a proxy for its run time in the VM. Uses a separate zig global cache
+(default: a temporary directory) so the experiment leaves the real one alone.
+
+``--chosen`` measures only the chosen flag set of each mod (the first row of each), which
+builds no new musl when ``--zig-cache`` is the cache the real builds use.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ from elftools.elf.elffile import ELFFile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mods import build_mods, toolchain  # noqa: E402
-from mods.build import BuildResult  # noqa: E402
-from tests.mods.unicorn_machine import UnicornMachine  # noqa: E402
-from tests.mods.world import FakeWorld, Game  # noqa: E402
+from game import Simulation, TickInputs  # noqa: E402
+from mods import toolchain  # noqa: E402
+from mods.build import BuildResult, build_mods  # noqa: E402
+from tests.support.mod_images import image_of  # noqa: E402
 
 NO_C = "-mcpu=baseline_rv64-c-zca"
 UNWIND = set(toolchain.NO_UNWIND)
@@ -71,22 +75,25 @@ VARIANTS: list[tuple[str, str, list[str], list[str], list[str], list[str]]] = [
 ]
 
 
+#: The workload: players who join at tick 1, then ticks in which each of them holds a button
+#: pattern and one says "/top" (greeter's command).
+PLAYERS, TICKS = 8, 60
+
+
 def _workload(mod: str, results: dict[str, BuildResult]) -> int:
-    """Instructions the mod retires in a fixed scenario: 8 players, 60 ticks, chat."""
-    world = FakeWorld(seed=3)
-    order = ["movement", "pickups", "greeter"]
-    machines = {name: UnicornMachine.from_file(results[name].path, world.registry(),
-                                               count_instructions=(name == mod))
-                for name in order}
-    game = Game(world, [(machines[n], results[n].hooks) for n in order])
-    game.load()
-    for p in range(8):
-        game.join(p, (40 + 60 * p) * 256, 200 * 256)
-    machines[mod].instructions = 0
-    for t in range(60):
-        game.step({p: (8 if (t // 10 + p) % 2 else 1 | 4) for p in range(8)})
-        game.chat(t % 8, "/top")
-    return machines[mod].instructions
+    """Instructions ``mod`` retires in the real simulation beside the other shipped mods (in
+    load order, with their mod.toml limits): 8 players join, then 60 ticks of inputs and one
+    "/top" chat line each; the join tick is not counted."""
+    sim = Simulation([image_of(r) for r in results.values()], seed=3)
+    sim.step(TickInputs(1, joins=tuple((p, f"p{p}") for p in range(1, PLAYERS + 1))))
+    machine = sim.machine(mod)
+    start = machine.instret
+    for t in range(TICKS):
+        inputs = tuple((p, 8 if (t // 10 + p) % 2 else 1 | 4) for p in range(1, PLAYERS + 1))
+        sim.step(TickInputs(t + 2, inputs=inputs, chats=((t % PLAYERS + 1, "/top"),)))
+    if sim.faults:
+        raise RuntimeError(f"the workload faulted: {sim.faults[0].message}")
+    return machine.instret - start
 
 
 def _sizes(path: Path) -> tuple[int, int, int]:
@@ -105,7 +112,10 @@ def _set(c: list[str], z: list[str], n: list[str], target: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--zig-cache", type=Path, default=None)
+    parser.add_argument("--chosen", action="store_true",
+                        help="only the chosen flag set of each mod")
     args = parser.parse_args()
+    chosen = {mod: label for mod, label, *_ in reversed(VARIANTS)}
     defaults = ([*C], [*ZIG], [*NIM], [*toolchain.TARGET])
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ZIG_GLOBAL_CACHE_DIR"] = str(args.zig_cache or Path(tmp) / "zig")
@@ -113,6 +123,8 @@ def main() -> None:
         print(f"{'variant':34} {'first':>7} {'again':>6} {'elf':>8} {'zstd':>8} {'.text':>7}"
               f" {'instructions':>12}")
         for mod, label, c, z, n, target in VARIANTS:
+            if args.chosen and chosen[mod] != label:
+                continue
             _set(c, z, n, target)
             timed: Callable[[str], dict[str, BuildResult]] = lambda cache: {  # noqa: E731
                 r.name: r for r in build_mods(mods_dir, Path(tmp) / cache, jobs=1)}

@@ -19,8 +19,12 @@ import json
 import sys
 from pathlib import Path
 
+from game.errors import GameError
+from lockstep.errors import LockstepError
 from lockstep.follower import ChatLine, Follower
-from protocol import LocalMisuse
+from mods.host_api import constant
+from protocol import LocalMisuse, ProtocolError
+from vm.errors import VMError
 
 from .cache import default_cache_dir
 from .session import ClientError, ClientOptions, GameEnded, play
@@ -31,6 +35,7 @@ __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_DESYNC", "EXIT_ENDED"]
 #: (refused, bad mod, protocol error, no connection); we played but saw a desync; the game
 #: ended before we were done (the server said goodbye, or the connection was lost).
 EXIT_OK, EXIT_ERROR, EXIT_DESYNC, EXIT_ENDED = 0, 1, 3, 4
+KIND_PLAYER, KIND_COIN = constant("KIND_PLAYER"), constant("KIND_COIN")
 
 
 def _render(follower: Follower) -> None:
@@ -43,7 +48,7 @@ def _render(follower: Follower) -> None:
     for e in world.entities.values():
         c = min(cols - 1, max(0, e.x * cols // max(1, world.width)))
         r = min(rows - 1, max(0, e.y * rows // max(1, world.height)))
-        grid[r][c] = "@" if e.kind == 1 else "o" if e.kind == 2 else "*"
+        grid[r][c] = "@" if e.kind == KIND_PLAYER else "o" if e.kind == KIND_COIN else "*"
     scores = " ".join(f"p{pid}:{world.get(eid, 'score')}" for pid, eid in world.players.items())
     print(f"\ntick {world.tick}  {scores}")
     print("\n".join("".join(row) for row in grid), flush=True)
@@ -90,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except OSError as exc:
         print(f"riscade connect: cannot connect to {opts.url}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (GameError, LockstepError, ProtocolError, VMError) as exc:  # what play did not wrap
+        print(f"riscade connect: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
     print(json.dumps(summary, sort_keys=True))
     return EXIT_OK if summary.get("desyncs", 0) == 0 else EXIT_DESYNC

@@ -7,11 +7,22 @@ on (SECURITY.md, "Mods at run time"): a hook spinning through its whole budget r
 million instructions per second there, so one mod at the maximum costs about 75 ms a tick
 and every mod of a server together at most ``TICK_INSTRUCTIONS`` (about 150 ms).
 
-This module imports nothing, so ``mods.manifest`` (mod.toml bounds) and ``game`` share it.
+``ModLimits`` is the one record of what a mod's machine gets (mod.toml ``[limits]``, a
+``ModImage``'s limits), with its defaults and its rule (``ModLimits.problems``):
+``mods.manifest`` and ``game`` both call it. This module imports only the VM's page size and
+the mods' ABI constants.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mods.host_api import constant
+from vm.elf import PAGE
+
 __all__ = [
-    "MOD_INSTRUCTIONS_MAX", "MOD_INSTRUCTIONS_MIN", "TICK_INSTRUCTIONS",
+    "ModLimits", "MOD_MEMORY_MIN", "MOD_STACK_MIN", "MOD_INSTRUCTIONS_MAX",
+    "MOD_INSTRUCTIONS_MIN", "TICK_INSTRUCTIONS",
     "MOD_INSTRUCTIONS_DEFAULT", "MOD_MEMORY_DEFAULT", "MOD_STACK_DEFAULT",
     "STARTUP_INSTRUCTIONS", "HOST_CALLS_PER_TICK", "MOD_STRING_MAX", "MOD_MEMORY_MAX",
     "ENTITIES_PER_MOD", "MAX_ENTITIES", "MAX_EVENTS_PER_TICK",
@@ -28,6 +39,9 @@ MOD_INSTRUCTIONS_MAX = 1_000_000
 MOD_INSTRUCTIONS_DEFAULT = 500_000
 MOD_MEMORY_DEFAULT = 4 << 20
 MOD_STACK_DEFAULT = 256 << 10
+#: The least guest memory and stack a mod may ask for (the stack: at most half its memory).
+MOD_MEMORY_MIN = 64 << 10
+MOD_STACK_MIN = 16 << 10
 #: The budgets of all the mods a server runs add up to at most this: a mod that would take
 #: the sum over it is refused at start-up (in load order), so no tick can cost more.
 TICK_INSTRUCTIONS = 2_000_000
@@ -59,8 +73,9 @@ LOG_LINE_LENGTH = 200
 #: and characters kept of each (the protocol's limit on a player's line).
 MOD_CHAT_LINES = 64
 MOD_CHAT_LENGTH = 500
-#: World bounds the engine keeps whatever a mod asks: |velocity| per axis, |score|, health.
-SPEED_MAX = 64 << 8
+#: World bounds the engine keeps whatever a mod asks: |velocity| per axis (64 world units a
+#: tick), |score|, health.
+SPEED_MAX = 64 * constant("FIXED_ONE")
 SCORE_MAX = (1 << 31) - 1
 HEALTH_MAX = (1 << 31) - 1
 #: What a mod.toml may ask in ``permissions``: "players" lets a mod change or remove
@@ -69,3 +84,41 @@ PERMISSION_PLAYERS = "players"
 PERMISSIONS = frozenset({PERMISSION_PLAYERS})
 #: Faults after which a mod is disabled.
 MAX_FAULTS = 3
+
+
+@dataclass(frozen=True)
+class ModLimits:
+    """What one mod's machine gets: mod.toml ``[limits]``, with the game's defaults.
+
+    Attributes:
+        memory: bytes of guest memory, stack included: a multiple of the VM's page size,
+            ``MOD_MEMORY_MIN`` .. ``MOD_MEMORY_MAX``.
+        stack: bytes of that memory reserved for the stack: a multiple of the page size,
+            ``MOD_STACK_MIN`` .. half of ``memory``.
+        instructions: the mod's instruction budget per tick, across all its hooks:
+            ``MOD_INSTRUCTIONS_MIN`` .. ``MOD_INSTRUCTIONS_MAX``.
+
+    Constructing one checks nothing (a mod.toml reports every problem at once): call
+    ``problems``.
+    """
+
+    memory: int = MOD_MEMORY_DEFAULT
+    stack: int = MOD_STACK_DEFAULT
+    instructions: int = MOD_INSTRUCTIONS_DEFAULT
+
+    def problems(self) -> list[str]:
+        """Every rule these limits break, one phrase each (``"stack = 8192 is outside
+        16384..32768"``), in field order; empty when the game accepts them."""
+        bounds = {
+            "memory": (MOD_MEMORY_MIN, MOD_MEMORY_MAX, True),
+            "stack": (MOD_STACK_MIN, self.memory // 2, True),
+            "instructions": (MOD_INSTRUCTIONS_MIN, MOD_INSTRUCTIONS_MAX, False),
+        }
+        found = []
+        for key, (low, high, paged) in bounds.items():
+            value = getattr(self, key)
+            if not low <= value <= high:
+                found.append(f"{key} = {value} is outside {low}..{high}")
+            elif paged and value % PAGE:
+                found.append(f"{key} = {value} is not a multiple of {PAGE}")
+        return found

@@ -36,6 +36,7 @@ import msgpack
 from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
+from .errors import SimulationError
 from .rules import (
     HOST_CALLS_PER_TICK,
     LOG_LINE_LENGTH,
@@ -44,23 +45,22 @@ from .rules import (
     MOD_CHAT_LENGTH,
     MOD_CHAT_LINES,
     MOD_INSTRUCTIONS_DEFAULT,
-    MOD_INSTRUCTIONS_MAX,
-    MOD_INSTRUCTIONS_MIN,
     MOD_MEMORY_DEFAULT,
-    MOD_MEMORY_MAX,
     MOD_STACK_DEFAULT,
     MOD_STRING_MAX,
     PERMISSION_PLAYERS,
     PERMISSIONS,
     STARTUP_INSTRUCTIONS,
     TICK_INSTRUCTIONS,
+    ModLimits,
 )
 from .text import printable
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
 __all__ = [
     "ModImage", "TickInputs", "FaultRecord", "ModChat", "Simulation", "SimulationError",
-    "MAX_FAULTS", "ALL_PLAYERS", "snapshot_part_hashes", "over_tick_budget",
+    "MAX_FAULTS", "ALL_PLAYERS", "snapshot_part_hashes", "snapshot_world",
+    "over_tick_budget",
 ]
 
 #: Log lines the simulation keeps (``Simulation.logs``) for inspection.
@@ -70,19 +70,14 @@ ALL_PLAYERS = constant("ALL_PLAYERS")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
-class SimulationError(Exception):
-    """A snapshot or input the simulation cannot accept."""
-
-
 @dataclass(frozen=True)
 class ModImage:
     """A mod as the simulation needs it: its ELF and its limits.
 
-    ``memory`` is the machine's whole guest memory and ``stack`` the part of it reserved for
-    the stack (mod.toml ``limits.memory`` and ``limits.stack``): what ``vm.MachineLimits``
-    accepts, with the stack at most half of the memory and the memory at most
-    ``MOD_MEMORY_MAX``. ``instructions`` is the mod's budget per tick, and ``permissions``
-    what its mod.toml asked of ``game.rules.PERMISSIONS``. Else ``SimulationError``.
+    ``memory``, ``stack`` and ``instructions`` are the mod's ``game.rules.ModLimits``
+    (mod.toml ``[limits]``: the whole guest memory, the part of it reserved for the stack, the
+    budget per tick) and must keep its rule; ``permissions`` is what its mod.toml asked of
+    ``game.rules.PERMISSIONS``. Else ``SimulationError``.
     """
 
     name: str
@@ -94,18 +89,11 @@ class ModImage:
 
     def __post_init__(self) -> None:
         try:
-            self.limits()
-        except (TypeError, ValueError) as exc:
-            raise SimulationError(f"mod {self.name}: {exc}") from None
-        if self.stack > self.memory // 2:
-            raise SimulationError(f"mod {self.name}: stack {self.stack} is over half of "
-                                  f"memory {self.memory}")
-        if self.memory > MOD_MEMORY_MAX:
-            raise SimulationError(f"mod {self.name}: memory {self.memory} is over "
-                                  f"{MOD_MEMORY_MAX}")
-        if not MOD_INSTRUCTIONS_MIN <= self.instructions <= MOD_INSTRUCTIONS_MAX:
-            raise SimulationError(f"mod {self.name}: instructions {self.instructions} is "
-                                  f"outside {MOD_INSTRUCTIONS_MIN}..{MOD_INSTRUCTIONS_MAX}")
+            problems = ModLimits(self.memory, self.stack, self.instructions).problems()
+        except TypeError as exc:
+            problems = [str(exc)]
+        if problems:
+            raise SimulationError(f"mod {self.name}: {'; '.join(problems)}")
         unknown = sorted(set(self.permissions) - PERMISSIONS)
         if unknown:
             raise SimulationError(f"mod {self.name}: unknown permission(s) {unknown}")
@@ -182,8 +170,8 @@ class Simulation:
 
     mods: list[ModImage]
     seed: int = 1
-    width: int = 64 << 8
-    height: int = 48 << 8
+    width: int = 64 * constant("FIXED_ONE")
+    height: int = 48 * constant("FIXED_ONE")
     world: World = field(init=False)
     faults: list[FaultRecord] = field(init=False, default_factory=list)
     logs: list[tuple[str, str]] = field(init=False, default_factory=list)
@@ -479,36 +467,70 @@ class Simulation:
         """Replace this simulation's state with a snapshot from one with the same mods, all
         or nothing: on an error nothing of this simulation has changed.
 
+        Everything but the machines is parsed and checked first (``_parse_snapshot``); each
+        machine checks its own snapshot whole before it changes anything, and the machines
+        restored before one that refuses are restored from backups taken here.
+
         Raises:
             SimulationError: malformed snapshot, or one of other mods.
         """
-        try:
-            doc = msgpack.unpackb(data, raw=False)
-            world = World.from_bytes(doc["world"])
-            mods = doc["mods"]
-            if [m["name"] for m in mods] != [s.image.name for s in self._states]:
-                raise SimulationError("snapshot is of a different set of mods")
-            status = [(int(m["faults"]), bool(m["disabled"]), m["machine"]) for m in mods]
-        except SimulationError:
-            raise
-        except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
-            raise SimulationError(f"bad snapshot: {exc}") from None
+        world, saved = _parse_snapshot(data)
+        if [m.name for m in saved] != [s.image.name for s in self._states]:
+            raise SimulationError("snapshot is of a different set of mods")
         backups = [state.machine.snapshot() for state in self._states]
         done = 0
         try:
-            for state, (_, _, machine) in zip(self._states, status, strict=True):
-                state.machine.restore(machine)
+            for state, mod in zip(self._states, saved, strict=True):
+                state.machine.restore(mod.machine)
                 done += 1
-        except (SnapshotError, TypeError) as exc:
+        except (SnapshotError, ValueError, TypeError) as exc:
             for state, backup in zip(self._states[:done], backups, strict=False):
                 state.machine.restore(backup)
             raise SimulationError(f"bad snapshot of mod {self._states[done].image.name}: "
                                   f"{exc}") from None
-        for state, (faults, disabled, _) in zip(self._states, status, strict=True):
-            state.faults, state.disabled = faults, disabled
+        for state, mod in zip(self._states, saved, strict=True):
+            state.faults, state.disabled = mod.faults, mod.disabled
         self.world = world
         self.chat = []
         self.mod_chat = []  # lines of ticks before the snapshot, or of our own start-up
+
+
+@dataclass(frozen=True)
+class _SavedMod:
+    """One mod's entry in a snapshot, checked."""
+
+    name: str
+    faults: int
+    disabled: bool
+    machine: bytes
+
+
+def _parse_snapshot(data: bytes) -> tuple[World, list[_SavedMod]]:
+    """The world and the mod entries of a snapshot (``Simulation.snapshot``), each checked:
+    a fault count is an int in 0..MAX_FAULTS, ``disabled`` a bool, a machine bytes.
+
+    Raises:
+        SimulationError: the snapshot is malformed.
+    """
+    try:
+        doc = msgpack.unpackb(data, raw=False)
+        world = World.from_bytes(doc["world"])
+        saved = [_SavedMod(m["name"], m["faults"], m["disabled"], m["machine"])
+                 for m in doc["mods"]]
+    except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
+        raise SimulationError(f"bad snapshot: {exc}") from None
+    for mod in saved:
+        if not (isinstance(mod.name, str) and type(mod.faults) is int
+                and 0 <= mod.faults <= MAX_FAULTS and type(mod.disabled) is bool
+                and isinstance(mod.machine, bytes)):
+            raise SimulationError(f"bad snapshot: mod entry {_short(mod)}")
+    return world, saved
+
+
+def _short(mod: _SavedMod) -> str:
+    """The entry's name, fault count and disabled flag, bounded for a message."""
+    return f"{str(mod.name)[:40]!r} (faults {str(mod.faults)[:20]}, " \
+        f"disabled {str(mod.disabled)[:20]})"
 
 
 def _counted(state: _ModState, name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
@@ -530,17 +552,22 @@ def snapshot_part_hashes(data: bytes) -> dict[str, str]:
     Raises:
         SimulationError: the snapshot is malformed.
     """
-    try:
-        doc = msgpack.unpackb(data, raw=False)
-        parts = {"world": World.from_bytes(doc["world"]).digest().hex()}
-        for entry in doc["mods"]:
-            parts[f"mod:{entry['name']}"] = hashlib.sha256(
-                struct.pack("<q?", entry["faults"], entry["disabled"])
-                + hashlib.sha256(entry["machine"]).digest()
-            ).hexdigest()
-    except (ValueError, KeyError, TypeError, msgpack.exceptions.ExtraData) as exc:
-        raise SimulationError(f"bad snapshot: {exc}") from None
+    world, saved = _parse_snapshot(data)
+    parts = {"world": world.digest().hex()}
+    for mod in saved:
+        parts[f"mod:{mod.name}"] = hashlib.sha256(
+            struct.pack("<q?", mod.faults, mod.disabled) + hashlib.sha256(mod.machine).digest()
+        ).hexdigest()
     return parts
+
+
+def snapshot_world(data: bytes) -> World:
+    """The world of a simulation snapshot (for comparing it with one's own, entity by entity).
+
+    Raises:
+        SimulationError: the snapshot is malformed.
+    """
+    return _parse_snapshot(data)[0]
 
 
 def over_tick_budget(kept: list[ModImage], image: ModImage,

@@ -17,11 +17,13 @@ simulation, which knows nothing of messages), and decides what neither shell sho
 - ``lockstep.policy``: every limit a server applies to connections (``ServerPolicy``).
 - ``lockstep.follower``: a client's simulation following the server's ticks, detecting
   desyncs and returning their reports as data.
+- ``lockstep.errors``: ``LockstepError``, the base of what the core raises.
 
 ``server/`` and ``client/`` are shells around it: websockets, timers, files, the CLI.
 """
 
 from .admission import Admission, origin_allowed
+from .errors import LockstepError, PolicyError, SnapshotRejected
 from .follower import ChatLine, DesyncReport, Follower
 from .handshake import Handshake
 from .hello import check_hello
@@ -34,5 +36,5 @@ __all__ = [
     "Follower", "DesyncReport", "ChatLine", "check_hello", "entry_for", "image_of",
     "tick_inputs", "tick_message", "reason_text", "Room", "ClosedTick", "ServerPolicy",
     "DEFAULT_POLICY", "Handshake", "Join", "JoinError", "Refused", "resume", "Admission",
-    "origin_allowed",
+    "origin_allowed", "LockstepError", "SnapshotRejected", "PolicyError",
 ]

@@ -18,19 +18,19 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import msgpack
-
 from game.simulation import (
     ALL_PLAYERS,
     ModImage,
     Simulation,
     SimulationError,
     snapshot_part_hashes,
+    snapshot_world,
 )
 from game.world import World
 from protocol import Snapshot, Tick, decompress_blob
 from protocol.limits import DEFAULT_LIMITS
 
+from .errors import SnapshotRejected
 from .wire import tick_inputs
 
 __all__ = ["Follower", "DesyncReport", "ChatLine", "visible_chat"]
@@ -131,12 +131,13 @@ class Follower:
 
         Raises:
             BlobError: the data is not the zstd frame of ``msg.size`` bytes.
-            SimulationError: the state is malformed, of other mods, or not the state
-                ``msg.state_hash`` names. Our simulation is then unusable.
+            SimulationError: the state is malformed or of other mods (nothing changed).
+            SnapshotRejected: not whole, or not the state ``msg.state_hash`` names (also a
+                ``SimulationError``). Our simulation is then unusable.
         """
         if not msg.whole:
-            raise SimulationError(f"snapshot of tick {msg.tick} is not whole: "
-                                  f"{len(msg.data)} of {msg.data_size} bytes")
+            raise SnapshotRejected(msg.tick, f"is not whole: {len(msg.data)} of "
+                                   f"{msg.data_size} bytes")
         # Limits.__post_init__ fills max_snapshot_size in: never None on an instance
         limit = cast(int, DEFAULT_LIMITS.max_snapshot_size)
         state = decompress_blob(msg.data, msg.size, limit=limit)
@@ -145,8 +146,7 @@ class Follower:
         self.sim.restore(state)
         self.chat = []
         if self.sim.state_hash() != msg.state_hash:
-            raise SimulationError(f"snapshot of tick {msg.tick} does not match its own "
-                                  "state hash")
+            raise SnapshotRejected(msg.tick, "does not match its own state hash")
 
     def apply(self, msg: Tick) -> bool:
         """Apply one tick; returns False when it reveals a (new) desync.
@@ -180,11 +180,9 @@ class Follower:
         try:
             theirs = snapshot_part_hashes(state)
             mine = self.sim.part_hashes()
-            doc = msgpack.unpackb(state, raw=False)
             report.differing_parts = sorted(k for k in theirs if mine.get(k) != theirs[k])
-            report.entity_diffs = _entity_diffs(self.sim.world, World.from_bytes(doc["world"]))
-        except (SimulationError, ValueError, KeyError, TypeError,
-                msgpack.exceptions.ExtraData) as exc:
+            report.entity_diffs = _entity_diffs(self.sim.world, snapshot_world(state))
+        except SimulationError as exc:
             report.differing_parts = [f"unknown: {exc}"]
         self.reports.append(report)
 

@@ -49,13 +49,14 @@ from protocol import (
 )
 from vm import VM_ABI
 
+from .errors import LockstepError
 from .follower import Follower
 from .wire import image_of, reason_text
 
 __all__ = ["Join", "JoinError", "Refused", "resume"]
 
 
-class JoinError(Exception):
+class JoinError(LockstepError):
     """The join (or a resynchronisation) cannot go on; the message says why.
 
     Attributes:

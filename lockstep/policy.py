@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from .errors import PolicyError
+
 __all__ = ["ServerPolicy", "DEFAULT_POLICY"]
 
 
@@ -80,7 +82,7 @@ class ServerPolicy:
             if value is None or f.name == "origins":
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"ServerPolicy.{f.name} must be positive, got {value!r}")
+                raise PolicyError(f.name, value)
 
 
 #: The policy used when none is given.

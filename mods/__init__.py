@@ -7,12 +7,18 @@
     mods.build      build_mods(): parallel, cached builds into static RISC-V ELF files
     mods.errors     ModError and its subclasses
 
+Importing ``mods`` loads only the ABI and the errors (what the game and a browser client
+need); the build side is imported by name: ``from mods.build import build_mods``. (The
+manifest reads the game's limits, ``game.rules``, and the game reads the ABI: importing the
+build here would make the two packages import each other.)
+
 Each shipped mod is a directory here with a mod.toml: movement (Zig), pickups (C) and
 greeter (Nim). ``python -m mods build`` builds them.
 """
 
-from .build import BuildResult, build_mods, cache_key, failed
 from .errors import (
+    ElfCheckError,
+    ElfSlimError,
     ModBuildError,
     ModDependencyError,
     ModError,
@@ -20,12 +26,8 @@ from .errors import (
     ToolchainMissing,
 )
 from .host_api import CONSTANTS, HOOKS, HOST_API
-from .manifest import Language, Limits, ModSpec, discover, load_manifest
-from .order import load_order
 
 __all__ = [
-    "BuildResult", "build_mods", "cache_key", "failed",
     "ModBuildError", "ModDependencyError", "ModError", "ModManifestError", "ToolchainMissing",
-    "CONSTANTS", "HOOKS", "HOST_API",
-    "Language", "Limits", "ModSpec", "discover", "load_manifest", "load_order",
+    "ElfCheckError", "ElfSlimError", "CONSTANTS", "HOOKS", "HOST_API",
 ]

@@ -1,7 +1,8 @@
 """``python -m mods build [MODS_DIR]`` builds mods; ``python -m mods sdk`` writes the SDK.
 
 ``riscade build`` calls ``main(["build", ...])``. Exit status: 0 when every mod built, 1 when
-some failed (they are listed), 2 for a manifest, dependency or SDK problem.
+some failed (they are listed), 2 for a manifest, dependency or SDK problem (one line on
+stderr: ``error: ...``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         results = build_mods(args.mods_dir, args.cache, args.jobs)
     except ModError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps([r.manifest_entry() | {"path": str(r.path), "cached": r.cached,

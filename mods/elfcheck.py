@@ -18,6 +18,7 @@ from elftools.elf.sections import SymbolTableSection
 from vm.elf import PAGE, load_elf
 from vm.errors import ElfError
 
+from .errors import ElfCheckError
 from .host_api import HOOKS
 
 __all__ = ["ElfCheckError", "check_limits", "exported_hooks"]
@@ -27,10 +28,6 @@ _PF_X, _PF_W = 1, 2
 #: Zig's start-up code for the default std_options: 256 KiB of TLS and a sigaltstack call
 #: whose failure Zig treats as unreachable.
 _ZIG_SIGNAL_STACK = "Thread.maybeAttachSignalStack"
-
-
-class ElfCheckError(ValueError):
-    """The ELF is not a loadable mod; the message says why."""
 
 
 def exported_hooks(data: bytes) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, replace
 
+from .errors import ElfSlimError
+
 __all__ = ["ElfSlimError", "slim_elf"]
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
@@ -31,10 +33,6 @@ _PT_LOAD = 1
 _SHN_LORESERVE = 0xFF00
 _STB_LOCAL = 0
 _STT_OBJECT, _STT_FUNC, _STT_SECTION, _STT_FILE, _STT_TLS = 1, 2, 3, 4, 6
-
-
-class ElfSlimError(ValueError):
-    """The file is not an ELF layout ``slim_elf`` knows how to rewrite safely."""
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,13 @@
     ├── ModManifestError     a mod.toml is missing, unreadable or invalid      (ValueError)
     ├── ModDependencyError   a dependency is missing or the dependencies form a cycle
     ├── ToolchainMissing     a compiler the mod's language needs is not installed
-    └── ModBuildError        a compiler failed, or its output is not a loadable mod
+    ├── ModBuildError        a compiler failed, or its output is not a loadable mod
+    ├── ElfCheckError        a built ELF is not a loadable mod, or does not fit its limits
+    │                                                                            (ValueError)
+    └── ElfSlimError         an ELF layout ``slim_elf`` cannot rewrite safely   (ValueError)
 
+``build_mods`` turns an ``ElfCheckError`` or ``ElfSlimError`` into that mod's
+``ModBuildError``; they reach callers of ``mods.elfcheck`` and ``mods.elfslim`` directly.
 Manifest and dependency errors stop ``build_mods`` before anything is compiled. A build or
 toolchain error belongs to one mod: ``build_mods`` records it in that mod's ``BuildResult``
 and builds the others.
@@ -22,6 +27,8 @@ __all__ = [
     "ModDependencyError",
     "ToolchainMissing",
     "ModBuildError",
+    "ElfCheckError",
+    "ElfSlimError",
 ]
 
 
@@ -38,9 +45,7 @@ class ModManifestError(ModError, ValueError):
         super().__init__(path, self.problems)
 
     def __str__(self) -> str:
-        if len(self.problems) == 1:
-            return f"{self.path}: {self.problems[0]}"
-        return f"{self.path}:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        return f"{self.path}: " + "; ".join(self.problems)
 
 
 class ModDependencyError(ModError):
@@ -87,3 +92,11 @@ class ModBuildError(ModError):
         head = (f"mod {self.name!r} failed to build (exit status {self.rc})" if self.rc
                 else f"mod {self.name!r} built but was rejected")
         return f"{head}:\n{self.tail}" if self.tail else head
+
+
+class ElfCheckError(ModError, ValueError):
+    """The ELF is not a loadable mod; the message says why."""
+
+
+class ElfSlimError(ModError, ValueError):
+    """The file is not an ELF layout ``slim_elf`` knows how to rewrite safely."""

@@ -11,12 +11,13 @@
                                      #   players' entities (game.rules.PERMISSIONS)
 
     [limits]                         # optional; every key has a default
-    memory = 1048576                 # guest memory in bytes (64 KiB .. 64 MiB, 4 KiB pages)
+    memory = 1048576                 # guest memory in bytes (64 KiB .. 16 MiB, 4 KiB pages)
     stack = 65536                    # stack in bytes, part of memory (16 KiB .. memory / 2)
     instructions = 500000            # instruction budget per tick, across all the mod's
                                      #   hooks (1,000 .. 1,000,000)
 
-The upper bounds are the game's (``game.rules``): what every client must afford.
+The limits, their defaults and their bounds are the game's (``game.rules.ModLimits``): what
+every client must afford.
 
 Every problem found is reported at once, in a ``ModManifestError`` naming the file.
 """
@@ -25,21 +26,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from game.rules import (
-    MOD_INSTRUCTIONS_DEFAULT,
-    MOD_INSTRUCTIONS_MAX,
-    MOD_INSTRUCTIONS_MIN,
-    MOD_MEMORY_DEFAULT,
-    MOD_MEMORY_MAX,
-    MOD_STACK_DEFAULT,
-    PERMISSIONS,
-)
-from vm.elf import PAGE
+from game.rules import PERMISSIONS, ModLimits
 
 from .errors import ModManifestError
 
@@ -48,9 +40,6 @@ __all__ = ["Language", "Limits", "ModSpec", "MANIFEST", "load_manifest", "discov
 MANIFEST = "mod.toml"
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
-
-KIB, MIB = 1 << 10, 1 << 20
-
 
 class Language(Enum):
     """A language mods are written in, with the suffix its sources carry."""
@@ -64,21 +53,9 @@ class Language(Enum):
         return "." + self.value
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits the game applies to a mod's machine."""
-
-    memory: int = MOD_MEMORY_DEFAULT
-    stack: int = MOD_STACK_DEFAULT
-    instructions: int = MOD_INSTRUCTIONS_DEFAULT
-
-
-# key: (minimum, maximum or None for "half of memory", page multiple)
-_LIMIT_RANGES: dict[str, tuple[int, int | None, bool]] = {
-    "memory": (64 * KIB, MOD_MEMORY_MAX, True),
-    "stack": (16 * KIB, None, True),
-    "instructions": (MOD_INSTRUCTIONS_MIN, MOD_INSTRUCTIONS_MAX, False),
-}
+#: Resource limits the game applies to a mod's machine (mod.toml ``[limits]``): the game's
+#: record, with its defaults and its rule.
+Limits = ModLimits
 
 
 @dataclass(frozen=True)
@@ -238,24 +215,19 @@ def _limits(table: Any, problems: list[str]) -> Limits:
     if not isinstance(table, dict):
         problems.append("'limits' must be a table ([limits])")
         return Limits()
-    unknown = sorted(set(table) - set(_LIMIT_RANGES))
+    keys = [f.name for f in fields(Limits)]
+    unknown = sorted(set(table) - set(keys))
     if unknown:
-        problems.append(f"unknown limit(s) {', '.join(unknown)} "
-                        f"(known: {', '.join(_LIMIT_RANGES)})")
+        problems.append(f"unknown limit(s) {', '.join(unknown)} (known: {', '.join(keys)})")
     values: dict[str, int] = {}
-    defaults = Limits()
-    for key, (low, high, paged) in _LIMIT_RANGES.items():
-        value = table.get(key, getattr(defaults, key))
+    for key in keys:
+        value = table.get(key)
+        if value is None:
+            continue
         if not isinstance(value, int) or isinstance(value, bool):
             problems.append(f"limits.{key} must be an integer")
-            continue
-        if high is None:
-            high = values.get("memory", defaults.memory) // 2
-        if not low <= value <= high:
-            problems.append(f"limits.{key} = {value} is outside {low}..{high}")
-        elif paged and value % PAGE:
-            problems.append(f"limits.{key} = {value} is not a multiple of {PAGE}")
-        values[key] = value
-    if len(values) != len(_LIMIT_RANGES):
-        return defaults
-    return Limits(**values)
+        else:
+            values[key] = value
+    limits = Limits(**values)
+    problems.extend(f"limits.{problem}" for problem in limits.problems())
+    return limits

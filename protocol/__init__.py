@@ -38,7 +38,6 @@ from .limits import DEFAULT_LIMITS, Limits
 from .link import FLOW, Link, Role, State
 from .messages import (
     MESSAGE_TYPES,
-    Button,
     Bye,
     Chat,
     Code,
@@ -94,7 +93,6 @@ __all__ = [
     "Player",
     "TickInput",
     "TickChat",
-    "Button",
     "Code",
     # codec and link
     "encode",

@@ -30,7 +30,7 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
-from enum import IntFlag, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 
 from .compression import max_compressed_size
@@ -39,7 +39,6 @@ from .limits import Limits
 from .schema import Bytes, Int, ListOf, Message, Record, RecordOf, Str, spec
 
 __all__ = [
-    "Button",
     "Code",
     "ModEntry",
     "Player",
@@ -97,20 +96,6 @@ POSITIVE = Int(1, _U63)
 BUTTONS = Int(0, 0xFFFF_FFFF)
 TICK_RATE = Int(1, 1000)
 SHA256_SET = ListOf(SHA256, unique=True)
-
-
-class Button(IntFlag):
-    """Names for the low bits of ``Input.buttons``; mods give meaning to the rest (mods see
-    all 32 bits in ``on_input``)."""
-
-    UP = 1 << 0
-    DOWN = 1 << 1
-    LEFT = 1 << 2
-    RIGHT = 1 << 3
-    FIRE = 1 << 4
-    ALT_FIRE = 1 << 5
-    JUMP = 1 << 6
-    USE = 1 << 7
 
 
 class Code(StrEnum):
@@ -403,7 +388,9 @@ class Input(Message):
     Attributes:
         seq: this input's number: 1 first, then strictly increasing.
         tick: the last tick the client had applied when it sent this (a lag hint).
-        buttons: 32 bits of buttons held (see ``Button``); a tick carries the latest.
+        buttons: 32 bits of buttons held; a tick carries the latest. What a bit means is the
+            game's, not the protocol's: ``mods.host_api``'s ``BUTTON_*`` constants (the SDK's),
+            and mods see all 32 bits in ``on_input``.
     """
 
     TAG: ClassVar[str] = "input"

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import cast
 
+from game.errors import GameError
 from lockstep.policy import ServerPolicy
+from mods.errors import ModError
 from mods.host_api import HOST_API
 
 from .app import GameServer
@@ -57,6 +59,10 @@ def setup_logging(level: str) -> None:
     logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def _tls(opts: argparse.Namespace) -> ssl.SSLContext | None:
     if opts.certfile is None and opts.keyfile is None:
         return None
@@ -69,16 +75,22 @@ def _tls(opts: argparse.Namespace) -> ssl.SSLContext | None:
 
 async def serve(opts: argparse.Namespace) -> int:
     """Build, start, run until interrupted (or ``--ticks``), stop. Returns the exit status:
-    0, 1 if a mod failed to build or the tick loop failed, 2 if the server cannot start."""
+    0, 1 if a mod failed to build or the tick loop failed, 2 if the server cannot start (bad
+    options, a mods folder that cannot be built at all, an address it cannot bind): then one
+    line on stderr says why, never a traceback."""
     try:
         tls = _tls(opts)
         policy = ServerPolicy(max_conns_per_address=opts.max_conns_per_address or None,
                               origins=tuple(opts.origin) if opts.origin else None)
-    except (OSError, ValueError, ssl.SSLError) as exc:
-        print(f"riscade serve: {exc}", file=sys.stderr)
+    except (OSError, ValueError, ssl.SSLError) as exc:  # ValueError: lockstep.PolicyError
+        print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(f"riscade serve: building mods in {opts.mods}", flush=True)
-    prepared = prepare_mods(opts.mods, opts.cache)
+    try:
+        prepared = prepare_mods(opts.mods, opts.cache)
+    except ModError as exc:  # a bad mod.toml, a dependency cycle: nothing was built
+        print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
+        return 2
     for r in prepared.results:
         if r.ok:
             state = "cached" if r.cached else f"built in {r.seconds:.1f}s"
@@ -88,9 +100,13 @@ async def serve(opts: argparse.Namespace) -> int:
         print(f"  FAILED {name}: {reason}")
     if not prepared.served:
         print("riscade serve: no mod built; serving an empty game")
-    server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
-                        host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
-                        policy=policy, stop_after=opts.ticks)
+    try:
+        server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
+                            host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
+                            policy=policy, stop_after=opts.ticks)
+    except GameError as exc:  # the mods that loaded one by one do not start together
+        print(f"riscade serve: cannot start the game: {_one_line(exc)}", file=sys.stderr)
+        return 2
     try:
         port = await server.start(opts.host, opts.port, ssl=tls)
     except OSError as exc:

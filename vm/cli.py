@@ -2,7 +2,9 @@
 
 Guest stdout and stderr go to ours, the exit status is the guest's. A fault prints one line
 (kind, pc, symbol, count) and exits like a process killed by the matching signal would
-(128 + signal number), a spent ``--max-instructions`` budget exits with 124.
+(128 + signal number), a spent ``--max-instructions`` budget exits with 124. A program the
+VM cannot load (a corrupt ELF, limits it refuses) exits with 127, any other ``VMError`` (the
+VM's own failure, not the guest's) with 1: one line on stderr each, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import time
 from .errors import (
     Breakpoint,
     BudgetExceeded,
-    ElfError,
     Fault,
     GuestSignal,
     HostCallUnknown,
     IllegalInstruction,
+    VMError,
 )
 from .machine import DEFAULT_ENGINE, ENGINES, Machine
 from .memory import MachineLimits
@@ -40,6 +42,10 @@ def _exit_code(fault: Fault) -> int:
     if isinstance(fault, HostCallUnknown):
         return 128 + SIGSYS
     return 128 + SIGSEGV
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,15 +77,15 @@ def _main(argv: list[str] | None) -> int:
     opts = parser.parse_args(argv)
 
     out, err = sys.stdout.buffer, sys.stderr.buffer
-    limits = MachineLimits() if opts.memory is None else MachineLimits(memory=opts.memory)
     try:
+        limits = MachineLimits() if opts.memory is None else MachineLimits(memory=opts.memory)
         with open(opts.program, "rb") as fh:
             elf = fh.read()
         machine = Machine(elf, argv=[opts.program, *opts.args], limits=limits,
                           stdout=out, stderr=err, engine=opts.engine,
                           host_helpers=opts.host_helpers)
-    except (OSError, ElfError, ValueError) as exc:
-        print(f"riscade-vm: cannot load {opts.program}: {exc}", file=sys.stderr)
+    except (OSError, VMError, ValueError) as exc:  # ValueError: limits the VM refuses
+        print(f"riscade-vm: cannot load {opts.program}: {_one_line(exc)}", file=sys.stderr)
         return 127
     start = time.perf_counter()
     try:
@@ -88,6 +94,10 @@ def _main(argv: list[str] | None) -> int:
         out.flush()
         print(f"riscade-vm: {fault}", file=sys.stderr)
         status = _exit_code(fault)
+    except VMError as exc:  # not the guest's doing: the VM failed (a translator bug...)
+        out.flush()
+        print(f"riscade-vm: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - start
     out.flush()
     if opts.stats:

@@ -215,12 +215,14 @@ def test_each_mod_gets_the_stack_its_image_names(walker: ModImage, chatter: ModI
 
 
 @pytest.mark.parametrize("memory, stack, match", [
-    (1 << 20, 1 << 20, "over half"),
-    (1 << 20, (512 << 10) + 4096, "over half"),
-    (1 << 20, 1000, "multiples of 4096"),
-    (1 << 20, 0, "multiples of 4096"),
-    ((1 << 20) + 1, 4096, "multiples of 4096"),
-    (-4096, 4096, "multiples of 4096"),
+    (1 << 20, 1 << 20, "stack = 1048576 is outside 16384..524288"),
+    (1 << 20, (512 << 10) + 4096, "stack = 528384 is outside 16384..524288"),
+    (1 << 20, 1000, "stack = 1000 is outside"),
+    (1 << 20, (16 << 10) + 1000, "stack = 17384 is not a multiple of 4096"),
+    (1 << 20, 0, "stack = 0 is outside"),
+    ((1 << 20) + 1, 64 << 10, "memory = 1048577 is not a multiple of 4096"),
+    (-4096, 4096, "memory = -4096 is outside 65536..16777216"),
+    (32 << 20, 64 << 10, "memory = 33554432 is outside 65536..16777216"),
 ])
 def test_an_impossible_stack_or_memory_is_refused(
     walker: ModImage, memory: int, stack: int, match: str
@@ -229,9 +231,10 @@ def test_an_impossible_stack_or_memory_is_refused(
         dataclasses.replace(walker, memory=memory, stack=stack)
 
 
-def test_a_mod_that_does_not_fit_its_memory_is_a_simulation_error(walker: ModImage) -> None:
-    tiny = dataclasses.replace(walker, memory=16 << 10, stack=8 << 10)
-    with pytest.raises(SimulationError, match="walker: cannot load"):
+def test_a_mod_that_does_not_fit_its_memory_is_a_simulation_error(chatter: ModImage) -> None:
+    # The least memory and stack the game allows: 32 KiB left for chatter's 36 KiB image.
+    tiny = dataclasses.replace(chatter, memory=64 << 10, stack=32 << 10)
+    with pytest.raises(SimulationError, match="chatter: cannot load"):
         Simulation([tiny])
 
 

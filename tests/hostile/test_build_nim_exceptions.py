@@ -4,7 +4,7 @@ changes discarded, counted toward MAX_FAULTS), and the mod's next hooks run norm
 from __future__ import annotations
 
 from game.simulation import MAX_FAULTS, ModImage, Simulation, TickInputs
-from mods import build_mods
+from mods.build import build_mods
 
 from .build_mods import stage
 

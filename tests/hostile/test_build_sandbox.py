@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mods import ModBuildError, ToolchainMissing, build_mods
-from mods.build import SANDBOX_HINT
+from mods import ModBuildError, ToolchainMissing
+from mods.build import SANDBOX_HINT, build_mods
 
 from .build_mods import stage
 

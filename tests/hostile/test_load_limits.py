@@ -10,7 +10,8 @@ import struct
 from pathlib import Path
 
 from game.simulation import ModImage, Simulation
-from mods import ModBuildError, build_mods
+from mods import ModBuildError
+from mods.build import build_mods
 from server.startup import load_error, prepare_mods
 
 from .build_mods import stage

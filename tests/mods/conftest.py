@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mods import BuildResult, build_mods
+from mods.build import BuildResult, build_mods
 
 MODS_DIR = Path(__file__).resolve().parents[2] / "mods"
 SHIPPED = ("movement", "pickups", "greeter")

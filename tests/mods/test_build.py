@@ -11,18 +11,11 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from mods import (
-    ModBuildError,
-    ModDependencyError,
-    ModManifestError,
-    ToolchainMissing,
-    build_mods,
-    cache_key,
-    load_manifest,
-)
+from mods import ModBuildError, ModDependencyError, ModManifestError, ToolchainMissing
 from mods.__main__ import main as cli
+from mods.build import build_mods, cache_key
 from mods.host_api import HOST_API
-from mods.manifest import Language
+from mods.manifest import Language, load_manifest
 
 from .conftest import MODS_DIR, SHIPPED
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from game.simulation import ALL_PLAYERS, ModChat, ModImage, Simulation, TickInputs
-from mods import build_mods
-from mods.build import BuildResult
+from mods.build import BuildResult, build_mods
 from tests.support.mod_images import image_of
 
 ONE = 256

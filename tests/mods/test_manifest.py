@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mods import Language, Limits, ModManifestError, discover, load_manifest
+from mods import ModManifestError
+from mods.manifest import Language, Limits, discover, load_manifest
 
 from .conftest import MODS_DIR, SHIPPED
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mods import Language, ModDependencyError, ModSpec, load_order
+from mods import ModDependencyError
+from mods.manifest import Language, ModSpec
+from mods.order import load_order
 
 
 def spec(name: str, *deps: str) -> ModSpec:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mods import HOOKS, HOST_API, Language, ModSpec
+from mods import HOOKS, HOST_API
+from mods.manifest import Language, ModSpec
 from mods.sdk import SDK_DIR, SDK_FILES, Sdk, generate, stale_files, write_sdk
 from mods.toolchain import command, write_cc_wrapper
 from vm.hostcalls import ArgKind, HostFunction, HostRegistry, Side

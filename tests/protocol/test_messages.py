@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from typing import Any
 
 import pytest
 
 from protocol import (
     MESSAGE_TYPES,
-    Button,
     Code,
     Hello,
     Input,
@@ -66,7 +66,11 @@ def test_values_are_normalised_to_plain_types() -> None:
     )
     assert hello.protocol_versions == (1, 2)
     assert hello.cached_mods == (sha("a"),)
-    msg = Input(seq=1, tick=0, buttons=Button.UP | Button.FIRE)
+    class Pad(enum.IntFlag):  # a caller's own names for bits: ints on the wire
+        UP = 1
+        FIRE = 16
+
+    msg = Input(seq=1, tick=0, buttons=Pad.UP | Pad.FIRE)
     assert type(msg.buttons) is int and msg.buttons == 0b10001
     bye = dataclasses.replace(SAMPLES[-1], code=Code.SHUTDOWN)
     assert type(bye.code) is str and bye.code == "shutdown"

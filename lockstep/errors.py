@@ -1,0 +1,43 @@
+"""The one exception tree of ``lockstep``.
+
+    LockstepError
+    ├── SnapshotRejected     the follower cannot continue from a server's snapshot: not
+    │                        whole, or not the state its own hash names   (SimulationError)
+    ├── PolicyError          a ``ServerPolicy`` limit that is not positive      (ValueError)
+    └── JoinError            a client's join or resync cannot go on; carries the Bye to send
+        └── Refused          the server refused us (``Refusal``, or a ``Bye``)
+
+``SnapshotRejected`` is also a ``game.SimulationError`` (which ``Simulation.restore`` raises
+for a snapshot it cannot parse), so a caller catches "this snapshot is unusable" with one
+except clause; ``PolicyError`` is also a ``ValueError``, as an invalid argument is.
+The errors of the packages underneath pass through unchanged: ``protocol.BlobError`` for a
+snapshot that does not decompress, ``game.SimulationError`` for mods the game refuses.
+"""
+
+from __future__ import annotations
+
+from game.errors import SimulationError
+
+__all__ = ["LockstepError", "SnapshotRejected", "PolicyError"]
+
+
+class LockstepError(Exception):
+    """Root of every error the lockstep package raises."""
+
+
+class SnapshotRejected(LockstepError, SimulationError):
+    """The server's snapshot of ``tick`` cannot be continued from; ``detail`` says why."""
+
+    def __init__(self, tick: int, detail: str) -> None:
+        self.tick = tick
+        self.detail = detail
+        super().__init__(f"snapshot of tick {tick} {detail}")
+
+
+class PolicyError(LockstepError, ValueError):
+    """``ServerPolicy.<field>`` was given ``value``, which is not a positive number."""
+
+    def __init__(self, field: str, value: object) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"ServerPolicy.{field} must be positive, got {value!r}")
