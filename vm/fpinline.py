@@ -44,6 +44,7 @@ from typing import Any
 from . import fpu
 from .constants import BOX
 from .decoder import Instr
+from .ops import op_of
 
 __all__ = ["inline_fp", "FP_GLOBALS"]
 
@@ -134,9 +135,8 @@ def _call(ins: Instr, slow: str, dest: str, call: str) -> list[str]:
 
 
 def _fmt(ins: Instr) -> int:
-    """0 for a single-precision op, 1 for double, where the op's last suffix is the format
-    (not for ``fcvt.<fmt>.<int>``)."""
-    return 1 if ins.op.endswith(".d") else 0
+    """0 for a single-precision op, 1 for double: the record's ``fp_fmt`` (``vm.ops``)."""
+    return 1 if op_of(ins.op).fp_fmt else 0
 
 
 def _xdest(rd: int) -> str:
@@ -401,11 +401,9 @@ def _cvt_from_int(ins: Instr, slow: str) -> list[str]:
     rd = ins.rd
     value = _INT_SOURCE[src].format(r=ins.rs1)
     if to == "s" or (src in ("l", "lu") and not _rne_only(ins)):
-        signed = src in ("w", "l")
-        width = 32 if src in ("w", "wu") else 64
-        fmt = 1 if to == "d" else 0
-        return _call(ins, slow, f"f[{rd}]",
-                     f"FP_fcvt_from_int({fmt}, x[{ins.rs1}], {{rm}}, {signed}, {width})")
+        rec = op_of(ins.op)
+        return _call(ins, slow, f"f[{rd}]", f"FP_fcvt_from_int({_fmt(ins)}, x[{ins.rs1}], "
+                     f"{{rm}}, {rec.signed}, {8 * rec.width})")
     if src in ("w", "wu"):
         store = f"f[{rd}] = FP_UQ(FP_PD(float({value})))[0]"
         if ins.rm == DYN:
@@ -438,10 +436,9 @@ def _cvt_to_int(ins: Instr, slow: str) -> list[str]:
     _, dst, _ = ins.op.split(".")
     rd, s1 = ins.rd, ins.rs1
     if not _fmt(ins) or ins.rm != fpu.RTZ:
-        signed = dst in ("w", "l")
-        width = 32 if dst in ("w", "wu") else 64
-        return _call(ins, slow, _xdest(rd),
-                     f"FP_fcvt_to_int({_fmt(ins)}, f[{s1}], {{rm}}, {signed}, {width})")
+        rec = op_of(ins.op)
+        return _call(ins, slow, _xdest(rd), f"FP_fcvt_to_int({_fmt(ins)}, f[{s1}], {{rm}}, "
+                     f"{rec.signed}, {8 * rec.width})")
     lo, hi = _TRUNC_RANGE[dst]
     body = []
     if rd:
