@@ -70,7 +70,7 @@ from .ops import (
     branch_cond,
     op_of,
 )
-from .semantics import _ALU
+from .semantics import _ALU, offsets
 
 __all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
 
@@ -846,8 +846,7 @@ class _Emitter:
 
     def bounds(self, kind: str, n: int) -> tuple[int, int]:
         """The legal range of ``o = addr - base`` for an access of ``n`` bytes."""
-        low = self.geo.rw_off if kind in ("store", "fstore") else 0
-        return low, self.geo.size - n
+        return offsets(kind in ("store", "fstore"), n, self.geo.size, self.geo.rw_off)
 
     def access(self, pc: int, ins: Instr, st: _State) -> None:
         """One memory access with its own bounds check."""

@@ -22,7 +22,7 @@ from .ops import OPS, SYNC_OPS, Kind, branch_cond, op_of
 if TYPE_CHECKING:
     from .machine import Machine
 
-__all__ = ["build", "SYNC_OPS", "mem_struct"]
+__all__ = ["build", "SYNC_OPS", "mem_struct", "offsets"]
 
 T = 1 << 64
 SINK = 32
@@ -250,6 +250,19 @@ def _make_auipc(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return f
 
 
+# --- memory: the record gives width and sign, ``offsets`` the legal range -------------------
+
+
+def offsets(store: bool, width: int, size: int, rw_off: int) -> tuple[int, int]:
+    """The legal range ``(low, high)`` of ``o = addr - base`` for an access of ``width`` bytes.
+
+    Loads read from the guard (offset 0) up, stores from the first writable byte (``rw_off``)
+    up; neither runs past the end of memory (``size``). Every engine checks accesses by this
+    rule (the load closures write its 0 as a literal).
+    """
+    return (rw_off if store else 0), size - width
+
+
 def _make_load(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     x, mem = m.x, m.mem
     st, n, signed = _LOADS[ins.op]
@@ -257,7 +270,7 @@ def _make_load(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     rd, rs1 = ins.rd or SINK, ins.rs1
     base = m.base
     disp = ins.imm - base
-    lim = m.size - n
+    _, lim = offsets(False, n, m.size, m.rw_off)
 
     if signed:
         def f() -> None:
@@ -283,7 +296,7 @@ def _make_store(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     rs1, rs2 = ins.rs1, ins.rs2
     base = m.base
     disp = ins.imm - base
-    lo, lim = m.rw_off, m.size - n
+    lo, lim = offsets(True, n, m.size, m.rw_off)
 
     if mask == M:
         def f() -> None:
@@ -300,6 +313,42 @@ def _make_store(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
             else:
                 raise StoreFault(pc, (o + base) & M)
     return f
+
+
+def _make_fload(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+    x, fr, mem = m.x, m.f, m.mem
+    rd, rs1 = ins.rd, ins.rs1
+    n = op_of(ins.op).width
+    st = _U32 if n == 4 else _U64
+    base, disp = m.base, ins.imm - m.base
+    _, lim = offsets(False, n, m.size, m.rw_off)
+    box = BOX if n == 4 else 0
+
+    def load() -> None:
+        o = x[rs1] + disp
+        if 0 <= o <= lim:
+            fr[rd] = st.unpack_from(mem, o)[0] | box
+        else:
+            raise LoadFault(pc, (o + base) & M)
+    return load
+
+
+def _make_fstore(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+    x, fr, mem = m.x, m.f, m.mem
+    rs1, rs2 = ins.rs1, ins.rs2
+    n = op_of(ins.op).width
+    st = _U32 if n == 4 else _U64
+    vmask = 0xFFFFFFFF if n == 4 else M
+    base, disp = m.base, ins.imm - m.base
+    lo, lim = offsets(True, n, m.size, m.rw_off)
+
+    def store() -> None:
+        o = x[rs1] + disp
+        if lo <= o <= lim:
+            st.pack_into(mem, o, fr[rs2] & vmask)
+        else:
+            raise StoreFault(pc, (o + base) & M)
+    return store
 
 
 # --- control transfer (terminators: return the next pc) -------------------------------------
@@ -423,7 +472,8 @@ def _make_amo(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     n = 4 if width == "w" else 8
     st = _U32 if n == 4 else _U64
     rd, rs1, rs2 = ins.rd or SINK, ins.rs1, ins.rs2
-    base, lo, lim = m.base, m.rw_off, m.size - n
+    base = m.base
+    lo, lim = offsets(True, n, m.size, m.rw_off)
     ext = _sext32 if n == 4 else (lambda v: v)
     vmask = 0xFFFFFFFF if n == 4 else M
 
@@ -480,7 +530,7 @@ def _make_amo(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
 
 def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     op = ins.op
-    x, fr, mem = m.x, m.f, m.mem
+    x, fr = m.x, m.f
     rd, rs1, rs2, rs3 = ins.rd, ins.rs1, ins.rs2, ins.rs3
     xrd = ins.rd or SINK
     static_rm = ins.rm
@@ -494,33 +544,6 @@ def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
         return dyn
 
     rec = op_of(op)
-    if rec.kind is Kind.FLOAD:
-        n = rec.width
-        st = _U32 if n == 4 else _U64
-        base, disp, lim = m.base, ins.imm - m.base, m.size - n
-        box = BOX if n == 4 else 0
-
-        def load() -> None:
-            o = x[rs1] + disp
-            if 0 <= o <= lim:
-                fr[rd] = st.unpack_from(mem, o)[0] | box
-            else:
-                raise LoadFault(pc, (o + base) & M)
-        return load
-    if rec.kind is Kind.FSTORE:
-        n = rec.width
-        st = _U32 if n == 4 else _U64
-        vmask = 0xFFFFFFFF if n == 4 else M
-        base, disp, lo, lim = m.base, ins.imm - m.base, m.rw_off, m.size - n
-
-        def store() -> None:
-            o = x[rs1] + disp
-            if lo <= o <= lim:
-                st.pack_into(mem, o, fr[rs2] & vmask)
-            else:
-                raise StoreFault(pc, (o + base) & M)
-        return store
-
     name = op.partition(".")[0]
     fmt = rec.fp_fmt
     assert fmt is not None, op
@@ -633,8 +656,8 @@ _FACTORIES: dict[Kind, Callable[[Machine, Instr, int], Callable[[], int | None]]
     Kind.EBREAK: _make_ebreak,
     Kind.CSR: _make_csr,
     Kind.AMO: _make_amo,
-    Kind.FLOAD: _make_fp,
-    Kind.FSTORE: _make_fp,
+    Kind.FLOAD: _make_fload,
+    Kind.FSTORE: _make_fstore,
     Kind.FP: _make_fp,
     Kind.ILLEGAL: _make_illegal,
 }
