@@ -26,7 +26,7 @@ there, reloading registers from ``x`` as it reads them.
 Semantics are those of ``vm.semantics``: the common integer ops, loads, stores and branches
 are emitted inline (each emitter mirrors the reference closure of its op, with 64-bit
 wrap-around done by compare-and-subtract, which keeps small values off the big-int paths);
-div/rem/mulh call the reference functions of ``semantics._ALU``; floating point runs the
+div/rem/mulh call the reference functions of ``semantics.ALU``; floating point runs the
 fast paths of ``vm.fpinline`` inline where it has them; everything else (the rest of floating
 point, atomics) calls the reference closure of that instruction (``m._tr_refs[pc]()``, built
 by ``vm.semantics.build``), with the registers it reads flushed to ``x`` first and the one it
@@ -70,7 +70,7 @@ from .ops import (
     branch_cond,
     op_of,
 )
-from .semantics import _ALU, offsets
+from .semantics import ALU, offsets
 
 __all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
 
@@ -85,7 +85,7 @@ MAX_DEPTH = 48
 # contains) come from ``vm.ops``.
 
 #: Reference functions the generated code calls by name (one definition per op).
-ALU_GLOBALS = {f"A_{name}": fn for name, fn in _ALU.items()}
+ALU_GLOBALS = {f"A_{name}": fn for name, fn in ALU.items()}
 
 
 @dataclass(frozen=True)
@@ -751,7 +751,7 @@ class _Emitter:
             bconst = self.const(rs2, st)
         aconst = self.const(rs1, st)
         if aconst is not None and bconst is not None:
-            self.set_const(rd, _ALU[op](aconst, bconst), st)
+            self.set_const(rd, ALU[op](aconst, bconst), st)
             return
         a = self.val(rs1, st)
         b = self.val(rs2, st) if bconst is None else hex(bconst)

@@ -22,7 +22,7 @@ from .ops import OPS, SYNC_OPS, Kind, branch_cond, op_of
 if TYPE_CHECKING:
     from .machine import Machine
 
-__all__ = ["build", "SYNC_OPS", "mem_struct", "offsets"]
+__all__ = ["build", "SYNC_OPS", "ALU", "mem_struct", "offsets"]
 
 T = 1 << 64
 SINK = 32
@@ -122,7 +122,9 @@ def _remuw(a: int, b: int) -> int:
     return _sext32(a % b if b else a)
 
 
-_ALU: dict[str, Callable[[int, int], int]] = {
+#: The value of every register-register integer op (the ``alu`` of the ops' records), by name:
+#: the reference the interpreter's closures and the translator's constant folding and calls use.
+ALU: dict[str, Callable[[int, int], int]] = {
     "add": lambda a, b: (a + b) & M,
     "sub": lambda a, b: (a - b) & M,
     "sll": lambda a, b: (a << (b & 63)) & M,
@@ -186,7 +188,7 @@ def _make_alu(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
             v = (x[rs1] + x[rs2]) & 0xFFFFFFFF
             x[rd] = v | HI32 if v & 0x80000000 else v
     else:
-        fn = _ALU[op]
+        fn = ALU[op]
 
         def f() -> None:
             x[rd] = fn(x[rs1], x[rs2])
@@ -226,7 +228,7 @@ def _make_alu_imm(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
         def f() -> None:
             x[rd] = x[rs1] >> imm
         return f
-    fn = _ALU[op_of(op).alu]  # type: ignore[index]
+    fn = ALU[op_of(op).alu]  # type: ignore[index]
     b = imm & M
 
     def g() -> None:
@@ -436,7 +438,7 @@ CSR_CYCLE, CSR_TIME, CSR_INSTRET = 0xC00, 0xC01, 0xC02
 def _make_csr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
     x, rd, csr = m.x, ins.rd or SINK, ins.imm
     op = ins.op
-    immediate = op.endswith("i")
+    immediate = not op_of(op).reads_int  # rs1 holds the 5-bit constant
     src = ins.rs1
     kind = op[:5]  # csrrw / csrrs / csrrc
     # csrrs/csrrc with rs1 = x0 (or zimm 0) only read: legal even on read-only CSRs.

@@ -11,11 +11,12 @@ import functools
 
 import pytest
 
-from vm import semantics
+from tests.vm.elfwriter import make_elf
+from vm import Machine, MachineLimits, fpinline, semantics
 from vm.codegen import int_regs
 from vm.decoder import TERMINATORS, Instr, decode, decode32
-from vm.ops import BRANCH_TESTS, FIELDS, OPS, SYNC_OPS, Kind, op_of
-from vm.semantics import _ALU
+from vm.ops import BRANCH_TESTS, FIELDS, OPS, SYNC_OPS, Kind, names, op_of
+from vm.semantics import ALU
 
 S = 1 << 63
 
@@ -70,6 +71,18 @@ def test_an_op_without_a_record_is_an_error() -> None:
         semantics.build(None, bogus, 0)  # type: ignore[arg-type]
 
 
+def test_every_record_builds_a_reference_closure() -> None:
+    m = Machine(make_elf(b"\x13\x00\x00\x00" * 4, code_addr=0x10000, data=bytes(256),
+                         data_addr=0x20000, symbols={"start": 0x10000}),
+                limits=MachineLimits(memory=1 << 20, stack=1 << 16))
+    for name in OPS:
+        assert callable(semantics.build(m, Instr(name, 5, 6, 7, 8), 0x10000)), name
+
+
+def test_the_fp_inliner_handles_only_fp_ops() -> None:
+    assert set(fpinline._EMITTERS) <= names(Kind.FP)
+
+
 # --- consistency -------------------------------------------------------------------------------
 
 
@@ -119,7 +132,7 @@ def test_formats_and_fields() -> None:
             assert set(group) <= set(FIELDS), op.name
         assert all(0 < r < 32 for r in op.implicit_reads + op.implicit_writes), op.name
         if op.kind in (Kind.ALU, Kind.ALU_IMM):
-            assert op.alu in _ALU and OPS[op.alu].kind is Kind.ALU, op.name
+            assert op.alu in ALU and OPS[op.alu].kind is Kind.ALU, op.name
         else:
             assert op.alu is None, op.name
         assert (op.cond is not None) == (op.kind is Kind.BRANCH), op.name
