@@ -23,6 +23,8 @@ only when it must. A guest call runs the callee's region as a nested Python call
 ``MAX_DEPTH`` deep), and if it returns to the call's return address the region goes on
 there, reloading registers from ``x`` as it reads them.
 
+What an op is (its kind, the registers it reads and writes, its access width and sign, its
+branch condition) comes from its record in ``vm.ops``, as for the interpreter.
 Semantics are those of ``vm.semantics``: the common integer ops, loads, stores and branches
 are emitted inline (each emitter mirrors the reference closure of its op, with 64-bit
 wrap-around done by compare-and-subtract, which keeps small values off the big-int paths);
