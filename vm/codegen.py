@@ -23,10 +23,12 @@ only when it must. A guest call runs the callee's region as a nested Python call
 ``MAX_DEPTH`` deep), and if it returns to the call's return address the region goes on
 there, reloading registers from ``x`` as it reads them.
 
+What an op is (its kind, the registers it reads and writes, its access width and sign, its
+branch condition) comes from its record in ``vm.ops``, as for the interpreter.
 Semantics are those of ``vm.semantics``: the common integer ops, loads, stores and branches
 are emitted inline (each emitter mirrors the reference closure of its op, with 64-bit
 wrap-around done by compare-and-subtract, which keeps small values off the big-int paths);
-div/rem/mulh call the reference functions of ``semantics._ALU``; floating point runs the
+div/rem/mulh call the reference functions of ``semantics.ALU``; floating point runs the
 fast paths of ``vm.fpinline`` inline where it has them; everything else (the rest of floating
 point, atomics) calls the reference closure of that instruction (``m._tr_refs[pc]()``, built
 by ``vm.semantics.build``), with the registers it reads flushed to ``x`` first and the one it
@@ -60,7 +62,17 @@ from .constants import EXIT_ADDR, HI32, M, S
 from .decoder import Instr
 from .errors import FetchFault
 from .fpinline import inline_fp
-from .semantics import _ALU, SYNC_OPS
+from .ops import (
+    BRANCH_TESTS,
+    OPS,
+    PURE,
+    STOP_OPS,
+    TRANSFERS,
+    Kind,
+    branch_cond,
+    op_of,
+)
+from .semantics import ALU, offsets
 
 __all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
 
@@ -71,17 +83,11 @@ MAX_NEST = 40
 #: Guest calls nest as Python calls of region functions at most this deep.
 MAX_DEPTH = 48
 
-BRANCHES = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu"})
-#: The ops that end a block inside a region (an ecall does not: the block goes on after it).
-TRANSFERS = BRANCHES | {"jal", "jalr"}
-#: Ops that end a region before them: the dispatcher runs them with the reference closure.
-#: Ops no region contains: the dispatcher runs them (they always fault).
-STOP_OPS = frozenset({"illegal", "ebreak"})
+# BRANCHES, TRANSFERS (the ops that end a block inside a region) and STOP_OPS (ops no region
+# contains) come from ``vm.ops``.
 
 #: Reference functions the generated code calls by name (one definition per op).
-ALU_GLOBALS = {f"A_{name}": fn for name, fn in _ALU.items()}
-
-_INT_READS_FP = frozenset({"fmv.w.x", "fmv.d.x"})
+ALU_GLOBALS = {f"A_{name}": fn for name, fn in ALU.items()}
 
 
 @dataclass(frozen=True)
@@ -155,12 +161,12 @@ def _static_targets(pc: int, ins: Instr) -> list[int]:
     A call (``jal``/``jalr`` that links) goes on at its return address once the callee
     returns there; a plain indirect jump has none.
     """
-    op = ins.op
-    if op in BRANCHES:
+    kind = op_of(ins.op).kind
+    if kind is Kind.BRANCH:
         return [(pc + ins.imm) & M, pc + ins.size]
-    if op == "jal" and ins.rd == 0:
+    if kind is Kind.JAL and ins.rd == 0:
         return [(pc + ins.imm) & M]
-    if op in ("jal", "jalr") and ins.rd != 0:
+    if kind in (Kind.JAL, Kind.JALR) and ins.rd != 0:
         return [pc + ins.size]
     return []
 
@@ -191,7 +197,7 @@ def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]
                 break
             instrs[at] = ins
             if ins.op in TRANSFERS:
-                link = ins.op in ("jal", "jalr") and ins.rd != 0
+                link = op_of(ins.op).kind in (Kind.JAL, Kind.JALR) and ins.rd != 0
                 queue.extend(t for t in _static_targets(at, ins)
                              if explore is None or explore(t, link))
                 break
@@ -258,84 +264,49 @@ def plan_region(entry: int, decode_block: Callable[[int], list[tuple[int, Instr]
 
 
 def int_regs(ins: Instr) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(integer registers read, integer registers written) by ``ins``; x0 left out."""
-    op = ins.op
-    if op.startswith("f") and op not in ("fence", "fence.i"):
-        if op in ("flw", "fld"):
-            reads: tuple[int, ...] = (ins.rs1,)
-            writes: tuple[int, ...] = ()
-        elif op in ("fsw", "fsd"):
-            reads, writes = (ins.rs1,), ()
-        elif op.startswith(("fmv.x.", "fclass", "feq", "flt", "fle")) or (
-            op.startswith("fcvt.") and op.split(".")[1] in ("w", "wu", "l", "lu")
-        ):
-            reads, writes = (), (ins.rd,)
-        elif op in _INT_READS_FP or (
-            op.startswith("fcvt.") and op.split(".")[2] in ("w", "wu", "l", "lu")
-        ):
-            reads, writes = (ins.rs1,), ()
-        else:
-            reads, writes = (), ()
-    elif op == "ecall":  # Linux and host calls read a0..a7 and answer in a0
-        reads, writes = tuple(range(10, 18)), (10,)
-    elif op.startswith("csr"):  # the immediate forms hold a 5-bit constant in rs1
-        reads, writes = (() if op.endswith("i") else (ins.rs1,)), (ins.rd,)
-    elif op.startswith(("amo", "sc.")):
-        reads, writes = (ins.rs1, ins.rs2), (ins.rd,)
-    elif op.startswith("lr."):
-        reads, writes = (ins.rs1,), (ins.rd,)
-    elif op in BRANCHES or op in ("sb", "sh", "sw", "sd"):
-        reads, writes = (ins.rs1, ins.rs2), ()
-    elif op in ("lui", "auipc", "jal"):
-        reads, writes = (), (ins.rd,)
-    elif op in ("fence", "fence.i"):
-        reads, writes = (), ()
-    elif op in _ALU:
-        reads, writes = (ins.rs1, ins.rs2), (ins.rd,)
-    else:  # immediate ALU ops, loads, jalr
-        reads, writes = (ins.rs1,), (ins.rd,)
+    """(integer registers read, integer registers written) by ``ins``; x0 left out.
+
+    From the op's record in ``vm.ops`` (an op without one is a ``KeyError``).
+    """
+    rec = op_of(ins.op)
+    reads = [getattr(ins, name) for name in rec.reads_int]
+    reads += rec.implicit_reads
+    writes = [getattr(ins, name) for name in rec.writes_int]
+    writes += rec.implicit_writes
     return tuple(r for r in reads if r), tuple(r for r in writes if r)
 
 
 # --- emission -----------------------------------------------------------------------------
 
+# By access width: the struct reader and writer of ``vm.translate``'s globals and the aligned
+# memoryview of guest memory (bytes index ``mem`` itself).
+_READER = {1: None, 2: "U16", 4: "U32", 8: "U64"}
+_WRITER = {1: None, 2: "P16", 4: "P32", 8: "P64"}
+_VIEW = {1: None, 2: "mH", 4: "mI", 8: "mQ"}
 # op: (bytes, struct reader, aligned view, signed)
-_LOADS = {
-    "lb": (1, None, None, True), "lbu": (1, None, None, False),
-    "lh": (2, "U16", "mH", True), "lhu": (2, "U16", "mH", False),
-    "lw": (4, "U32", "mI", True), "lwu": (4, "U32", "mI", False),
-    "ld": (8, "U64", "mQ", False),
-}
+_LOADS = {r.name: (r.width, _READER[r.width], _VIEW[r.width], r.signed)
+          for r in OPS.values() if r.kind is Kind.LOAD}
 # op: (bytes, struct writer, aligned view)
-_STORES = {"sb": (1, None, None), "sh": (2, "P16", "mH"), "sw": (4, "P32", "mI"),
-           "sd": (8, "P64", "mQ")}
-_FLOADS = {"flw": (4, "U32", "mI"), "fld": (8, "U64", "mQ")}
-_FSTORES = {"fsw": (4, "P32", "mI"), "fsd": (8, "P64", "mQ")}
+_STORES = {r.name: (r.width, _WRITER[r.width], _VIEW[r.width])
+           for r in OPS.values() if r.kind is Kind.STORE}
+_FLOADS = {r.name: (r.width, _READER[r.width], _VIEW[r.width])
+           for r in OPS.values() if r.kind is Kind.FLOAD}
+_FSTORES = {r.name: (r.width, _WRITER[r.width], _VIEW[r.width])
+            for r in OPS.values() if r.kind is Kind.FSTORE}
+#: What ``_mem_access`` calls each kind of memory access.
+_ACCESS = {Kind.LOAD: "load", Kind.STORE: "store", Kind.FLOAD: "fload", Kind.FSTORE: "fstore"}
 _SHIFT = {2: 1, 4: 2, 8: 3}
 _SIGN = {1: (0x80, M ^ 0xFF), 2: (0x8000, M ^ 0xFFFF), 4: (0x80000000, HI32)}
 _HEX_M = "0xffffffffffffffff"
 _HEX_T = "0x10000000000000000"
 _HEX_S = "0x8000000000000000"
-_IMM_OPS = {
-    "addi": "add", "slti": "slt", "sltiu": "sltu", "xori": "xor", "ori": "or", "andi": "and",
-    "slli": "sll", "srli": "srl", "srai": "sra", "addiw": "addw", "slliw": "sllw",
-    "srliw": "srlw", "sraiw": "sraw",
-}
-_PURE = frozenset(_IMM_OPS) | frozenset(_ALU) | {"lui", "auipc", "fence", "fence.i"}
 
 
 def _mem_access(ins: Instr) -> tuple[str, int] | None:
     """(kind, bytes) of a memory access whose address is rs1 + imm, else None."""
-    op = ins.op
-    if op in _LOADS:
-        return "load", _LOADS[op][0]
-    if op in _STORES:
-        return "store", _STORES[op][0]
-    if op in _FLOADS:
-        return "fload", _FLOADS[op][0]
-    if op in _FSTORES:
-        return "fstore", _FSTORES[op][0]
-    return None
+    rec = op_of(ins.op)
+    kind = _ACCESS.get(rec.kind)
+    return None if kind is None else (kind, rec.width)
 
 
 def _slt(a: str, b: str, aconst: int | None, bconst: int | None) -> str:
@@ -614,45 +585,39 @@ class _Emitter:
 
     def terminator(self, pc: int, ins: Instr, st: _State, depth: int) -> None:
         op = ins.op
+        kind = op_of(op).kind
         src = self.src
-        if op in BRANCHES:
+        if kind is Kind.BRANCH:
             taken = (pc + ins.imm) & M
             fall = pc + ins.size
             ca, cb = self.const(ins.rs1, st), self.const(ins.rs2, st)
             if ca is not None and cb is not None:
-                if op in ("blt", "bge"):
-                    ca, cb = ca ^ S, cb ^ S
-                go = {"beq": ca == cb, "bne": ca != cb, "blt": ca < cb, "bge": ca >= cb,
-                      "bltu": ca < cb, "bgeu": ca >= cb}[op]
+                go = BRANCH_TESTS[op](ca, cb)
                 self.edge(taken if go else fall, pc, st, depth)
                 return
             a, b = self.val(ins.rs1, st), self.val(ins.rs2, st)
-            if op == "beq":
-                cond = f"{a} == {b}"
-            elif op == "bne":
-                cond = f"{a} != {b}"
-            elif op == "bltu":
-                cond = f"{a} < {b}"
-            elif op == "bgeu":
-                cond = f"{a} >= {b}"
-            elif op == "blt":
+            # The record's condition, but for the signed ones: ``_slt`` is the same test
+            # without the big ints that flipping sign bits makes.
+            if op == "blt":
                 cond = _slt(a, b, ca, cb)
-            else:
+            elif op == "bge":
                 cond = f"not {_slt(a, b, ca, cb)}"
+            else:
+                cond = branch_cond(op, a, b)
             other = st.copy()
             with src.indent(f"if {cond}:"):
                 self.edge(taken, pc, st, depth)
             with src.indent("else:"):
                 self.edge(fall, pc, other, depth)
             return
-        if op == "jal":
+        if kind is Kind.JAL:
             target = (pc + ins.imm) & M
             if ins.rd:
                 self.call(pc, ins, hex(target), target <= pc, st, depth)
             else:
                 self.edge(target, pc, st, depth)
             return
-        if op == "jalr":
+        if kind is Kind.JALR:
             c = self.const(ins.rs1, st)
             if c is not None:
                 target = (c + ins.imm) & (M - 1)
@@ -712,22 +677,23 @@ class _Emitter:
     # --- straight-line instructions ---
 
     def one(self, pc: int, ins: Instr, st: _State) -> None:
-        op = ins.op
-        if op in _IMM_OPS:
-            self.alu(_IMM_OPS[op], ins.rd, ins.rs1, ins.imm & M, st)
-        elif op in _ALU:
-            self.alu(op, ins.rd, ins.rs1, None, st, ins.rs2)
-        elif op == "lui":
+        rec = op_of(ins.op)
+        kind = rec.kind
+        if kind is Kind.ALU_IMM:
+            self.alu(rec.alu, ins.rd, ins.rs1, ins.imm & M, st)  # type: ignore[arg-type]
+        elif kind is Kind.ALU:
+            self.alu(ins.op, ins.rd, ins.rs1, None, st, ins.rs2)
+        elif kind is Kind.LUI:
             self.set_const(ins.rd, ins.imm, st)
-        elif op == "auipc":
+        elif kind is Kind.AUIPC:
             self.set_const(ins.rd, pc + ins.imm, st)
-        elif op in ("fence", "fence.i"):
+        elif kind is Kind.FENCE:
             pass
-        elif op in SYNC_OPS:
+        elif rec.sync:
             self.fix_at[pc] = st.fix()
             self.sync(pc, ins, st)
             return
-        elif _mem_access(ins) is not None:
+        elif kind in _ACCESS:
             self.fix_at[pc] = st.fix()
             self.access(pc, ins, st)
         else:
@@ -744,7 +710,7 @@ class _Emitter:
         """
         self.writeback(st)
         self.src(f"m.instret = cnt + {st.pend + 1}")
-        if ins.op == "ecall":
+        if op_of(ins.op).kind is Kind.ECALL:
             # Machine.ecall's hot path inline: a host call made before has its adapter.
             self.uses_ecall = True
             with self.src.indent(f"if (ad := HA({self.val(17, st)})) is not None:"):
@@ -771,7 +737,7 @@ class _Emitter:
             if r not in st.stale:  # else x holds it already
                 self.src(f"x[{r}] = {self.val(r, st)}")
         self.refs[pc] = ins  # also the slow path of inline floating-point code
-        lines = inline_fp(ins, pc) if ins.op.startswith("f") else None
+        lines = inline_fp(ins, pc) if op_of(ins.op).kind is Kind.FP else None
         for line in lines or [f"R[{hex(pc)}]()"]:
             self.src(line)
         for r in writes:
@@ -787,7 +753,7 @@ class _Emitter:
             bconst = self.const(rs2, st)
         aconst = self.const(rs1, st)
         if aconst is not None and bconst is not None:
-            self.set_const(rd, _ALU[op](aconst, bconst), st)
+            self.set_const(rd, ALU[op](aconst, bconst), st)
             return
         a = self.val(rs1, st)
         b = self.val(rs2, st) if bconst is None else hex(bconst)
@@ -882,8 +848,7 @@ class _Emitter:
 
     def bounds(self, kind: str, n: int) -> tuple[int, int]:
         """The legal range of ``o = addr - base`` for an access of ``n`` bytes."""
-        low = self.geo.rw_off if kind in ("store", "fstore") else 0
-        return low, self.geo.size - n
+        return offsets(kind in ("store", "fstore"), n, self.geo.size, self.geo.rw_off)
 
     def access(self, pc: int, ins: Instr, st: _State) -> None:
         """One memory access with its own bounds check."""
@@ -1011,7 +976,7 @@ class _Emitter:
                 end = k + 1
                 if base in writes:
                     break
-            elif ins.op in _PURE:
+            elif ins.op in PURE:
                 if base in writes:
                     break
             else:

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .ops import TERMINATORS
+
 __all__ = ["Instr", "decode", "decode_run", "TERMINATORS"]
 
 
 @dataclass(frozen=True, slots=True)
 class Instr:
-    """One decoded instruction. Field names follow the spec; unused fields are 0."""
+    """One decoded instruction. Field names follow the spec; unused fields are 0.
+
+    ``op`` names a record of ``vm.ops.OPS``, which says what the op reads, writes and is.
+    """
 
     op: str
     rd: int = 0
@@ -31,10 +36,6 @@ class Instr:
         return f"{self.op} rd={self.rd} rs1={self.rs1} rs2={self.rs2} imm={self.imm}"
 
 
-#: Ops that end a basic block (control transfers, traps, and anything that cannot continue).
-TERMINATORS = frozenset(
-    {"jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", "ecall", "ebreak", "illegal"}
-)
 
 
 def _sext(value: int, bits: int) -> int:

@@ -21,10 +21,9 @@ Three kinds of lines, by how they are shown to be exact:
   closure). In round-to-nearest-even only, static or dynamic: FADD.D/FSUB.D (TwoSum),
   FMUL.D, FDIV.D, FSQRT.D (inexact normal results, proved inexact by counting trailing zero
   bits), FCVT.D.L/LU. FCVT.D.W/WU is exact in any valid mode; FCVT.{W,WU,L,LU}.D with a
-  static RTZ (C casts) truncates in range. The proofs are beside each emitter. Where only
-  inexact normal results are decided, the rule is: a result above the smallest normal comes
-  from an exact value above ``2**-1022``, so it is not tiny (tininess is after rounding) and
-  not an overflow, and the flags are NX alone.
+  static RTZ (C casts) truncates in range. The reasons are beside each emitter; FMUL, FDIV and
+  FSQRT use the corollary of ``vm.fpu``'s one exactness proof for them ("Exactness of a double
+  product, quotient or root"), which also says why such a result's flags are NX alone.
 * **Direct calls** of the ``vm.fpu`` function the closure calls, with the same arguments, for
   the other ops and modes: single-precision arithmetic and FMIN/FMAX.S, fused multiply-add,
   static modes other than RNE, FCLASS, FCVT.S.D/FCVT.D.S and the single conversions: the
@@ -44,6 +43,7 @@ from typing import Any
 from . import fpu
 from .constants import BOX
 from .decoder import Instr
+from .ops import op_of
 
 __all__ = ["inline_fp", "FP_GLOBALS"]
 
@@ -134,9 +134,8 @@ def _call(ins: Instr, slow: str, dest: str, call: str) -> list[str]:
 
 
 def _fmt(ins: Instr) -> int:
-    """0 for a single-precision op, 1 for double, where the op's last suffix is the format
-    (not for ``fcvt.<fmt>.<int>``)."""
-    return 1 if ins.op.endswith(".d") else 0
+    """0 for a single-precision op, 1 for double: the record's ``fp_fmt`` (``vm.ops``)."""
+    return 1 if op_of(ins.op).fp_fmt else 0
 
 
 def _xdest(rd: int) -> str:
@@ -149,7 +148,9 @@ def _xdest(rd: int) -> str:
 
 def _few_trailing_zeros(a: str, b: str) -> str:
     """A test that the 53-bit significands of the doubles with bits ``a`` and ``b`` have
-    fewer than 52 trailing zero bits together (both normal, or the test is meaningless).
+    fewer than 52 trailing zero bits together (both normal, or the test is meaningless): by
+    the corollary in ``vm.fpu`` ("Exactness of a double product, quotient or root"), proof
+    that a normal product or quotient is inexact. ``vm.fpu.fmul`` makes the same two tests.
 
     ``a & -a`` is 2**(trailing zeros of the significand) when the fraction is nonzero, and
     at least 2**52 when it is zero (an exponent bit), so the product test is exact. The
@@ -188,13 +189,11 @@ def _add_sub(ins: Instr, slow: str) -> list[str]:
 def _mul(ins: Instr, slow: str) -> list[str]:
     """FMUL. Doubles in RNE: inexact normal products only.
 
-    Operands a = ma*2**ea, b = mb*2**eb normal (53-bit significands, at least 2**52) and a
-    normal result r = mr*2**er (mr < 2**53): if the product is exact, ma*mb = mr*2**k with
-    ma*mb >= 2**104, so k >= 52 and ma*mb has at least 52 trailing zero bits. So fewer
-    (``_few_trailing_zeros``) proves the product inexact, and the result (the host's
-    correctly rounded product) raises NX alone. A finite product has finite operands, and the
-    exponent tests exclude zeros and subnormals. Otherwise (exact products among them) the
-    closure runs.
+    With normal operands and a normal result, an exact product needs ``ma*mb == mr*2**k``,
+    so fewer than 52 trailing zeros in ma*mb (``_few_trailing_zeros``) prove it inexact: NX
+    alone (the proof: ``vm.fpu``, "Exactness of a double product, quotient or root"). A
+    finite product has finite operands, and the exponent tests exclude zeros and subnormals.
+    Otherwise (exact products among them) the closure runs.
     """
     s1, s2, rd = ins.rs1, ins.rs2, ins.rd
     if not _fmt(ins) or not _rne_only(ins):
@@ -216,11 +215,10 @@ def _mul(ins: Instr, slow: str) -> list[str]:
 def _div(ins: Instr, slow: str) -> list[str]:
     """FDIV. Doubles in RNE: inexact normal quotients only.
 
-    b = mb*2**eb normal (mb >= 2**52) and a normal result r = mr*2**er: if the quotient is
-    exact, mr*mb = ma*2**k with ma < 2**53 and mr*mb >= 2**104, so k >= 52 and mr*mb has at
-    least 52 trailing zero bits; as for FMUL, fewer (``_few_trailing_zeros`` of the result and
-    b) proves the quotient inexact: NX alone. A zero divisor never reaches the host
-    division (Python would raise); its result 0 fails the test and the closure runs.
+    With b normal and a normal result, an exact quotient needs ``mr*mb == ma*2**k``, so fewer
+    than 52 trailing zeros in mr*mb (``_few_trailing_zeros`` of the result and b) prove it
+    inexact: NX alone (the proof: ``vm.fpu``, as for FMUL). A zero divisor never reaches
+    the host division (Python would raise); its result 0 fails the test and the closure runs.
     """
     s1, s2, rd = ins.rs1, ins.rs2, ins.rd
     if not _fmt(ins) or not _rne_only(ins):
@@ -241,10 +239,10 @@ def _div(ins: Instr, slow: str) -> list[str]:
 def _sqrt(ins: Instr, slow: str) -> list[str]:
     """FSQRT. Doubles in RNE: inexact roots of positive finite values only.
 
-    For 0 < a < inf the root r = mr*2**er is normal. If it is exact, mr**2 = ma*2**k with
-    ma < 2**53 and mr**2 >= 2**104, so k >= 52 and mr has at least 26 trailing zero bits. A
-    nonzero low 26 bits of r's fraction therefore proves the root inexact: NX alone. Other
-    operands give 0 here and the closure runs.
+    For 0 < a < inf the root r is normal, and an exact root needs ``mr*mr == ma*2**k``, so
+    at least 26 trailing zeros in mr: a nonzero low 26 bits of r's fraction proves the root
+    inexact, NX alone (the proof: ``vm.fpu``, as for FMUL). Other operands give 0 here and
+    the closure runs.
     """
     s1, rd = ins.rs1, ins.rd
     if not _fmt(ins) or not _rne_only(ins):
@@ -401,11 +399,9 @@ def _cvt_from_int(ins: Instr, slow: str) -> list[str]:
     rd = ins.rd
     value = _INT_SOURCE[src].format(r=ins.rs1)
     if to == "s" or (src in ("l", "lu") and not _rne_only(ins)):
-        signed = src in ("w", "l")
-        width = 32 if src in ("w", "wu") else 64
-        fmt = 1 if to == "d" else 0
-        return _call(ins, slow, f"f[{rd}]",
-                     f"FP_fcvt_from_int({fmt}, x[{ins.rs1}], {{rm}}, {signed}, {width})")
+        rec = op_of(ins.op)
+        return _call(ins, slow, f"f[{rd}]", f"FP_fcvt_from_int({_fmt(ins)}, x[{ins.rs1}], "
+                     f"{{rm}}, {rec.signed}, {8 * rec.width})")
     if src in ("w", "wu"):
         store = f"f[{rd}] = FP_UQ(FP_PD(float({value})))[0]"
         if ins.rm == DYN:
@@ -438,10 +434,9 @@ def _cvt_to_int(ins: Instr, slow: str) -> list[str]:
     _, dst, _ = ins.op.split(".")
     rd, s1 = ins.rd, ins.rs1
     if not _fmt(ins) or ins.rm != fpu.RTZ:
-        signed = dst in ("w", "l")
-        width = 32 if dst in ("w", "wu") else 64
-        return _call(ins, slow, _xdest(rd),
-                     f"FP_fcvt_to_int({_fmt(ins)}, f[{s1}], {{rm}}, {signed}, {width})")
+        rec = op_of(ins.op)
+        return _call(ins, slow, _xdest(rd), f"FP_fcvt_to_int({_fmt(ins)}, f[{s1}], {{rm}}, "
+                     f"{rec.signed}, {8 * rec.width})")
     lo, hi = _TRUNC_RANGE[dst]
     body = []
     if rd:

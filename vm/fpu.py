@@ -95,6 +95,7 @@ _SIGN_S = 0x80000000
 _SIGN_D = 0x8000000000000000
 _INF_S = 0x7F800000
 _INF_D = 0x7FF0000000000000
+_EXP_D = _INF_D  # the exponent field of a double
 
 # Per-format tables, indexed by fmt (0 = S, 1 = D).
 _P = (24, 53)  # precision in bits, hidden bit included
@@ -412,6 +413,32 @@ def _fma_slow(
 
 
 # ----------------------------------------------------------------------------------------------
+# Exactness of a double product, quotient or root: the one proof
+#
+# FMUL.D, FDIV.D and FSQRT.D in RNE take the host's result r (IEEE binary64, correctly rounded
+# to nearest even) when it is normal: then r is not tiny (an exact value that rounds above the
+# smallest normal is above it; tininess is after rounding) and, being finite, no overflow, so the
+# flags are NX alone, raised iff r differs from the exact value. Write each finite nonzero
+# operand and r as m * 2**(e - 1075) with an integer significand m < 2**53 (m >= 2**52 for a
+# normal value; a subnormal has e = 1). Then r is exact iff, with k fixed by the exponents,
+#
+#     FMUL  a * b = r:     ma * mb == mr * 2**k      k = er - ea - eb + 1075
+#     FDIV  a / b = r:     mr * mb == ma * 2**k      k = ea - er - eb + 1075
+#     FSQRT sqrt(a) = r:   mr * mr == ma * 2**k      k = ea - 2 * er + 1075
+#
+# ``fsqrt`` decides with its equation as written; ``fmul`` with the same one with k eliminated
+# (r is normal, so ma*mb == mr*2**k for the right k iff the odd part of ma*mb is below 2**53),
+# ``fdiv`` likewise (mr = ma*2**k/mb is an integer below 2**53 iff mb's odd part divides ma).
+# Corollary, used by ``vm.fpinline``'s inline fast paths: when both factors on the left are
+# normal significands (>= 2**52) the left side is >= 2**104 while the right one's significand is
+# < 2**53, so equality needs k >= 52: the left side, hence its two factors together, must have
+# at least 52 trailing zero bits. Fewer (FSQRT: a nonzero low 26 bits of mr) proves r inexact;
+# ``fmul`` and ``fdiv`` test that first, in its cheapest form (each normal factor has a one in
+# its low 26 bits). ``fmul`` also takes 53 or more trailing zeros together as proof of
+# exactness: the odd parts then have at most 53 bits together, so their product fits.
+
+
+# ----------------------------------------------------------------------------------------------
 # Arithmetic
 #
 # The RNE fast paths below are written for CPython speed: operands are converted two or three at
@@ -499,20 +526,26 @@ def fmul(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
         if fmt:
             x, y = _unpack_dd(_pack_qq(a, b))
             r = x * y
-            if (
-                (_DEKKER_LO < r < _DEKKER_HI or -_DEKKER_HI < r < -_DEKKER_LO)
-                and -_DEKKER_HI < x < _DEKKER_HI
-                and -_DEKKER_HI < y < _DEKKER_HI
-            ):
-                # Dekker's product: err is the exact error x*y - r.
-                t = _SPLIT * x
-                xh = t - (t - x)
-                xl = x - xh
-                t = _SPLIT * y
-                yh = t - (t - y)
-                yl = y - yh
-                err = ((xh * yh - r) + xh * yl + xl * yh) + xl * yl
-                return _unpack_q(_pack_d(r))[0], (0 if err == 0.0 else 1)
+            if _TINY_D < r < _INF_F or -_INF_F < r < -_TINY_D:
+                # A normal product of finite nonzero operands: exact iff ma*mb == mr*2**k
+                # (see "Exactness of a double product" above).
+                rb = _unpack_q(_pack_d(r))[0]
+                if a & _EXP_D and b & _EXP_D:  # normal factors: the corollary decides most
+                    if a & 0x3FFFFFF and b & 0x3FFFFFF:
+                        return rb, 1  # fewer than 52 trailing zeros together: inexact
+                    t = (a & -a) * (b & -b)  # 2**(trailing zeros together), or >= 2**52
+                    if t < 0x10000000000000:
+                        return rb, 1
+                    if t >= 0x20000000000000:  # a zero fraction, or the odd parts fit
+                        return rb, 0
+                ma = a & 0x000FFFFFFFFFFFFF
+                if a & _EXP_D:
+                    ma |= 0x0010000000000000
+                mb = b & 0x000FFFFFFFFFFFFF
+                if b & _EXP_D:
+                    mb |= 0x0010000000000000
+                p = ma * mb  # exact iff its odd part fits in 53 bits
+                return rb, (0 if p < (p & -p) << 53 else 1)
         elif (a & b) >> 32 == 0xFFFFFFFF:
             x, y = _unpack_ff(_pack_qq(a, b))
             r = x * y  # exact: a 48-bit product, well inside the double range
@@ -538,16 +571,20 @@ def fdiv(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
             if y:
                 r = x / y
                 if _TINY_D < r < _INF_F or -_INF_F < r < -_TINY_D:
-                    # Finite operands, normal result: the quotient ma/mb * 2**k is exact iff
-                    # the odd part of b's significand divides a's significand.
+                    # A normal quotient of finite nonzero operands: exact iff
+                    # mr*mb == ma*2**k (see "Exactness of a double product" above).
+                    rb = _unpack_q(_pack_d(r))[0]
+                    if rb & 0x3FFFFFF and b & 0x3FFFFFF and b & _EXP_D:
+                        return rb, 1  # normal factors, fewer than 52 trailing zeros: inexact
+                    # mr = ma * 2**k / mb is an integer below 2**53 iff mb's odd part divides ma.
                     mb = b & 0x000FFFFFFFFFFFFF
-                    if b & 0x7FF0000000000000:
+                    if b & _EXP_D:
                         mb |= 0x0010000000000000
                     mb >>= (mb & -mb).bit_length() - 1
                     ma = a & 0x000FFFFFFFFFFFFF
-                    if a & 0x7FF0000000000000:
+                    if a & _EXP_D:
                         ma |= 0x0010000000000000
-                    return _unpack_q(_pack_d(r))[0], (0 if ma % mb == 0 else 1)
+                    return rb, (0 if ma % mb == 0 else 1)
         elif (a & b) >> 32 == 0xFFFFFFFF:
             x, y = _unpack_ff(_pack_qq(a, b))
             if y:
@@ -574,7 +611,8 @@ def fsqrt(fmt: int, a: int, rm: int) -> tuple[int, int]:
         if fmt:
             if 0 < a < 0x7FF0000000000000:  # positive, finite, nonzero: the root is normal
                 rb = _unpack_q(_pack_d(math.sqrt(_unpack_d(_pack_q(a))[0])))[0]
-                # Exact iff mr**2 * 2**(2*er) == ma * 2**ea.
+                # Exact iff mr**2 * 2**(2*er) == ma * 2**ea (see "Exactness of a double
+                # product" above).
                 mr = (rb & 0x000FFFFFFFFFFFFF) | 0x0010000000000000
                 er = (rb >> 52) - 1075
                 exp = a >> 52

@@ -1,7 +1,8 @@
-"""What each instruction does: one closure factory per op, used by the reference interpreter.
+"""What each instruction does: a closure factory per kind of op, for the reference interpreter.
 
-``build(m, ins, pc)`` returns a closure bound to machine ``m``'s registers and memory.
-Straight-line ops return nothing; terminators (``decoder.TERMINATORS``) and CSR/system ops
+``build(m, ins, pc)`` returns a closure bound to machine ``m``'s registers and memory; the op's
+record in ``vm.ops`` picks the factory (an op without a record is a ``KeyError``).
+Straight-line ops return nothing; terminators (``vm.ops.TERMINATORS``) and CSR/system ops
 return the next pc. Registers hold unsigned 64-bit ints; ``x[32]`` is a write sink standing
 for ``x0`` so that no op needs a special case for ``rd == 0``.
 """
@@ -16,30 +17,32 @@ from . import fpu
 from .constants import BOX, HI32, M, S
 from .decoder import Instr
 from .errors import Breakpoint, IllegalInstruction, LoadFault, StoreFault
+from .ops import OPS, SYNC_OPS, Kind, branch_cond, op_of
 
 if TYPE_CHECKING:
     from .machine import Machine
 
-__all__ = ["build", "SYNC_OPS"]
+__all__ = ["build", "SYNC_OPS", "ALU", "mem_struct", "offsets"]
 
 T = 1 << 64
 SINK = 32
 
-#: Ops that read or write machine state beyond registers and memory: the run loop brings the
-#: machine's counters up to date before running them, and they end their block.
-SYNC_OPS = frozenset(
-    {"ecall", "ebreak", "csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"}
-)
 
+def mem_struct(width: int, signed: bool) -> struct.Struct:
+    """The little-endian ``struct`` reading or writing a ``width``-byte integer."""
+    code = {1: "b", 2: "h", 4: "i", 8: "q"}[width]
+    return struct.Struct("<" + (code if signed else code.upper()))
+
+
+# op: (struct, bytes, sign-extends); a load that sign-extends masks the Python int to 64 bits.
 _LOADS = {
-    "lb": (struct.Struct("<b"), 1, True), "lh": (struct.Struct("<h"), 2, True),
-    "lw": (struct.Struct("<i"), 4, True), "ld": (struct.Struct("<Q"), 8, False),
-    "lbu": (struct.Struct("<B"), 1, False), "lhu": (struct.Struct("<H"), 2, False),
-    "lwu": (struct.Struct("<I"), 4, False),
+    op.name: (mem_struct(op.width, op.signed), op.width, op.signed)
+    for op in OPS.values() if op.kind is Kind.LOAD
 }
+# op: (struct, bytes, mask of the stored low bits)
 _STORES = {
-    "sb": (struct.Struct("<B"), 1, 0xFF), "sh": (struct.Struct("<H"), 2, 0xFFFF),
-    "sw": (struct.Struct("<I"), 4, 0xFFFFFFFF), "sd": (struct.Struct("<Q"), 8, M),
+    op.name: (mem_struct(op.width, False), op.width, (1 << (8 * op.width)) - 1)
+    for op in OPS.values() if op.kind is Kind.STORE
 }
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -119,7 +122,9 @@ def _remuw(a: int, b: int) -> int:
     return _sext32(a % b if b else a)
 
 
-_ALU: dict[str, Callable[[int, int], int]] = {
+#: The value of every register-register integer op (the ``alu`` of the ops' records), by name:
+#: the reference the interpreter's closures and the translator's constant folding and calls use.
+ALU: dict[str, Callable[[int, int], int]] = {
     "add": lambda a, b: (a + b) & M,
     "sub": lambda a, b: (a - b) & M,
     "sll": lambda a, b: (a << (b & 63)) & M,
@@ -149,32 +154,10 @@ _ALU: dict[str, Callable[[int, int], int]] = {
     "remw": _remw,
     "remuw": _remuw,
 }
-_IMM_ALU = {
-    "addi": "add", "slti": "slt", "sltiu": "sltu", "xori": "xor", "ori": "or", "andi": "and",
-    "slli": "sll", "srli": "srl", "srai": "sra", "addiw": "addw", "slliw": "sllw",
-    "srliw": "srlw", "sraiw": "sraw",
-}
-
 
 def build(m: Machine, ins: Instr, pc: int) -> Callable[[], int | None]:
     """A closure running ``ins`` (at ``pc``) on machine ``m``."""
-    op = ins.op
-    factory = _FACTORIES.get(op)
-    if factory is not None:
-        return factory(m, ins, pc)
-    if op in _ALU:
-        return _make_alu(m, ins, pc)
-    if op in _IMM_ALU:
-        return _make_alu_imm(m, ins, pc)
-    if op in _LOADS:
-        return _make_load(m, ins, pc)
-    if op in _STORES:
-        return _make_store(m, ins, pc)
-    if op.startswith("amo") or op.startswith("lr.") or op.startswith("sc."):
-        return _make_amo(m, ins, pc)
-    if op.startswith("f"):
-        return _make_fp(m, ins, pc)
-    return _make_illegal(m, ins, pc)
+    return _FACTORIES[op_of(ins.op).kind](m, ins, pc)
 
 
 # --- integer ------------------------------------------------------------------------------
@@ -205,7 +188,7 @@ def _make_alu(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
             v = (x[rs1] + x[rs2]) & 0xFFFFFFFF
             x[rd] = v | HI32 if v & 0x80000000 else v
     else:
-        fn = _ALU[op]
+        fn = ALU[op]
 
         def f() -> None:
             x[rd] = fn(x[rs1], x[rs2])
@@ -245,7 +228,7 @@ def _make_alu_imm(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
         def f() -> None:
             x[rd] = x[rs1] >> imm
         return f
-    fn = _ALU[_IMM_ALU[op]]
+    fn = ALU[op_of(op).alu]  # type: ignore[index]
     b = imm & M
 
     def g() -> None:
@@ -269,6 +252,19 @@ def _make_auipc(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return f
 
 
+# --- memory: the record gives width and sign, ``offsets`` the legal range -------------------
+
+
+def offsets(store: bool, width: int, size: int, rw_off: int) -> tuple[int, int]:
+    """The legal range ``(low, high)`` of ``o = addr - base`` for an access of ``width`` bytes.
+
+    Loads read from the guard (offset 0) up, stores from the first writable byte (``rw_off``)
+    up; neither runs past the end of memory (``size``). Every engine checks accesses by this
+    rule (the load closures write its 0 as a literal).
+    """
+    return (rw_off if store else 0), size - width
+
+
 def _make_load(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     x, mem = m.x, m.mem
     st, n, signed = _LOADS[ins.op]
@@ -276,7 +272,7 @@ def _make_load(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     rd, rs1 = ins.rd or SINK, ins.rs1
     base = m.base
     disp = ins.imm - base
-    lim = m.size - n
+    _, lim = offsets(False, n, m.size, m.rw_off)
 
     if signed:
         def f() -> None:
@@ -302,7 +298,7 @@ def _make_store(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     rs1, rs2 = ins.rs1, ins.rs2
     base = m.base
     disp = ins.imm - base
-    lo, lim = m.rw_off, m.size - n
+    lo, lim = offsets(True, n, m.size, m.rw_off)
 
     if mask == M:
         def f() -> None:
@@ -319,6 +315,42 @@ def _make_store(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
             else:
                 raise StoreFault(pc, (o + base) & M)
     return f
+
+
+def _make_fload(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+    x, fr, mem = m.x, m.f, m.mem
+    rd, rs1 = ins.rd, ins.rs1
+    n = op_of(ins.op).width
+    st = _U32 if n == 4 else _U64
+    base, disp = m.base, ins.imm - m.base
+    _, lim = offsets(False, n, m.size, m.rw_off)
+    box = BOX if n == 4 else 0
+
+    def load() -> None:
+        o = x[rs1] + disp
+        if 0 <= o <= lim:
+            fr[rd] = st.unpack_from(mem, o)[0] | box
+        else:
+            raise LoadFault(pc, (o + base) & M)
+    return load
+
+
+def _make_fstore(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+    x, fr, mem = m.x, m.f, m.mem
+    rs1, rs2 = ins.rs1, ins.rs2
+    n = op_of(ins.op).width
+    st = _U32 if n == 4 else _U64
+    vmask = 0xFFFFFFFF if n == 4 else M
+    base, disp = m.base, ins.imm - m.base
+    lo, lim = offsets(True, n, m.size, m.rw_off)
+
+    def store() -> None:
+        o = x[rs1] + disp
+        if lo <= o <= lim:
+            st.pack_into(mem, o, fr[rs2] & vmask)
+        else:
+            raise StoreFault(pc, (o + base) & M)
+    return store
 
 
 # --- control transfer (terminators: return the next pc) -------------------------------------
@@ -346,30 +378,29 @@ def _make_jalr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
     return f
 
 
+def _branch_factory(name: str) -> Callable[[Machine, Instr, int], Callable[[], int]]:
+    """The closure factory of branch ``name``, compiled from its condition in ``vm.ops``."""
+    cond = branch_cond(name, "x[rs1]", "x[rs2]")
+    text = (
+        "def make(m, ins, pc):\n"
+        "    x, rs1, rs2 = m.x, ins.rs1, ins.rs2\n"
+        "    taken = (pc + ins.imm) & M\n"
+        "    fall = pc + ins.size\n"
+        "    def f():\n"
+        f"        return taken if {cond} else fall\n"
+        "    return f\n"
+    )
+    scope: dict[str, object] = {"M": M, "S": S}
+    exec(compile(text, f"<branch {name}>", "exec"), scope)  # noqa: S102
+    return scope["make"]  # type: ignore[return-value]
+
+
+_BRANCH_FACTORIES = {op.name: _branch_factory(op.name) for op in OPS.values()
+                     if op.kind is Kind.BRANCH}
+
+
 def _make_branch(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
-    x, rs1, rs2 = m.x, ins.rs1, ins.rs2
-    taken = (pc + ins.imm) & M
-    fall = pc + ins.size
-    op = ins.op
-    if op == "beq":
-        def f() -> int:
-            return taken if x[rs1] == x[rs2] else fall
-    elif op == "bne":
-        def f() -> int:
-            return taken if x[rs1] != x[rs2] else fall
-    elif op == "blt":
-        def f() -> int:
-            return taken if (x[rs1] ^ S) < (x[rs2] ^ S) else fall
-    elif op == "bge":
-        def f() -> int:
-            return taken if (x[rs1] ^ S) >= (x[rs2] ^ S) else fall
-    elif op == "bltu":
-        def f() -> int:
-            return taken if x[rs1] < x[rs2] else fall
-    else:
-        def f() -> int:
-            return taken if x[rs1] >= x[rs2] else fall
-    return f
+    return _BRANCH_FACTORIES[ins.op](m, ins, pc)
 
 
 def _make_ecall(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
@@ -407,7 +438,7 @@ CSR_CYCLE, CSR_TIME, CSR_INSTRET = 0xC00, 0xC01, 0xC02
 def _make_csr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
     x, rd, csr = m.x, ins.rd or SINK, ins.imm
     op = ins.op
-    immediate = op.endswith("i")
+    immediate = not op_of(op).reads_int  # rs1 holds the 5-bit constant
     src = ins.rs1
     kind = op[:5]  # csrrw / csrrs / csrrc
     # csrrs/csrrc with rs1 = x0 (or zimm 0) only read: legal even on read-only CSRs.
@@ -443,7 +474,8 @@ def _make_amo(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     n = 4 if width == "w" else 8
     st = _U32 if n == 4 else _U64
     rd, rs1, rs2 = ins.rd or SINK, ins.rs1, ins.rs2
-    base, lo, lim = m.base, m.rw_off, m.size - n
+    base = m.base
+    lo, lim = offsets(True, n, m.size, m.rw_off)
     ext = _sext32 if n == 4 else (lambda v: v)
     vmask = 0xFFFFFFFF if n == 4 else M
 
@@ -500,7 +532,7 @@ def _make_amo(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
 
 def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     op = ins.op
-    x, fr, mem = m.x, m.f, m.mem
+    x, fr = m.x, m.f
     rd, rs1, rs2, rs3 = ins.rd, ins.rs1, ins.rs2, ins.rs3
     xrd = ins.rd or SINK
     static_rm = ins.rm
@@ -513,35 +545,10 @@ def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
             raise IllegalInstruction(pc, detail=f"dynamic rounding mode {dyn} is invalid")
         return dyn
 
-    if op in ("flw", "fld"):
-        n = 4 if op == "flw" else 8
-        st = _U32 if n == 4 else _U64
-        base, disp, lim = m.base, ins.imm - m.base, m.size - n
-        box = BOX if n == 4 else 0
-
-        def load() -> None:
-            o = x[rs1] + disp
-            if 0 <= o <= lim:
-                fr[rd] = st.unpack_from(mem, o)[0] | box
-            else:
-                raise LoadFault(pc, (o + base) & M)
-        return load
-    if op in ("fsw", "fsd"):
-        n = 4 if op == "fsw" else 8
-        st = _U32 if n == 4 else _U64
-        vmask = 0xFFFFFFFF if n == 4 else M
-        base, disp, lo, lim = m.base, ins.imm - m.base, m.rw_off, m.size - n
-
-        def store() -> None:
-            o = x[rs1] + disp
-            if lo <= o <= lim:
-                st.pack_into(mem, o, fr[rs2] & vmask)
-            else:
-                raise StoreFault(pc, (o + base) & M)
-        return store
-
-    name, _, suffix = op.partition(".")
-    fmt = 1 if suffix.endswith("d") else 0
+    rec = op_of(op)
+    name = op.partition(".")[0]
+    fmt = rec.fp_fmt
+    assert fmt is not None, op
     if name in ("fadd", "fsub", "fmul", "fdiv"):
         fn2 = getattr(fpu, name)
 
@@ -620,19 +627,14 @@ def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
                 m.fflags |= flags
         return cvt_ds
     # fcvt between integer and float: fcvt.<int>.<fmt> or fcvt.<fmt>.<int>
-    _, a, b = op.split(".")
-    ints = {"w": (True, 32), "wu": (False, 32), "l": (True, 64), "lu": (False, 64)}
-    if a in ints:
-        signed, width = ints[a]
-        fmt = 1 if b == "d" else 0
+    signed, width = rec.signed, 8 * rec.width
+    if rec.writes_int:
 
         def to_int() -> None:
             x[xrd], flags = fpu.fcvt_to_int(fmt, fr[rs1], rm(), signed, width)
             if flags:
                 m.fflags |= flags
         return to_int
-    signed, width = ints[b]
-    fmt = 1 if a == "d" else 0
 
     def from_int() -> None:
         fr[rd], flags = fpu.fcvt_from_int(fmt, x[rs1], rm(), signed, width)
@@ -641,16 +643,23 @@ def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return from_int
 
 
-_FACTORIES: dict[str, Callable[[Machine, Instr, int], Callable[[], int | None]]] = {
-    "lui": _make_lui,
-    "auipc": _make_auipc,
-    "jal": _make_jal,
-    "jalr": _make_jalr,
-    "ecall": _make_ecall,
-    "ebreak": _make_ebreak,
-    "illegal": _make_illegal,
-    "fence": _make_nop,
-    "fence.i": _make_nop,
-    **{b: _make_branch for b in ("beq", "bne", "blt", "bge", "bltu", "bgeu")},
-    **{c: _make_csr for c in ("csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci")},
+_FACTORIES: dict[Kind, Callable[[Machine, Instr, int], Callable[[], int | None]]] = {
+    Kind.ALU: _make_alu,
+    Kind.ALU_IMM: _make_alu_imm,
+    Kind.LUI: _make_lui,
+    Kind.AUIPC: _make_auipc,
+    Kind.LOAD: _make_load,
+    Kind.STORE: _make_store,
+    Kind.BRANCH: _make_branch,
+    Kind.JAL: _make_jal,
+    Kind.JALR: _make_jalr,
+    Kind.FENCE: _make_nop,
+    Kind.ECALL: _make_ecall,
+    Kind.EBREAK: _make_ebreak,
+    Kind.CSR: _make_csr,
+    Kind.AMO: _make_amo,
+    Kind.FLOAD: _make_fload,
+    Kind.FSTORE: _make_fstore,
+    Kind.FP: _make_fp,
+    Kind.ILLEGAL: _make_illegal,
 }
