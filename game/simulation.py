@@ -36,7 +36,9 @@ import msgpack
 from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
+from .chat import GAME_SPEAKER, chat_impls, is_help
 from .errors import SimulationError
+from .presentation import presentation_impls
 from .rules import (
     HOST_CALLS_PER_TICK,
     LOG_LINE_LENGTH,
@@ -188,6 +190,7 @@ class Simulation:
     def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self._states: list[_ModState] = []
+        self._consumed = 0  # chat_consumed: a mod before this one consumed the line
         for slot, image in enumerate(self.mods, 1):
             state = _ModState(slot, image)
             try:
@@ -285,7 +288,6 @@ class Simulation:
             "log": log,
             "send_chat": send_chat,
             "emit_event": lambda m, kind, a, b: w().emit(kind, a, b, state.slot),
-            "play_sound": lambda m, sound, x, y: None,
             "tick_number": lambda m: w().tick,
             "random_u32": lambda m: w().random_u32(),
             "world_width": lambda m: w().width,
@@ -306,6 +308,8 @@ class Simulation:
         }
         for name in ("kind", "x", "y", "vx", "vy", "health", "score", "owner"):
             impls[f"entity_get_{name}"] = getter(name)
+        impls |= presentation_impls(w, state.slot, may_change)
+        impls |= chat_impls(w, state.slot, lambda: self._consumed)
         missing = {fn.name for fn in HOST_API.functions()} - set(impls)
         if missing:
             raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
@@ -390,6 +394,7 @@ class Simulation:
             self._each("on_player_leave", pid, eid)
             world.despawn(eid)
             del world.players[pid]
+            world.look.forget_player(pid)
         for pid, _name in inputs.joins:
             if pid in world.players:
                 continue
@@ -403,7 +408,7 @@ class Simulation:
                 self._each("on_input", pid, buttons)
         self.chat = []
         for pid, text in inputs.chats:
-            if pid in world.players and 1 not in self._each("on_chat", pid, text):
+            if pid in world.players and not self._chat_line(pid, text):
                 self.chat.append((pid, text))
         self._each("on_tick", world.tick)
         done = 0
@@ -413,6 +418,21 @@ class Simulation:
             self._each("on_event", kind, a, b)
         world.events.clear()
         self._report_drops()
+
+    def _chat_line(self, pid: int, text: str) -> bool:
+        """Offer a player's line to every mod's ``on_chat`` (each may ask ``chat_consumed``),
+        then answer an unconsumed ``/help`` with the command registry; whether it was used."""
+        self._consumed = 0
+        for state in self._states:
+            if self._call(state, "on_chat", pid, text) == 1:
+                self._consumed = 1
+        consumed, self._consumed = self._consumed, 0
+        if not consumed and is_help(text):
+            names = [s.image.name for s in self._states]
+            self.mod_chat += [ModChat(GAME_SPEAKER, pid, line)
+                              for line in self.world.commands.help_lines(names)]
+            return True
+        return bool(consumed)
 
     def _report_drops(self) -> None:
         """One log line per mod for what its caps dropped this tick."""
