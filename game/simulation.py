@@ -15,11 +15,15 @@ remaining hooks of that tick are skipped (the hook that overran faulted). Host c
 counted too (``HOST_CALLS_PER_TICK``). Log lines and chat lines are capped per mod and tick,
 and log text is escaped, so a mod cannot flood or forge the console.
 
-Chat: ``chat`` holds the tick's player lines no mod consumed, ``mod_chat`` the lines mods sent
-with ``send_chat``. Both are outputs of the tick, not state (neither is hashed nor in a
-snapshot), and both are the same on every machine that applied the same tick to the same
-state: the server prints them, and each client shows its player the ones addressed to it
-from its own simulation, so no message carries them.
+Chat: every mod's ``on_chat`` sees each player line (``chat_consumed`` tells it whether a mod
+before it returned 1); the game answers an unconsumed ``/help`` from the command registry
+(``game.chat``). Each mod may send ``MOD_CHAT_LINES / number of mods`` lines a tick (the rest
+are dropped and counted in its log). ``chat`` holds the tick's player lines no mod consumed,
+``mod_chat`` the lines mods sent with ``send_chat`` (and the game's answers). Both are
+outputs of the tick, not state (neither is hashed nor in a snapshot), and both are the same
+on every machine that applied the same tick to the same state: the server prints them, and
+each client shows its player the ones addressed to it from its own simulation, so no message
+carries them.
 """
 
 from __future__ import annotations
@@ -159,10 +163,11 @@ class _ModState:
     host_calls: int = 0
     log_lines: int = 0
     chat_lines: int = 0
+    chat_dropped: int = 0
 
     def new_tick(self) -> None:
         self.tick_left = self.image.instructions
-        self.host_calls = self.log_lines = self.chat_lines = 0
+        self.host_calls = self.log_lines = self.chat_lines = self.chat_dropped = 0
 
 
 @dataclass
@@ -242,6 +247,8 @@ class Simulation:
                 state.chat_lines += 1
                 text = _CONTROL.sub(" ", text[:MOD_CHAT_LENGTH])
                 self.mod_chat.append(ModChat(state.image.name, player, text))
+            else:
+                state.chat_dropped += 1  # counted; ``step`` says how many were dropped
 
         def entity_at(m: Machine, index: int) -> int:
             ids = w().ids()
@@ -440,6 +447,8 @@ class Simulation:
             drops = []
             if state.log_lines > LOG_LINES_PER_TICK:
                 drops.append(f"{state.log_lines - LOG_LINES_PER_TICK} log lines")
+            if state.chat_dropped:
+                drops.append(f"{state.chat_dropped} chat lines")
             events = self.world.events_dropped.get(state.slot, 0)
             if events:
                 drops.append(f"{events} events")
