@@ -63,12 +63,13 @@ class Commands:
         self._journal(undo)
         return 1
 
-    def help_lines(self, mod_names: list[str]) -> list[str]:
+    def help_lines(self, mod_names: list[str], disabled: frozenset[int] = frozenset()) -> list[str]:
         """The game's answer to ``/help``: one line per command by name, with the mod that
-        has it (``mod_names[slot - 1]``), at most ``HELP_LINES`` lines in all."""
+        has it (``mod_names[slot - 1]``), none of a ``disabled`` mod's slots, at most
+        ``HELP_LINES`` lines in all."""
         lines = [f"/{name} - {text} ({mod_names[slot - 1]})" if text else
                  f"/{name} ({mod_names[slot - 1]})"
-                 for name, (slot, text) in sorted(self.by_name.items())]
+                 for name, (slot, text) in sorted(self.by_name.items()) if slot not in disabled]
         head = f"Commands ({len(lines)}):" if lines else "No commands."
         if len(lines) > HELP_LINES - 1:
             cut = HELP_LINES - 2

@@ -436,8 +436,9 @@ class Simulation:
         consumed, self._consumed = self._consumed, 0
         if not consumed and is_help(text):
             names = [s.image.name for s in self._states]
+            off = frozenset(s.slot for s in self._states if s.disabled)
             self.mod_chat += [ModChat(GAME_SPEAKER, pid, line)
-                              for line in self.world.commands.help_lines(names)]
+                              for line in self.world.commands.help_lines(names, off)]
             return True
         return bool(consumed)
 

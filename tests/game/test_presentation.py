@@ -196,6 +196,11 @@ def test_the_game_answers_help_from_every_mods_commands(painter: ModImage) -> No
                       (GAME_SPEAKER, 2, "/paint - again (painter)"),
                       (GAME_SPEAKER, 2, "/zap - shoots [2J (painter)")]
     assert g.sim.chat == []
+    for _ in range(3):  # painter faults MAX_FAULTS times: disabled, its commands unlisted
+        g.say("/style 2 0 0 0")
+    assert g.sim.mod_status()[0] == ("painter", 3, True)
+    g.say("/help")
+    assert [m.text for m in g.sim.mod_chat] == ["No commands."]
 
 
 @pytest.mark.parametrize("name", ["Bad", "help", "a" * 17, "", "sl/ash", "é"])
