@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgpack
+
 from mods.host_api import constant
 
 from .rules import (
@@ -72,18 +74,21 @@ class Presentation:
         self.title = ""
         #: This tick's sounds, (mod slot, sound, x, y) in the order played: not state.
         self.sounds: list[tuple[int, int, int, int]] = []
+        self._packed: bytes | None = None  # ``packed()`` until the next change
 
     # --- changes (each journaled) -------------------------------------------------------------
 
     def _put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         """Set ``table[key]`` (delete it for None), undoably."""
         old = table.get(key, _MISSING)
+        self._packed = None
         if value is None:
             table.pop(key, None)
         else:
             table[key] = value
 
         def undo() -> None:
+            self._packed = None
             if old is _MISSING:
                 table.pop(key, None)
             else:
@@ -142,8 +147,11 @@ class Presentation:
 
     def set_title(self, text: str) -> None:
         """The scoreboard's title (empty: no scoreboard)."""
-        old, self.title = self.title, clean(text, SCORE_TITLE_LENGTH)
-        self._journal(lambda: setattr(self, "title", old))
+        old, self.title, self._packed = self.title, clean(text, SCORE_TITLE_LENGTH), None
+
+        def undo() -> None:
+            self.title, self._packed = old, None
+        self._journal(undo)
 
     def play(self, slot: int, sound: int, x: int, y: int) -> None:
         """Record a sound of this tick (past ``SOUNDS_PER_MOD`` of one mod: dropped)."""
@@ -176,6 +184,13 @@ class Presentation:
             [[*k, v] for k, v in sorted(self.hud.items())],
             self.title,
         ]
+
+    def packed(self) -> bytes:
+        """``dump()`` as msgpack, kept until the next change (the world hashes it every tick;
+        with every table full, dumping it anew costs ~10 ms)."""
+        if self._packed is None:
+            self._packed = msgpack.packb(self.dump())
+        return self._packed
 
     @classmethod
     def load(cls, doc: Any, journal: Journal) -> Presentation:

@@ -255,7 +255,8 @@ class World:
             parts.append(struct.pack("<qq", pid, eid))
         for event in self.events:
             parts.append(struct.pack("<3q", *event))
-        parts.append(msgpack.packb([self.look.dump(), self.commands.dump()]))
+        # msgpack of [look.dump(), commands.dump()] (0x92: an array of two)
+        parts += (b"\x92", self.look.packed(), msgpack.packb(self.commands.dump()))
         return b"".join(parts)
 
     @classmethod

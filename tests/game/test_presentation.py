@@ -291,3 +291,28 @@ def test_a_hostile_presentation_in_a_snapshot_is_refused(painter: ModImage, case
     assert target.snapshot() == before
     assert _with_tail(g.sim, [g.sim.world.look.dump(), g.sim.world.commands.dump()]) \
         == g.sim.snapshot()  # the surgery itself changes nothing
+
+
+def test_the_packed_form_follows_every_change_and_undo() -> None:
+    """``Presentation.packed`` is cached: after each change and each undo it still equals
+    the state packed anew."""
+    from game.presentation import Presentation
+
+    undo: list = []
+    look = Presentation(undo.append)
+    fresh = lambda: msgpack.packb(look.dump())  # noqa: E731
+    steps = [lambda: look.style_kind(1, 2, 1, 0xFF, 9), lambda: look.label_kind(1, 2, "a"),
+             lambda: look.label_entity(5, "b"), lambda: look.set_hud(1, 1, 0, "c"),
+             lambda: look.set_title("d"), lambda: look.forget_entity(5),
+             lambda: look.forget_player(1)]
+    seen = [look.packed()]
+    for step in steps:
+        step()
+        assert look.packed() == fresh()
+        seen.append(look.packed())
+    assert len(set(seen)) == len(seen)  # every step changed it
+    for expected in reversed(seen[:-1]):
+        while undo and look.packed() != expected:
+            undo.pop()()
+            assert look.packed() == fresh()
+        assert look.packed() == expected
