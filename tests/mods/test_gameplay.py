@@ -406,3 +406,14 @@ def test_the_shipped_mods_dress_the_arena(shipped) -> None:
     joiner.restore(play.sim.snapshot())
     assert presentation_state(joiner) == {**state, "sounds": []}
     assert joiner.state_hash() == play.sim.state_hash()
+
+
+def test_greeter_leaves_a_line_an_earlier_mod_consumed(shipped, painter: ModImage) -> None:
+    """The greeter (Nim) asks chat_consumed: after a mod before it answered /top, it stays
+    silent; alone, it answers."""
+    for mods, expected in (([painter], [("painter", "r=0")]),
+                           ([], [("greeter", "player 1 leads with 0 points")])):
+        sim = Simulation([*mods, image_of(shipped["greeter"])], seed=1)
+        sim.step(TickInputs(1, joins=((1, "ann"),)))
+        sim.step(TickInputs(2, chats=((1, "/top"),)))
+        assert [(m.mod, m.text) for m in sim.mod_chat] == expected

@@ -7,7 +7,7 @@
  *   /title TEXT           score_title      /cmd NAME HELP    command_register
  *   /sound N              play_sound N times at (N, N)
  *   /styles K N           kind_style of kinds K..K+N-1: r = how many were set
- *   /eat                  r = chat_consumed(), consumed;  /peek: the same, not consumed
+ *   /eat, /top            r = chat_consumed(), consumed;  /peek: the same, not consumed
  *   /spawnlabel TEXT      spawn a coin, label it; r = its id
  *   /doomed               style kind 77, label entity 1, HUD line, title, sound: then fault
  */
@@ -80,7 +80,7 @@ RISCADE_HOOK int64_t on_chat(int64_t player, const char *text, size_t len)
         int64_t k = num(&s), n = num(&s), set = 0;
         for (int64_t i = 0; i < n; i++) set += rc_kind_style(k + i, RC_SHAPE_SQUARE, 0x123456, 256);
         reply(player, set);
-    } else if (is(buf, len, "/eat")) {
+    } else if (is(buf, len, "/eat") || is(buf, len, "/top")) {
         reply(player, rc_chat_consumed());
     } else if (is(buf, len, "/peek")) {
         reply(player, rc_chat_consumed());
