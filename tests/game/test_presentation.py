@@ -316,3 +316,17 @@ def test_the_packed_form_follows_every_change_and_undo() -> None:
             undo.pop()()
             assert look.packed() == fresh()
         assert look.packed() == expected
+
+
+@pytest.mark.parametrize("line", ["/hud 1 0 ", "/klabel 2 ", "/title ", "/cmd zap "])
+def test_a_string_over_the_hosts_limit_faults(painter: ModImage, line: str) -> None:
+    """MOD_STRING_MAX bounds what the host copies at all: a longer text is a fault, not a
+    cut (cutting is for the stored limits)."""
+    from game.rules import MOD_STRING_MAX
+
+    g = Game(painter)
+    world = g.sim.world
+    before = (world.look.dump(), world.commands.dump())
+    assert g.say(line + "x" * (MOD_STRING_MAX + 1)) == []
+    assert f"more than {MOD_STRING_MAX}" in g.sim.faults[-1].message
+    assert (world.look.dump(), world.commands.dump()) == before
