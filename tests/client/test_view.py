@@ -3,6 +3,7 @@ presentation state, every mod-chosen string made printable, from a real simulati
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from client.view import COLS, LABELS_SHOWN, ROWS, render, sound_lines
@@ -34,6 +35,11 @@ def test_a_player_sees_the_arena_their_hud_the_scoreboard_and_labels(painter: Mo
     assert rest[2] == "kinds: ^ gem"
     assert rest[3].startswith("labels: shiny (") and len(rest) == 4
     assert not any(line.startswith("|") for line in render(presentation_state(sim), None))
+
+
+def test_the_state_is_plain_data_a_browser_can_take_as_json(painter: ModImage) -> None:
+    state = presentation_state(played(painter))
+    assert json.loads(json.dumps(state)) == state
 
 
 def test_sounds_of_the_tick(painter: ModImage) -> None:
