@@ -1,6 +1,8 @@
 """``riscade connect ws://HOST:PORT``: join a server, follow its game, show it.
 
-The text view draws the arena once a second and prints every chat line the player sees:
+The text view (``client.view``) draws the arena once a second with the player's HUD lines, the
+scoreboard and labels, shows each sound as ``[sound N]``, and prints every chat line the
+player sees:
 ``<2> hi`` from player 2, ``[greeter] ...`` from a mod to everyone, ``[greeter to you] ...``
 from a mod to this player alone. ``--headless`` prints only the JSON summary, which counts
 the chat lines (``chat_lines``) and lists the last ones (``chat``).
@@ -20,14 +22,15 @@ import sys
 from pathlib import Path
 
 from game.errors import GameError
+from game.presentation import presentation_state
 from lockstep.errors import LockstepError
 from lockstep.follower import ChatLine, Follower
-from mods.host_api import constant
 from protocol import LocalMisuse, ProtocolError
 from vm.errors import VMError
 
 from .cache import default_cache_dir
 from .session import ClientError, ClientOptions, GameEnded, play
+from .view import render, sound_lines
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_DESYNC", "EXIT_ENDED"]
 
@@ -35,23 +38,18 @@ __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_DESYNC", "EXIT_ENDED"]
 #: (refused, bad mod, protocol error, no connection); we played but saw a desync; the game
 #: ended before we were done (the server said goodbye, or the connection was lost).
 EXIT_OK, EXIT_ERROR, EXIT_DESYNC, EXIT_ENDED = 0, 1, 3, 4
-KIND_PLAYER, KIND_COIN = constant("KIND_PLAYER"), constant("KIND_COIN")
 
 
 def _render(follower: Follower) -> None:
-    """A small text view of the arena, once a second at 20 ticks/s."""
-    if follower.ticks % 20:
+    """Every tick its sounds; once a second (20 ticks/s) the view (``client.view``)."""
+    shown = follower.ticks % 20 == 0
+    if not (shown or follower.sim.world.look.sounds):
         return
-    world = follower.sim.world
-    cols, rows = 48, 16
-    grid = [["."] * cols for _ in range(rows)]
-    for e in world.entities.values():
-        c = min(cols - 1, max(0, e.x * cols // max(1, world.width)))
-        r = min(rows - 1, max(0, e.y * rows // max(1, world.height)))
-        grid[r][c] = "@" if e.kind == KIND_PLAYER else "o" if e.kind == KIND_COIN else "*"
-    scores = " ".join(f"p{pid}:{world.get(eid, 'score')}" for pid, eid in world.players.items())
-    print(f"\ntick {world.tick}  {scores}")
-    print("\n".join("".join(row) for row in grid), flush=True)
+    state = presentation_state(follower.sim)
+    if state["sounds"]:
+        print(" ".join(sound_lines(state)), flush=True)
+    if shown:
+        print("\n" + "\n".join(render(state, follower.player_id)), flush=True)
 
 
 def _print_chat(line: ChatLine) -> None:

@@ -9,6 +9,9 @@ same code on the same inputs and get the same state hash every tick.
     game.world        World and Entity: the arena's state, its invariants, its bytes
     game.rules        every number the game decides by (budgets, caps, bounds), ModLimits
     game.text         printable(): text from mods made safe to print
+    game.presentation how things look (kind styles, labels, HUD lines, scoreboard, sounds)
+                      and presentation_state(sim): the whole picture for a renderer
+    game.chat         the chat command registry behind the game's /help
     game.errors       GameError and SimulationError
 
 The snapshot format (``Simulation.snapshot``, ``World.to_bytes``) and the state hash are the
@@ -18,6 +21,7 @@ game's: other packages read a snapshot only through ``Simulation.restore`` and
 """
 
 from .errors import GameError, SimulationError
+from .presentation import presentation_state
 from .rules import ModLimits
 from .simulation import (
     ALL_PLAYERS,
@@ -37,5 +41,5 @@ __all__ = [
     "Simulation", "ModImage", "TickInputs", "FaultRecord", "ModChat", "ALL_PLAYERS",
     "MAX_FAULTS", "over_tick_budget", "snapshot_part_hashes", "snapshot_world", "World",
     "Entity", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER", "ModLimits", "GameError",
-    "SimulationError",
+    "SimulationError", "presentation_state",
 ]

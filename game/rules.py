@@ -28,7 +28,10 @@ __all__ = [
     "ENTITIES_PER_MOD", "MAX_ENTITIES", "MAX_EVENTS_PER_TICK",
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
-    "PERMISSION_PLAYERS", "MAX_FAULTS",
+    "PERMISSION_PLAYERS", "MAX_FAULTS", "KIND_STYLES_PER_MOD", "STYLE_SIZE_MAX",
+    "LABEL_LENGTH", "HUD_LINES_PER_MOD", "HUD_LINE_LENGTH", "SCORE_TITLE_LENGTH",
+    "SOUNDS_PER_MOD", "COMMANDS_PER_MOD", "COMMAND_NAME_LENGTH", "COMMAND_HELP_LENGTH",
+    "HELP_LINES",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -122,3 +125,24 @@ class ModLimits:
             elif paged and value % PAGE:
                 found.append(f"{key} = {value} is not a multiple of {PAGE}")
         return found
+
+# --- presentation and chat (host calls 112..127) -------------------------------------------
+#: Kinds one mod may style (``kind_style``/``kind_label``: the first mod to style a kind owns
+#: its look); the largest size a style may ask (fixed point: 8 world units).
+KIND_STYLES_PER_MOD = constant("KIND_STYLES_PER_MOD")
+STYLE_SIZE_MAX = 8 * constant("FIXED_ONE")
+#: Characters kept of a kind's or an entity's label (one label per entity).
+LABEL_LENGTH = 32
+#: HUD lines one mod may show each player, and characters kept of each.
+HUD_LINES_PER_MOD = constant("HUD_LINES_PER_MOD")
+HUD_LINE_LENGTH = 64
+#: Characters kept of the scoreboard's title.
+SCORE_TITLE_LENGTH = 32
+#: Sounds one mod may play per tick; more are dropped.
+SOUNDS_PER_MOD = 8
+#: Chat commands one mod may register, characters of a name (``[a-z0-9_]``, no slash) and
+#: kept of its help; lines of the game's answer to ``/help`` (the last says what is left out).
+COMMANDS_PER_MOD = constant("COMMANDS_PER_MOD")
+COMMAND_NAME_LENGTH = 16
+COMMAND_HELP_LENGTH = 80
+HELP_LINES = 20

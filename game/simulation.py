@@ -15,11 +15,15 @@ remaining hooks of that tick are skipped (the hook that overran faulted). Host c
 counted too (``HOST_CALLS_PER_TICK``). Log lines and chat lines are capped per mod and tick,
 and log text is escaped, so a mod cannot flood or forge the console.
 
-Chat: ``chat`` holds the tick's player lines no mod consumed, ``mod_chat`` the lines mods sent
-with ``send_chat``. Both are outputs of the tick, not state (neither is hashed nor in a
-snapshot), and both are the same on every machine that applied the same tick to the same
-state: the server prints them, and each client shows its player the ones addressed to it
-from its own simulation, so no message carries them.
+Chat: every mod's ``on_chat`` sees each player line (``chat_consumed`` tells it whether a mod
+before it returned 1); the game answers an unconsumed ``/help`` from the command registry
+(``game.chat``). Each mod may send ``MOD_CHAT_LINES / number of mods`` lines a tick (the rest
+are dropped and counted in its log). ``chat`` holds the tick's player lines no mod consumed,
+``mod_chat`` the lines mods sent with ``send_chat`` (and the game's answers). Both are
+outputs of the tick, not state (neither is hashed nor in a snapshot), and both are the same
+on every machine that applied the same tick to the same state: the server prints them, and
+each client shows its player the ones addressed to it from its own simulation, so no message
+carries them.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ import msgpack
 from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
+from .chat import GAME_SPEAKER, chat_impls, is_help
 from .errors import SimulationError
+from .presentation import presentation_impls
 from .rules import (
     HOST_CALLS_PER_TICK,
     LOG_LINE_LENGTH,
@@ -157,10 +163,11 @@ class _ModState:
     host_calls: int = 0
     log_lines: int = 0
     chat_lines: int = 0
+    chat_dropped: int = 0
 
     def new_tick(self) -> None:
         self.tick_left = self.image.instructions
-        self.host_calls = self.log_lines = self.chat_lines = 0
+        self.host_calls = self.log_lines = self.chat_lines = self.chat_dropped = 0
 
 
 @dataclass
@@ -188,6 +195,7 @@ class Simulation:
     def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self._states: list[_ModState] = []
+        self._consumed = 0  # chat_consumed: a mod before this one consumed the line
         for slot, image in enumerate(self.mods, 1):
             state = _ModState(slot, image)
             try:
@@ -239,6 +247,8 @@ class Simulation:
                 state.chat_lines += 1
                 text = _CONTROL.sub(" ", text[:MOD_CHAT_LENGTH])
                 self.mod_chat.append(ModChat(state.image.name, player, text))
+            else:
+                state.chat_dropped += 1  # counted; ``step`` says how many were dropped
 
         def entity_at(m: Machine, index: int) -> int:
             ids = w().ids()
@@ -285,7 +295,6 @@ class Simulation:
             "log": log,
             "send_chat": send_chat,
             "emit_event": lambda m, kind, a, b: w().emit(kind, a, b, state.slot),
-            "play_sound": lambda m, sound, x, y: None,
             "tick_number": lambda m: w().tick,
             "random_u32": lambda m: w().random_u32(),
             "world_width": lambda m: w().width,
@@ -306,6 +315,8 @@ class Simulation:
         }
         for name in ("kind", "x", "y", "vx", "vy", "health", "score", "owner"):
             impls[f"entity_get_{name}"] = getter(name)
+        impls |= presentation_impls(w, state.slot, may_change)
+        impls |= chat_impls(w, state.slot, lambda: self._consumed)
         missing = {fn.name for fn in HOST_API.functions()} - set(impls)
         if missing:
             raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
@@ -390,6 +401,7 @@ class Simulation:
             self._each("on_player_leave", pid, eid)
             world.despawn(eid)
             del world.players[pid]
+            world.look.forget_player(pid)
         for pid, _name in inputs.joins:
             if pid in world.players:
                 continue
@@ -403,7 +415,7 @@ class Simulation:
                 self._each("on_input", pid, buttons)
         self.chat = []
         for pid, text in inputs.chats:
-            if pid in world.players and 1 not in self._each("on_chat", pid, text):
+            if pid in world.players and not self._chat_line(pid, text):
                 self.chat.append((pid, text))
         self._each("on_tick", world.tick)
         done = 0
@@ -414,12 +426,30 @@ class Simulation:
         world.events.clear()
         self._report_drops()
 
+    def _chat_line(self, pid: int, text: str) -> bool:
+        """Offer a player's line to every mod's ``on_chat`` (each may ask ``chat_consumed``),
+        then answer an unconsumed ``/help`` with the command registry; whether it was used."""
+        self._consumed = 0
+        for state in self._states:
+            if self._call(state, "on_chat", pid, text) == 1:
+                self._consumed = 1
+        consumed, self._consumed = self._consumed, 0
+        if not consumed and is_help(text):
+            names = [s.image.name for s in self._states]
+            off = frozenset(s.slot for s in self._states if s.disabled)
+            self.mod_chat += [ModChat(GAME_SPEAKER, pid, line)
+                              for line in self.world.commands.help_lines(names, off)]
+            return True
+        return bool(consumed)
+
     def _report_drops(self) -> None:
         """One log line per mod for what its caps dropped this tick."""
         for state in self._states:
             drops = []
             if state.log_lines > LOG_LINES_PER_TICK:
                 drops.append(f"{state.log_lines - LOG_LINES_PER_TICK} log lines")
+            if state.chat_dropped:
+                drops.append(f"{state.chat_dropped} chat lines")
             events = self.world.events_dropped.get(state.slot, 0)
             if events:
                 drops.append(f"{events} events")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["printable"]
+__all__ = ["printable", "clean"]
 
 
 def _escape(ch: str) -> str:
@@ -30,3 +30,11 @@ def printable(text: str, limit: int) -> str:
             break
         out.append(piece)
     return "".join(out)
+
+
+def clean(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, every control, format or separator character
+    but the space replaced by one: what the game keeps of a mod's label or HUD line, so every
+    renderer gets one plain line (consoles still print it through ``printable``)."""
+    return "".join(ch if ch == " " or unicodedata.category(ch)[0] not in "CZ" else " "
+                   for ch in text[:limit])

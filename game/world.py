@@ -17,8 +17,12 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import msgpack
+
 from mods.host_api import constant
 
+from .chat import Commands
+from .presentation import Presentation
 from .rules import (
     ENTITIES_PER_MOD,
     EVENTS_PER_MOD,
@@ -89,6 +93,8 @@ class World:
         self.events_dropped: dict[int, int] = {}  # mod slot -> events over its quota this tick
         self._ids: list[int] | None = None
         self._undo: list[Callable[[], None]] | None = None
+        self.look = Presentation(self._journal)  # how things look (game.presentation)
+        self.commands = Commands(self._journal)  # chat commands for /help (game.chat)
         self.reseed()  # main and on_load draw from tick 0's stream
 
     # --- journaling for fault containment -------------------------------------------------
@@ -165,6 +171,7 @@ class World:
             return 0
         self._count(entity.maker, -1)
         self._ids = None
+        self.look.forget_entity(eid)
 
         def undo() -> None:
             self._count(entity.maker, 1)
@@ -230,6 +237,7 @@ class World:
         self.reseed()
         self._emitted.clear()
         self.events_dropped.clear()
+        self.look.new_tick()
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -247,6 +255,8 @@ class World:
             parts.append(struct.pack("<qq", pid, eid))
         for event in self.events:
             parts.append(struct.pack("<3q", *event))
+        # msgpack of [look.dump(), commands.dump()] (0x92: an array of two)
+        parts += (b"\x92", self.look.packed(), msgpack.packb(self.commands.dump()))
         return b"".join(parts)
 
     @classmethod
@@ -271,10 +281,14 @@ class World:
             for _ in range(n_ev):
                 world.events.append(struct.unpack_from("<3q", data, at))
                 at += 24
-        except struct.error as exc:
-            raise ValueError(f"malformed world: {exc}") from None
-        if at != len(data):
-            raise ValueError("malformed world: trailing bytes")
+            look, commands = msgpack.unpackb(data[at:], raw=False)
+        except (struct.error, ValueError, TypeError) as exc:
+            raise ValueError(f"malformed world: {str(exc)[:200]}") from None
+        world.look = Presentation.load(look, world._journal)
+        world.commands = Commands.load(commands, world._journal)
+        if not (world.look.labels.keys() <= world.entities.keys()
+                and {p for p, _, _ in world.look.hud} <= world.players.keys()):
+            raise ValueError("malformed world: a label or HUD line of nothing")
         return world
 
     def digest(self) -> bytes:

@@ -97,6 +97,31 @@ _TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, S
     (65, "player_count", (), I64, Side.BOTH, "Number of players in the game."),
     (66, "player_at", (("index", I64),), I64, Side.BOTH,
      "Id of the index-th player in id order, or NO_PLAYER past the end."),
+    # Presentation (world state, hashed): how things look, HUD lines, the scoreboard
+    (112, "kind_style", (("kind", I64), ("shape", I64), ("rgb", I64), ("size", I64)), I64,
+     Side.BOTH,
+     "How entities of a kind look: SHAPE_*, colour 0xRRGGBB, size (fixed-point, 1.."
+     "8 units). The first mod to style a kind owns its look; 1 if set, 0 if another mod "
+     "owns it or this mod styles KIND_STYLES_PER_MOD kinds. Bad values fault."),
+    (113, "kind_label", (("kind", I64), ("text", STR)), I64, Side.BOTH,
+     "A kind's label (at most 32 characters kept; empty: none); same owner rule and "
+     "result as kind_style."),
+    (114, "entity_label", (("id", I64), ("text", STR)), I64, Side.BOTH,
+     "An entity's label (at most 32 characters kept; empty: none), gone with the entity; "
+     "1 if set, 0 if no such entity. A player's entity needs the players permission."),
+    (115, "hud_set", (("player", I64), ("line", I64), ("text", STR)), I64, Side.BOTH,
+     "Line 0..3 of this mod's HUD lines for a player (at most 64 characters kept; empty "
+     "clears it); 1 if set, 0 if no such player. Another line number faults."),
+    (116, "score_title", (("text", STR),), None, Side.BOTH,
+     "Title of the scoreboard (players by their entity's score; at most 32 characters "
+     "kept); empty hides it. The last call wins."),
+    # Chat
+    (117, "chat_consumed", (), I64, Side.BOTH,
+     "In on_chat: 1 if a mod before this one (load order) returned 1 for this line, else 0."),
+    (118, "command_register", (("name", STR), ("help", STR)), I64, Side.BOTH,
+     "List the chat command /name (1..16 of a-z 0-9 _) with its help (80 characters kept) "
+     "in the game's /help; the mod still handles it in on_chat. 1 if listed, 0 if another "
+     "mod has the name or this mod has COMMANDS_PER_MOD. A bad name faults."),
 )
 
 #: The game's host-function table. Implementations are placeholders (see module docstring).
@@ -175,6 +200,13 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("EVENT_COIN_TAKEN", 1, "emit_event(EVENT_COIN_TAKEN, player entity, new score)"),
     Constant("EVENT_MOD_BASE", 1000, "mods define their own event kinds from here"),
     Constant("SOUND_COIN", 1, "a coin was picked up"),
+    Constant("SHAPE_CIRCLE", 1, "kind_style shape: a disc"),
+    Constant("SHAPE_SQUARE", 2, "kind_style shape: a square"),
+    Constant("SHAPE_TRIANGLE", 3, "kind_style shape: a triangle"),
+    Constant("SHAPE_DIAMOND", 4, "kind_style shape: a diamond"),
+    Constant("HUD_LINES_PER_MOD", 4, "hud_set lines per mod and player (0..3)"),
+    Constant("KIND_STYLES_PER_MOD", 16, "kinds one mod may style"),
+    Constant("COMMANDS_PER_MOD", 8, "chat commands one mod may register"),
 )
 
 

@@ -45,6 +45,11 @@ def chatter() -> ModImage:
     return _image("chatter")
 
 
+@pytest.fixture(scope="session")
+def painter() -> ModImage:
+    return _image("painter")
+
+
 # --- the slow marker ------------------------------------------------------------------------
 
 #: Fixtures that build mods with the real toolchain into a fresh cache every session (a cold

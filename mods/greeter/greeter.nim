@@ -1,5 +1,6 @@
 ## greeter: welcomes players, tracks how often each one joined, answers chat commands
-## (/help, /score, /joins, /top) and announces every MILESTONE points a player reaches.
+## (/score, /joins, /top: registered, so the game's /help lists them), keeps each player's
+## score on their HUD, titles the scoreboard and announces every MILESTONE points.
 import std/[strutils, tables]
 import riscade
 
@@ -10,7 +11,12 @@ var totalJoins = 0
 
 proc name(player: int64): string = "player " & $player
 
+proc showScore(player: int64, score: int64) =
+  discard hud_set(player, 0, "Score: " & $score & "   next milestone: " &
+                  $((score div MILESTONE + 1) * MILESTONE))
+
 proc on_player_join(player: int64, entity: int64) {.hook.} =
+  showScore(player, entity_get_score(entity))
   let n = visits.getOrDefault(player) + 1
   visits[player] = n
   inc totalJoins
@@ -37,10 +43,10 @@ proc leader(): string =
   else: name(best) & " leads with " & $bestScore & " points"
 
 proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.hook.} =
+  if chat_consumed() == 1:
+    return 0  # a mod before us answered it
   let line = toString(text, text_len).strip()
   case line
-  of "/help":
-    send_chat(player, "Commands: /score /joins /top")
   of "/score":
     let e = player_entity(player)
     if e == NO_ENTITY: send_chat(player, "You have no entity.")
@@ -55,7 +61,13 @@ proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.hook.} =
   return 1
 
 proc on_event(kind: int64, a: int64, b: int64) {.hook.} =
+  if kind == EVENT_COIN_TAKEN:
+    showScore(entity_get_owner(a), b)
   if kind == EVENT_COIN_TAKEN and b > 0 and b mod MILESTONE == 0:
     send_chat(ALL_PLAYERS, name(entity_get_owner(a)) & " reached " & $b & " points!")
 
+discard command_register("score", "your score")
+discard command_register("joins", "how often you and everyone joined")
+discard command_register("top", "who leads")
+score_title("Coins")
 echo "greeter: ready"

@@ -6,6 +6,8 @@
 //! entity with a velocity moves by it; one that would leave the arena stops at the wall
 //! (position clamped to [0, width] x [0, height], that velocity component set to 0).
 //! All values are fixed-point integers, so every machine computes the same positions.
+//! Players look like blue squares one unit wide, labelled "P<id>".
+const std = @import("std");
 const riscade = @import("riscade");
 
 pub const std_options = riscade.std_options;
@@ -40,6 +42,16 @@ export fn on_input(player: i64, buttons: i64) void {
     } else {
         riscade.log("movement: too many players, input ignored");
     }
+}
+
+export fn on_load() void {
+    _ = riscade.kind_style(riscade.KIND_PLAYER, riscade.SHAPE_SQUARE, 0x3399FF, riscade.FIXED_ONE);
+}
+
+export fn on_player_join(player: i64, entity: i64) void {
+    var buf: [24]u8 = undefined;
+    const label = std.fmt.bufPrint(&buf, "P{d}", .{player}) catch "P";
+    _ = riscade.entity_label(entity, label);
 }
 
 export fn on_player_leave(player: i64, entity: i64) void {

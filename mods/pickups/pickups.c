@@ -5,6 +5,8 @@
  * tick, every coin (in id order) is taken by the first player entity (in id order) within
  * PICKUP_RADIUS on both axes: the coin is despawned, the player's score grows by
  * COIN_VALUE, an EVENT_COIN_TAKEN event and a coin sound go out, and a new coin spawns.
+ * Coins look like gold discs labelled "coin" (kind_style, kind_label), each one labelled
+ * with what it is worth (entity_label).
  */
 #include <stdio.h>
 
@@ -25,7 +27,9 @@ static int64_t random_coordinate(int64_t extent) {
 static int64_t spawn_coin(void) {
     int64_t x = random_coordinate(rc_world_width());
     int64_t y = random_coordinate(rc_world_height());
-    return rc_entity_spawn(RC_KIND_COIN, x, y);
+    int64_t coin = rc_entity_spawn(RC_KIND_COIN, x, y);
+    rc_entity_label(coin, RC_LIT("+1"));  /* COIN_VALUE */
+    return coin;
 }
 
 /* Ids of the entities of one kind, in id order; returns how many (at most max). */
@@ -60,6 +64,8 @@ static void take(int64_t player, int64_t coin) {
 }
 
 RISCADE_HOOK void on_load(void) {
+    rc_kind_style(RC_KIND_COIN, RC_SHAPE_CIRCLE, 0xFFD700, RC_FIXED_ONE * 3 / 4);
+    rc_kind_label(RC_KIND_COIN, RC_LIT("coin"));
     int64_t ids[MAX_TRACKED];
     for (int have = collect(RC_KIND_COIN, ids, MAX_TRACKED); have < COINS; have++)
         spawn_coin();

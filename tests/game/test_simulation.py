@@ -255,3 +255,17 @@ def test_a_bad_snapshot_changes_nothing(walker: ModImage, chatter: ModImage) -> 
     assert client.state_hash() == before
     client.restore(server.snapshot())
     assert client.state_hash() == server.state_hash()
+
+
+def test_each_mod_gets_a_fair_share_of_the_ticks_chat_lines(chatter: ModImage) -> None:
+    """Two mods flooding in the same tick get MOD_CHAT_LINES / 2 lines each (the first to
+    send cannot take the second's), and each one's log says how many it lost."""
+    second = dataclasses.replace(chatter, name="chatter2")
+    sim = Simulation([chatter, second], seed=2)
+    sim.step(TickInputs(1, joins=((1, "ann"),)))
+    sim.logs.clear()
+    sim.step(TickInputs(2, chats=((1, "/spam"),)))
+    share = MOD_CHAT_LINES // 2
+    assert [m.mod for m in sim.mod_chat] == ["chatter"] * share + ["chatter2"] * share
+    assert sim.logs == [(name, f"over its per-tick caps: dropped {100 - share} chat lines")
+                        for name in ("chatter", "chatter2")]

@@ -101,16 +101,17 @@ def test_a_flooding_mod_cannot_forge_or_flood_the_console(build_with: Callable) 
     game.lines.clear()
     game.step(2, joins=((3, "cy"),))
     flooder = [text for mod, text in game.lines if mod == "flooder"]
-    # 16 lines kept, then one line saying how many were dropped; nothing unescaped.
+    share = MOD_CHAT_LINES // len(prepared.served)
+    # 16 lines kept, then one line saying how many were dropped (of its 101 log lines and
+    # 100 chat lines); nothing unescaped.
     assert len(flooder) == LOG_LINES_PER_TICK + 1
     assert flooder[-1] == (f"over its per-tick caps: dropped {101 - LOG_LINES_PER_TICK} "
-                           "log lines")
+                           f"log lines, {100 - share} chat lines")
     assert flooder[0].startswith("\\x1b[2K\\x0d[greeter] chat to everyone: free coins\\x0aplayer")
     for _, text in game.lines:
         assert "\n" not in text and "\x1b" not in text and "\r" not in text
         assert len(text) <= 300
     # Its chat spam gets its share of the tick's lines; the greeter's welcome still arrives.
-    share = MOD_CHAT_LINES // len(prepared.served)
     assert sum(1 for c in game.server.mod_chat if c.mod == "flooder") == share
     assert any(c.mod == "greeter" and "Welcome" in c.text for c in game.server.mod_chat)
     for tick in range(3, 10):

@@ -20,7 +20,7 @@ from mods.manifest import Language, load_manifest
 from .conftest import MODS_DIR, SHIPPED
 
 EXPECTED_HOOKS = {
-    "movement": ("on_player_leave", "on_input", "on_tick"),
+    "movement": ("on_load", "on_player_leave", "on_player_join", "on_input", "on_tick"),
     "pickups": ("on_load", "on_tick"),
     "greeter": ("on_player_leave", "on_player_join", "on_chat", "on_event"),
 }

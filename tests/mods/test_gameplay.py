@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from game.presentation import presentation_state
 from game.simulation import ALL_PLAYERS, ModChat, ModImage, Simulation, TickInputs
 from mods.build import BuildResult, build_mods
 from tests.support.mod_images import image_of
@@ -261,7 +262,11 @@ def test_greeter_chat_commands(shipped) -> None:
         (1, "Your score: 7"),
         (1, "You joined 1 time(s); 3 joins in all."),
         (2, "player 1 leads with 7 points"),
-        (2, "Commands: /score /joins /top"),
+        # the game answers /help from the commands the greeter registered
+        (2, "Commands (3):"),
+        (2, "/joins - how often you and everyone joined (greeter)"),
+        (2, "/score - your score (greeter)"),
+        (2, "/top - who leads (greeter)"),
     ]
     # lines no mod consumed go to the players; player 7 is not playing
     assert play.sim.chat == [(1, "hello everyone"), (1, "")]
@@ -365,3 +370,50 @@ def test_bad_pointer_in_host_call_faults(bad_pointer_mod) -> None:
     # nothing was logged by the mod: only the two containment notes
     assert [text.split(":")[0] for _, text in sim.logs] == ["on_load contained",
                                                             "on_tick contained"]
+
+
+# -- presentation (all three) -------------------------------------------------------------
+
+def test_the_shipped_mods_dress_the_arena(shipped) -> None:
+    """movement styles and labels players, pickups styles and labels coins, the greeter
+    titles the scoreboard and keeps each score on its player's HUD; a client that joins
+    from a snapshot sees the very same picture."""
+    play = Play(shipped, ["movement", "pickups", "greeter"], seed=1)
+    c, d = play.join(3, 5)
+    state = presentation_state(play.sim)
+    assert state["kinds"] == [
+        {"kind": KIND_PLAYER, "shape": 2, "rgb": 0x3399FF, "size": ONE, "label": ""},
+        {"kind": KIND_COIN, "shape": 1, "rgb": 0xFFD700, "size": ONE * 3 // 4, "label": "coin"}]
+    labels = {e["id"]: e["label"] for e in state["entities"]}
+    assert (labels[c], labels[d]) == ("P3", "P5")
+    assert {labels[coin.id] for coin in play.coins()} == {"+1"}
+    assert state["hud"] == [{"player": p, "lines": ["Score: 0   next milestone: 10"]}
+                            for p in (3, 5)]
+    assert state["scoreboard"]["title"] == "Coins"
+    coin = play.coins()[0]
+    play.world.set(d, "score", 9)
+    play.place(d, coin.x, coin.y)
+    play.step()
+    state = presentation_state(play.sim)
+    taken = play.score(d) - 9  # coins cluster in this small arena: d may take several
+    assert 1 <= taken <= 5
+    assert state["hud"][1] == {"player": 5, "lines": [
+        f"Score: {9 + taken}   next milestone: 20"]}
+    assert [r["player"] for r in state["scoreboard"]["rows"]] == [5, 3]
+    assert [(s["mod"], s["sound"]) for s in state["sounds"]] == [("pickups", 1)] * taken
+    joiner = Simulation([image_of(shipped[n]) for n in ("movement", "pickups", "greeter")],
+                        seed=1, start=False)
+    joiner.restore(play.sim.snapshot())
+    assert presentation_state(joiner) == {**state, "sounds": []}
+    assert joiner.state_hash() == play.sim.state_hash()
+
+
+def test_greeter_leaves_a_line_an_earlier_mod_consumed(shipped, painter: ModImage) -> None:
+    """The greeter (Nim) asks chat_consumed: after a mod before it answered /top, it stays
+    silent; alone, it answers."""
+    for mods, expected in (([painter], [("painter", "r=0")]),
+                           ([], [("greeter", "player 1 leads with 0 points")])):
+        sim = Simulation([*mods, image_of(shipped["greeter"])], seed=1)
+        sim.step(TickInputs(1, joins=((1, "ann"),)))
+        sim.step(TickInputs(2, chats=((1, "/top"),)))
+        assert [(m.mod, m.text) for m in sim.mod_chat] == expected
