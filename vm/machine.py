@@ -38,14 +38,14 @@ from .memory import MachineLimits, Memory
 from .semantics import SYNC_OPS, build
 from .snapshot import StateHasher, dump, load
 from .syscalls import ENOSYS, SYSCALLS
-from .translate import TranslatingEngine
+from .translator import TranslatingEngine
 
 __all__ = ["Machine"]
 
 MAX_BLOCK = 256
 #: Ops after which a block ends.
 BLOCK_ENDS = TERMINATORS | SYNC_OPS
-#: Engines: the reference interpreter, and the translating engine (``vm.translate``).
+#: Engines: the reference interpreter, and the translating engine (``vm.translator``).
 ENGINES = ("interp", "translate")
 DEFAULT_ENGINE = "translate"
 
@@ -78,10 +78,10 @@ class Machine:
         stdout, stderr: binary streams for the guest's output; None captures it in
             ``self.stdout`` / ``self.stderr`` (bytearrays, up to ``limits.max_output``).
         random_seed: seeds ``getrandom`` and AT_RANDOM: same seed, same bytes.
-        engine: "interp" (the reference interpreter) or "translate" (``vm.translate``); both
+        engine: "interp" (the reference interpreter) or "translate" (``vm.translator``); both
             behave identically to the bit, including counts, budgets and faults.
         host_helpers: run libc's memcpy, memset, memmove, strlen and memcmp on the host
-            (``vm.hosthelpers``; translate engine only). Results and memory effects are the
+            (``vm.translator.hosthelpers``; translate engine only). Results and memory effects are the
             guest's, but instruction counts follow the helpers' documented cost rule.
 
     Raises:

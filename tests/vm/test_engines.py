@@ -29,7 +29,7 @@ from vm import (
     load_elf,
 )
 from vm.errors import TranslationError
-from vm.hosthelpers import cost
+from vm.translator.hosthelpers import cost
 
 PROGRAMS = Path(__file__).parent.parent / "programs"
 M = (1 << 64) - 1

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .constants import M
+from ..constants import M
 
 if TYPE_CHECKING:
-    from .translate import TranslatingEngine
+    from .engine import TranslatingEngine
 
 __all__ = ["HELPERS", "install", "cost"]
 

@@ -24,7 +24,7 @@ closures they fall back on are built per machine, on first use (``m._tr_refs``).
 Observable behaviour is the reference interpreter's to the bit: registers, memory, fflags,
 ``instret``, the pc and count where a budget runs out (the rule in ``vm.machine``'s docstring)
 and faults (type, pc, addr, count, symbol). ``tests/vm/test_engines.py`` compares the two.
-With ``host_helpers`` (``vm.hosthelpers``), libc's memory and string functions run on the host
+With ``host_helpers`` (``vm.translator.hosthelpers``), libc's memory and string functions run on the host
 and counts follow that module's cost rule instead.
 """
 
@@ -35,11 +35,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import codegen, hosthelpers
-from .codegen import Geometry
-from .constants import EXIT_ADDR
-from .decoder import TERMINATORS, Instr, decode_run
-from .errors import (
+from .. import codegen
+from ..codegen import Geometry
+from ..constants import EXIT_ADDR
+from ..decoder import TERMINATORS, Instr, decode_run
+from ..errors import (
     BudgetExceeded,
     Fault,
     FetchFault,
@@ -48,11 +48,12 @@ from .errors import (
     StoreFault,
     TranslationError,
 )
-from .fpinline import FP_GLOBALS
-from .semantics import SYNC_OPS, build
+from ..fpinline import FP_GLOBALS
+from ..semantics import SYNC_OPS, build
+from . import hosthelpers
 
 if TYPE_CHECKING:
-    from .machine import Machine
+    from ..machine import Machine
 
 __all__ = ["TranslatingEngine", "TranslationCache", "HOT_THRESHOLD"]
 
