@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .constants import EXIT_ADDR, NEVER, M
-from .decoder import TERMINATORS, Instr, decode_run
 from .elf import PAGE, Program, load_elf
 from .errors import (
     BudgetExceeded,
@@ -29,22 +28,20 @@ from .errors import (
     GuestExit,
     HostCallFault,
     HostCallUnknown,
-    IllegalInstruction,
     VMError,
 )
 from .fastcall import entry_caller, host_adapter, prepare
 from .hostcalls import HOSTCALL_BASE, HostRegistry
+from .interpreter import Interpreter
 from .memory import MachineLimits, Memory
-from .semantics import SYNC_OPS, build
 from .snapshot import StateHasher, dump, load
+from .state import State
 from .syscalls import ENOSYS, SYSCALLS
 from .translator import TranslatingEngine
+from .translator.runtime import HostAdapter, TranslatedState
 
 __all__ = ["Machine"]
 
-MAX_BLOCK = 256
-#: Ops after which a block ends.
-BLOCK_ENDS = TERMINATORS | SYNC_OPS
 #: Engines: the reference interpreter, and the translating engine (``vm.translator``).
 ENGINES = ("interp", "translate")
 DEFAULT_ENGINE = "translate"
@@ -53,17 +50,16 @@ AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY = 0, 3, 4, 5, 6, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM = 11, 12, 13, 14, 23, 25
 
 
-class _CallReturn(Exception):
-    """Internal: the guest returned to ``EXIT_ADDR``."""
+def _register(name: str, doc: str) -> property:
+    """A property of ``Machine`` that reads and writes ``machine.state.<name>``."""
 
+    def get(self: Machine) -> Any:
+        return getattr(self.state, name)
 
-def _return_to_host() -> int:
-    raise _CallReturn
+    def put(self: Machine, value: Any) -> None:
+        setattr(self.state, name, value)
 
-
-#: A block: (ops, terminator, instruction count, last pc, sync?, pcs of its instructions).
-Block = tuple[tuple[Callable[[], Any], ...], Callable[[], int], int, int, bool, tuple[int, ...]]
-_EXIT_BLOCK: Block = ((), _return_to_host, 0, EXIT_ADDR, False, ())
+    return property(get, put, doc=doc)
 
 
 class Machine:
@@ -81,8 +77,9 @@ class Machine:
         engine: "interp" (the reference interpreter) or "translate" (``vm.translator``); both
             behave identically to the bit, including counts, budgets and faults.
         host_helpers: run libc's memcpy, memset, memmove, strlen and memcmp on the host
-            (``vm.translator.hosthelpers``; translate engine only). Results and memory effects are the
-            guest's, but instruction counts follow the helpers' documented cost rule.
+            (``vm.translator.hosthelpers``; translate engine only). Results and memory
+            effects are the guest's, but instruction counts follow the helpers' documented
+            cost rule.
 
     Raises:
         ElfError: if the program cannot be loaded.
@@ -111,9 +108,6 @@ class Machine:
         self.program = program
         self.memory = Memory(program, self.limits)
         self.mem = self.memory.data
-        self.base = self.memory.base
-        self.size = self.memory.size
-        self.rw_off = self.memory.rw_start - self.base
         self.hostcalls = hostcalls or HostRegistry()
         self._streams = {1: stdout, 2: stderr}
         self.stdout = bytearray()
@@ -122,24 +116,44 @@ class Machine:
         self.random_seed = random_seed
         self.random_counter = 0
         self.unknown_syscalls = 0
-        self.x = [0] * 33
-        self.f = [0] * 32
-        self.pc = program.entry
-        self.instret = 0
-        self.fflags = 0
-        self.frm = 0
-        self.reservation: int | None = None
         self.exit_status: int | None = None
-        self._frames: list[tuple[list[int], list[int], int, int]] = []
-        self._host_adapters: dict[int, Callable[[Machine, int], int]] = {}  # by a7
+        self._host_adapters: dict[int, HostAdapter] = {}  # by a7
         self._callers: dict[tuple[int, int], Callable[..., int | float]] = {}
-        self._blocks: dict[int, Block] = {EXIT_ADDR: _EXIT_BLOCK}
-        self._code = [(s.vaddr, s.end, s.data) for s in program.segments if s.executable]
-        self._setup_stack(argv if argv is not None else ["program"])
-        #: The engine that runs guest code: None for the reference interpreter (``_run``).
-        self.engine: Any = None
+        #: Registers, pc, counters, frames: what the engines run on (``vm.state``).
+        self.state: State
+        #: The translating engine (``vm.translator``), or None under the interpreter alone.
+        self.engine: TranslatingEngine | None = None
         if engine == "translate":
-            self.engine = TranslatingEngine(self, host_helpers=host_helpers)
+            tstate = TranslatedState(program, self.memory, self.ecall, self._host_adapters)
+            self.state = tstate
+            self.interpreter = Interpreter(tstate)
+            self.engine = TranslatingEngine(tstate, self.interpreter,
+                                            host_helpers=host_helpers)
+            self._run: Callable[[int], None] = self.engine.run
+        else:
+            self.state = State(program, self.memory, self.ecall)
+            self.interpreter = Interpreter(self.state)
+            self._run = self.interpreter.run
+        #: The integer and float registers (``state.x``, ``state.f``: the same lists).
+        self.x = self.state.x
+        self.f = self.state.f
+        self._setup_stack(argv if argv is not None else ["program"])
+
+    pc = _register("pc", "The pc (of the next instruction, or where the guest stopped).")
+    instret = _register("instret", "Instructions retired so far.")
+    fflags = _register("fflags", "The accrued floating-point exception flags.")
+    frm = _register("frm", "The dynamic rounding mode.")
+    reservation = _register("reservation", "The LR/SC reservation (an address) or None.")
+
+    @property
+    def base(self) -> int:
+        """The first address of guest memory."""
+        return self.memory.base
+
+    @property
+    def size(self) -> int:
+        """The size of guest memory in bytes."""
+        return self.memory.size
 
     @classmethod
     def from_file(cls, path: str, **kwargs: Any) -> Machine:
@@ -188,95 +202,6 @@ class Machine:
         if room > 0:
             buf += data[:room]
 
-    # --- decoding into blocks ------------------------------------------------------------------
-
-    def _fetch16(self, pc: int) -> int | None:
-        for start, end, data in self._code:
-            if start <= pc and pc + 2 <= end:
-                o = pc - start
-                return data[o] | (data[o + 1] << 8)
-        return None
-
-    def _decode_block(self, pc: int) -> list[tuple[int, Instr]]:
-        cache = self.program.decode_cache
-        found = cache.get(pc)
-        if found is not None:
-            return found
-        if pc & 1 or self._fetch16(pc) is None:
-            raise FetchFault(pc, pc, "not in executable code")
-        out = decode_run(self._fetch16, pc, MAX_BLOCK, BLOCK_ENDS)
-        cache[pc] = out
-        return out
-
-    def _build_block(self, pc: int) -> Block:
-        instrs = self._decode_block(pc)
-        closures = [build(self, ins, at) for at, ins in instrs]
-        last_pc, last = instrs[-1]
-        pcs = tuple(at for at, _ in instrs)
-        if last.op in TERMINATORS or last.op in SYNC_OPS:
-            ops, term = tuple(closures[:-1]), closures[-1]
-        else:
-            nxt = last_pc + last.size
-
-            def term() -> int:
-                return nxt
-            ops = tuple(closures)
-        block: Block = (ops, term, len(instrs), last_pc, last.op in SYNC_OPS, pcs)
-        self._blocks[pc] = block
-        return block
-
-    # --- the run loop ---------------------------------------------------------------------------
-
-    def _run(self, limit: int) -> None:
-        """Run from ``self.pc`` until the guest returns to EXIT_ADDR (or raises)."""
-        if self.engine is not None:
-            return self.engine.run(limit)
-        blocks = self._blocks
-        get = blocks.get
-        build_block = self._build_block
-        pc = self.pc
-        icount = self.instret
-        blk: Block = _EXIT_BLOCK
-        try:
-            while True:
-                blk = get(pc) or build_block(pc)
-                ops, term, n, last, sync, _ = blk
-                icount += n
-                for op in ops:
-                    op()
-                if sync:
-                    self.instret = icount
-                    npc = term()
-                    icount = self.instret
-                else:
-                    npc = term()
-                if npc <= last and icount >= limit:
-                    pc = npc
-                    raise BudgetExceeded(npc, detail=f"limit {limit}")
-                pc = npc
-        except _CallReturn:
-            self.pc = EXIT_ADDR
-            self.instret = icount
-        except Fault as fault:
-            self._settle_fault(fault, blk, icount, pc)
-            raise
-
-    def _settle_fault(self, fault: Fault, blk: Block, icount: int, pc: int) -> None:
-        """Bring pc and the instruction count to the faulting instruction; name its symbol."""
-        if fault.count is not None:
-            return  # already settled by a nested run (a vmcall made from a host call)
-        pcs = blk[5]
-        if isinstance(fault, GuestExit | BudgetExceeded) or fault.pc not in pcs or pc != pcs[0]:
-            # Exit, a budget check point, or a fetch fault on entry to a block: all of the
-            # last block retired.
-            self.instret = icount
-        else:
-            # Faulted inside the block: only the instructions before it retired.
-            self.instret = icount - blk[2] + pcs.index(fault.pc)
-        self.pc = fault.pc
-        fault.count = self.instret
-        fault.symbol = self.program.symbolize(fault.pc)
-
     # --- public running API -------------------------------------------------------------------
 
     def run_main(self, *, max_instructions: int | None = None) -> int:
@@ -322,8 +247,9 @@ class Machine:
                 if caller is None:
                     caller = self._callers[key] = entry_caller(self, addr, addr, len(args))
                 return caller(*args, budget=budget)
-        x, f = self.x, self.f
-        self._frames.append((x[:], f[:], self.pc, len(self._frames)))
+        state = self.state
+        x, f = state.x, state.f
+        state.push_frame()
         sp = x[2]
         ints: list[int] = []
         floats: list[float] = []
@@ -336,15 +262,15 @@ class Machine:
                 blob = arg.encode() if isinstance(arg, str) else bytes(arg)
                 sp = (sp - len(blob) - 1) & ~15
                 if not self.memory.writable(sp, len(blob) + 1):
-                    self._pop_frame()
+                    state.pop_frame()
                     raise VMError("no stack room for call arguments")
                 self.memory.write(sp, blob + b"\0")
                 ints += [sp, len(blob)]
             else:
-                self._pop_frame()
+                state.pop_frame()
                 raise TypeError(f"cannot pass {type(arg).__name__} to the guest")
         if len(ints) > 8 or len(floats) > 8:
-            self._pop_frame()
+            state.pop_frame()
             raise TypeError("at most 8 integer and 8 float argument registers")
         for i, v in enumerate(ints):
             x[10 + i] = v
@@ -352,7 +278,7 @@ class Machine:
             f[10 + i] = struct.unpack("<Q", struct.pack("<d", v))[0]
         x[2] = sp & ~15
         x[1] = EXIT_ADDR
-        self.pc = addr
+        state.pc = addr
         return self._finish_call(budget, returns)
 
     def prepare(self, function: str | int, *argtypes: type,
@@ -366,47 +292,42 @@ class Machine:
 
     def resume(self, *, budget: int | None = None, returns: type = int) -> int | float:
         """Go on with a call that ran out of budget; returns its result when it returns."""
-        if not self._frames:
+        if not self.state.frames:
             raise VMError("no call to resume")
         return self._finish_call(budget, returns)
 
     def _finish_call(self, budget: int | None, returns: type) -> int | float:
-        limit = NEVER if budget is None else self.instret + budget
+        state = self.state
+        limit = NEVER if budget is None else state.instret + budget
         try:
             self._run(limit)
         except Fault as fault:
             if not isinstance(fault, BudgetExceeded):
-                self._pop_frame()
+                state.pop_frame()
             raise
         if returns is float:
-            result: int | float = struct.unpack("<d", struct.pack("<Q", self.f[10]))[0]
+            result: int | float = struct.unpack("<d", struct.pack("<Q", state.f[10]))[0]
         else:
-            result = self.x[10]
-        self._pop_frame()
+            result = state.x[10]
+        state.pop_frame()
         return result
-
-    def _pop_frame(self) -> None:
-        saved_x, saved_f, saved_pc, _ = self._frames.pop()
-        self.x[:] = saved_x
-        self.f[:] = saved_f
-        self.pc = saved_pc
-        self.reservation = None
 
     def abandon_call(self) -> None:
         """Give up a call that ran out of budget: restore registers as they were before it."""
-        if self._frames:
-            self._pop_frame()
+        if self.state.frames:
+            self.state.pop_frame()
 
     # --- ecall: syscalls and host calls ----------------------------------------------------------
 
     def ecall(self, pc: int) -> int:
         """Handle ``ecall`` at ``pc``; return the next pc."""
-        x = self.x
-        self.pc = pc
+        state = self.state
+        x = state.x
+        state.pc = pc
         nr = x[17]
         adapter = self._host_adapters.get(nr)
         if adapter is not None:  # a host call made before: the hot path
-            x[10] = adapter(self, pc)
+            x[10] = adapter(state, pc)
             return pc + 4
         if nr >= HOSTCALL_BASE:
             x[10] = self._hostcall(pc, nr)
@@ -429,33 +350,19 @@ class Machine:
         if fn is None:
             raise HostCallUnknown(pc, detail=f"number {nr - HOSTCALL_BASE}")
         # Arguments are decoded by code generated per host function (``vm.fastcall``).
-        adapter = host_adapter(fn, self.limits.max_guest_str)
+        adapter = host_adapter(fn, self)
         self._host_adapters[nr] = adapter
-        return adapter(self, pc)
+        return adapter(self.state, pc)
 
     # --- CSRs ------------------------------------------------------------------------------------
 
     def read_csr(self, csr: int) -> int:
-        """Value of a user-level CSR (the counters are virtual: retired instructions)."""
-        if csr == 0x001:
-            return self.fflags
-        if csr == 0x002:
-            return self.frm
-        if csr == 0x003:
-            return (self.frm << 5) | self.fflags
-        if csr in (0xC00, 0xC01, 0xC02):
-            return self.instret - 1  # instructions retired before this one
-        raise IllegalInstruction(self.pc, detail=f"csr 0x{csr:x}")
+        """Value of a user-level CSR (``State.read_csr``)."""
+        return self.state.read_csr(csr)
 
     def write_csr(self, csr: int, value: int) -> None:
-        """Write fflags, frm or fcsr (only the defined bits are kept)."""
-        if csr == 0x001:
-            self.fflags = value & 0x1F
-        elif csr == 0x002:
-            self.frm = value & 7
-        elif csr == 0x003:
-            self.fflags = value & 0x1F
-            self.frm = (value >> 5) & 7
+        """Write fflags, frm or fcsr (``State.write_csr``)."""
+        self.state.write_csr(csr, value)
 
     # --- guest memory for hosts ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ once, so its generated code, not its interpreter fallback, is what runs.
 from __future__ import annotations
 
 import functools
+import gc
 import struct
 import subprocess
 import sys
@@ -86,7 +87,7 @@ def test_programs_run_identically(name: str, opt: str, compressed: bool) -> None
     reference = outcome(machine(program, "interp"))
     assert reference[0][0] == "exit"
     assert outcome(machine(program, "translate", hot=0)) == reference
-    program.translate_cache.clear()
+    gc.collect()  # that machine is gone, and with it its translations: the next starts cold
     assert outcome(machine(program, "translate")) == reference
 
 
@@ -171,22 +172,27 @@ def test_faults_are_identical(argc: int, hot: int) -> None:
 
 
 def test_second_machine_reuses_the_translations() -> None:
-    program = load_elf(build("recursion.c"))
-    first = machine(program, "translate", hot=0)
+    """Translations are shared by every live machine running the same code, even from another
+    copy of the ELF: the second translates nothing, and runs to the same state."""
+    elf = build("recursion.c")
+    first = machine(load_elf(elf), "translate", hot=0)
     expected = outcome(first)
-    (cache,) = program.translate_cache.values()
+    cache = first.engine.cache
     made, regions = cache.translated, dict(cache.regions)
-    assert made > 0
-    second = machine(program, "translate", hot=0)
+    assert made > 0 and first.engine.regions_made == made
+    second = machine(elf, "translate", hot=0)  # its own Program, loaded again
     assert second.engine.cache is cache
     assert outcome(second) == expected
-    assert cache.translated == made, "the second machine translated again"
+    assert second.engine.regions_made == 0, "the second machine translated again"
+    assert cache.translated == made
     assert all(cache.regions[pc] is fn for pc, fn in regions.items())
     # Another memory size is another geometry: its own translations.
     from vm import MachineLimits
 
-    third = machine(program, "translate", hot=0, limits=MachineLimits(memory=8 << 20))
+    third = machine(elf, "translate", hot=0, limits=MachineLimits(memory=8 << 20))
     assert third.engine.cache is not cache
+    assert outcome(third)[0] == expected[0]
+    assert third.engine.regions_made > 0
 
 
 # --- vmcalls -------------------------------------------------------------------------------
@@ -212,7 +218,7 @@ def callee(elf: bytes, engine: str, hot: int | None = None) -> Machine:
 
 
 def snapshot(m: Machine) -> tuple:
-    return (m.instret, m.pc, m.state_hash(), m.x[:32], m.f[:], bytes(m.stdout), len(m._frames))
+    return (m.instret, m.pc, m.state_hash(), m.x[:32], m.f[:], bytes(m.stdout), len(m.state.frames))
 
 
 CALLS = [

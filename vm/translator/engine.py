@@ -3,8 +3,10 @@
 The dispatcher (``TranslatingEngine.run``) looks the pc up among the region functions of the
 program (``vm.codegen`` writes them) and calls the one found; regions call each other
 directly for guest calls, so the dispatcher sees mostly the pcs where translated code ends.
-A pc without a region runs as one block of the reference interpreter and warms up; once the
-dispatcher has reached it ``hot`` times, the region starting there is translated:
+A pc without a region runs as one block of the reference interpreter and warms up (the
+dispatcher is the interpreter's block loop, ``Interpreter.run``, with ``enter`` running the
+regions first); once the dispatcher has reached it ``hot`` times, the region starting there
+is translated:
 
 - it takes in the successors that ran at least ``LEAST_HEAT`` times while interpreted (and
   the return addresses of its calls), and stops where another region begins;
@@ -12,50 +14,45 @@ dispatcher has reached it ``hot`` times, the region starting there is translated
   it out are made again with it inside (``MAX_REBUILDS``), so hot paths stay translated.
 
 Sync ops (ecall, CSRs) run inside regions through their reference closures, with every
-register in ``x`` and ``machine.instret`` up to date, so system and host calls see exactly the
+register in ``x`` and ``instret`` up to date, so system and host calls see exactly the
 state they would in the interpreter and may call back into the machine. Ebreak and illegal
 instructions always run in the reference interpreter.
 
-Translations live in a ``TranslationCache`` per program and memory geometry
-(``Program.translate_cache``): a second machine running the same ELF reuses them. Generated
-functions take ``(m, x, f, limit)`` and close over nothing machine-specific; the reference
-closures they fall back on are built per machine, on first use (``m._tr_refs``).
+Translations live in a ``TranslationCache`` per code and memory geometry (``shared_cache``):
+every machine running the same code (the same bytes at the same addresses, whichever ELF
+object or file they came from) with the same memory layout reuses them, for as long as one
+such machine lives. Generated functions take ``(m, x, f, limit)`` and close over nothing
+machine-specific; what is per machine is on ``m``, the machine's ``TranslatedState``
+(``vm.translator.runtime``): memory views, reference closures (built on first use), host-call
+adapters. Code is never read from guest memory (``vm.interpreter.code_fetcher``), so no store
+of one machine can change what another runs.
 
 Observable behaviour is the reference interpreter's to the bit: registers, memory, fflags,
 ``instret``, the pc and count where a budget runs out (the rule in ``vm.machine``'s docstring)
 and faults (type, pc, addr, count, symbol). ``tests/vm/test_engines.py`` compares the two.
-With ``host_helpers`` (``vm.translator.hosthelpers``), libc's memory and string functions run on the host
-and counts follow that module's cost rule instead.
+With ``host_helpers`` (``vm.translator.hosthelpers``), libc's memory and string functions
+run on the host and counts follow that module's cost rule instead.
 """
 
 from __future__ import annotations
 
-import struct
+import hashlib
 import time
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from .. import codegen
 from ..codegen import Geometry
 from ..constants import EXIT_ADDR
 from ..decoder import TERMINATORS, Instr, decode_run
-from ..errors import (
-    BudgetExceeded,
-    Fault,
-    FetchFault,
-    GuestExit,
-    LoadFault,
-    StoreFault,
-    TranslationError,
-)
-from ..fpinline import FP_GLOBALS
-from ..semantics import SYNC_OPS, build
+from ..elf import Program
+from ..errors import FetchFault
+from ..interpreter import Interpreter
+from ..semantics import SYNC_OPS
 from . import hosthelpers
+from .runtime import EntryFn, RegionFn, TranslatedState, compile_region, raise_budget
 
-if TYPE_CHECKING:
-    from ..machine import Machine
-
-__all__ = ["TranslatingEngine", "TranslationCache", "HOT_THRESHOLD"]
+__all__ = ["TranslatingEngine", "TranslationCache", "HOT_THRESHOLD", "shared_cache"]
 
 #: A pc is translated once the dispatcher has reached it this many times.
 HOT_THRESHOLD = 256
@@ -65,90 +62,6 @@ LEAST_HEAT = 8
 MAX_REBUILDS = 4
 #: A region is made once its code has run this many times its size (see ``translate``).
 WORTH = 16
-
-#: A region function: (machine, x, f, limit) -> next pc.
-RegionFn = Callable[[Any, list, list, int], int]
-#: An entry: (machine, x, f, limit, a0, a1, ...) -> a0 when the call returns.
-EntryFn = Callable[..., int]
-
-_U16, _U32, _U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
-
-
-def _push(m: Machine) -> bool:
-    """Save the caller's frame as ``Machine.call`` does (an entry, before it changes x or f)."""
-    frames = m._frames
-    frames.append((m.x[:], m.f[:], m.pc, len(frames)))
-    return True
-
-
-def _cont(m: Machine, pc: int, limit: int) -> int:
-    """Go on with an entry's call in the dispatcher from ``pc``; a0 once it returns."""
-    m.engine.run(limit, pc)
-    result = m.x[10]
-    m._pop_frame()
-    return result
-
-
-def _budget(m: Machine, npc: int, limit: int) -> None:
-    """Raise the budget stop at ``npc``, settled as the reference run loop settles it."""
-    e = BudgetExceeded(npc, detail=f"limit {limit}")
-    m.pc = npc
-    e.count = m.instret
-    e.symbol = m.program.symbolize(npc)
-    raise e
-
-
-_REG_NAMES = tuple((f"r{i}", i) for i in range(1, 32))
-
-
-def _settle(m: Machine, x: list[int] | None, local: dict[str, Any] | None, e: Fault,
-            cnt: int, fix: tuple | None) -> None:
-    """A fault inside a region: put registers and count as they were before the faulting op.
-
-    ``local`` is the region's ``locals()``. Registers the region has not assigned are unbound
-    (absent), and those stale after a nested call are skipped: ``x`` holds both already.
-    ``fix`` (from ``codegen.generate``) adds the constants not yet in locals and the
-    instructions not yet in ``cnt``. In an entry (``x`` None) the failed call leaves the
-    caller's registers and pc in place, so only the count is settled.
-    """
-    pend, lazy, stale = fix if fix is not None else (0, (), ())
-    count = cnt + pend
-    if isinstance(e, GuestExit):
-        count += 1  # an exit retires its ecall
-    m.instret = count
-    e.count = count
-    e.symbol = m.program.symbolize(e.pc)
-    if x is None or local is None:
-        m.reservation = None
-        return
-    for name, i in _REG_NAMES:
-        v = local.get(name)
-        if v is not None and i not in stale:
-            x[i] = v
-    for i, v in lazy:
-        x[i] = v
-    m.pc = e.pc
-
-
-BASE_GLOBALS: dict[str, Any] = {
-    "Fault": Fault,
-    "LoadFault": LoadFault,
-    "StoreFault": StoreFault,
-    "budget": _budget,
-    "settle": _settle,
-    "PUSH": _push,
-    "CONT": _cont,
-    "BudgetExceeded": BudgetExceeded,
-    "U16": _U16.unpack_from,
-    "U32": _U32.unpack_from,
-    "U64": _U64.unpack_from,
-    "P16": _U16.pack_into,
-    "P32": _U32.pack_into,
-    "P64": _U64.pack_into,
-    **codegen.ALU_GLOBALS,
-    **FP_GLOBALS,
-}
-
 
 class TranslationCache:
     """The translations of one program for one memory geometry, shared by its machines.
@@ -186,49 +99,71 @@ class TranslationCache:
         self.seconds = 0.0
 
 
-class _Refs(dict):
-    """Per machine: the reference closure of each instruction generated code falls back on."""
+#: Live translation caches by (code identity, geometry, host helpers): see ``shared_cache``.
+_CACHES: weakref.WeakValueDictionary[tuple[object, ...], TranslationCache] = (
+    weakref.WeakValueDictionary())
 
-    def __init__(self, machine: Machine, instrs: dict[int, Instr]) -> None:
-        super().__init__()
-        self.machine = machine
-        self.instrs = instrs
 
-    def __missing__(self, pc: int) -> Callable[[], Any]:
-        fn = build(self.machine, self.instrs[pc], pc)
-        self[pc] = fn
-        return fn
+def code_identity(program: Program) -> bytes:
+    """SHA-256 of what translations depend on in a program: its executable segments' bytes
+    and addresses."""
+    h = hashlib.sha256()
+    for seg in program.segments:
+        if seg.executable:
+            h.update(seg.vaddr.to_bytes(8, "little") + len(seg.data).to_bytes(8, "little"))
+            h.update(seg.data)
+    return h.digest()
+
+
+def shared_cache(program: Program, geometry: Geometry, host_helpers: bool) -> TranslationCache:
+    """The translations for ``program``'s code in ``geometry``, shared with every live machine
+    running the same code in the same geometry (a new cache when there is none).
+
+    With ``host_helpers`` the helpers' entry addresses (from the symbol table) are part of the
+    key too: they decide where a helper stands in for guest code.
+    """
+    helpers: tuple[tuple[str, int | None], ...] = ()
+    if host_helpers:
+        helpers = tuple((name, program.functions.get(name)) for name in hosthelpers.HELPERS)
+    key = (code_identity(program), geometry, host_helpers, helpers)
+    cache = _CACHES.get(key)
+    if cache is None:
+        cache = _CACHES[key] = TranslationCache(geometry)
+    return cache
 
 
 class TranslatingEngine:
     """Runs a machine's guest code through translated regions (see the module docstring).
 
     Args:
-        machine: the machine to run.
+        state: the machine's state.
+        interpreter: the machine's reference interpreter on the same state (cold code, and
+            the block loop the dispatcher runs in).
         hot: dispatcher visits before a pc is translated (0 or 1: translate at once).
+        host_helpers: run libc's memory and string functions on the host
+            (``vm.translator.hosthelpers``).
+
+    Attributes:
+        cache: the translations, shared with other machines running the same code.
+        regions_made: regions (and rebuilds) this engine translated itself; a machine whose
+            code another live machine already ran hot makes none of those again.
     """
 
     name = "translate"
 
-    def __init__(self, machine: Machine, *, hot: int = HOT_THRESHOLD,
-                 host_helpers: bool = False) -> None:
-        self.machine = machine
+    def __init__(self, state: TranslatedState, interpreter: Interpreter, *,
+                 hot: int = HOT_THRESHOLD, host_helpers: bool = False) -> None:
+        self.state = state
+        self.interpreter = interpreter
         self.hot = hot
         self.host_helpers = host_helpers
-        geo = Geometry(machine.base, machine.size, machine.rw_off)
-        key = (geo, host_helpers)
-        caches = machine.program.translate_cache
-        cache = caches.get(key)
-        if cache is None:
-            cache = caches[key] = TranslationCache(geo)
-        self.cache: TranslationCache = cache
-        machine._tr_refs = _Refs(machine, cache.instrs)
-        view = memoryview(machine.mem)
-        machine._tr_mQ = view.cast("Q")
-        machine._tr_mI = view.cast("I")
-        machine._tr_mH = view.cast("H")
+        self.regions_made = 0
+        geo = Geometry(state.base, state.size, state.rw_off)
+        self.cache: TranslationCache = shared_cache(state.program, geo, host_helpers)
+        state.attach(self.cache.instrs, self.run)
+        self.enter = self._enterer()
         if host_helpers:
-            hosthelpers.install(self, _budget)
+            hosthelpers.install(self, raise_budget)
 
     # --- translation --------------------------------------------------------------------
 
@@ -319,6 +254,7 @@ class TranslatingEngine:
         cache.regions[pc] = fn
         self._left_out(pc, plan, cold)
         cache.translated += 1
+        self.regions_made += 1
         cache.instructions += plan.size
         cache.code_bytes += plan.code_bytes
         cache.source_bytes += len(source)
@@ -364,14 +300,14 @@ class TranslatingEngine:
     def _decode_run(self, pc: int) -> list[tuple[int, Instr]]:
         """The instructions from ``pc`` up to a terminator, a sync op or the end of code.
 
-        Like ``Machine._decode_block`` but cached apart from ``Program.decode_cache``, which
-        thus keeps holding only blocks the interpreter ran.
+        Like ``Interpreter.decode_block`` but cached apart from ``Program.decode_cache``,
+        which thus keeps holding only blocks the interpreter ran.
         """
         cache = self.cache.decoded
         found = cache.get(pc)
         if found is not None:
             return found
-        fetch = self.machine._fetch16
+        fetch = self.interpreter.fetch16
         if pc & 1 or fetch(pc) is None:
             raise FetchFault(pc, pc, "not in executable code")
         out = decode_run(fetch, pc, codegen.MAX_REGION_INSTRS, TERMINATORS | SYNC_OPS)
@@ -379,7 +315,7 @@ class TranslatingEngine:
         return out
 
     def stats(self) -> str:
-        """One line on the translations of this machine's program (shared with its peers)."""
+        """One line on the translations of this machine's code (shared with its peers)."""
         c = self.cache
         per = c.seconds * 1e3 / (c.code_bytes / 1024) if c.code_bytes else 0.0
         return (f"translated {c.translated} regions, {c.instructions} instructions "
@@ -389,77 +325,36 @@ class TranslatingEngine:
     # --- the dispatcher -------------------------------------------------------------------
 
     def run(self, limit: int, start: int | None = None) -> None:
-        """Run from ``machine.pc`` (or ``start``) until the guest returns to EXIT_ADDR.
+        """Run from ``state.pc`` (or ``start``) until the guest returns to EXIT_ADDR.
 
         A negative ``start`` is where a region bailed out: interpret from ``-start``.
         """
-        m = self.machine
+        self.interpreter.run(limit, start, self.enter)
+
+    def _enterer(self) -> Callable[[int, int], int]:
+        """The dispatcher's part of the block loop (``vm.interpreter.Enter``): run regions
+        from ``pc`` as long as there are any, count heat, translate what got hot; return the
+        pc of the block to interpret (or EXIT_ADDR)."""
+        m = self.state
         x, f = m.x, m.f
         cache = self.cache
         get = cache.regions.get
         heat = cache.heat
-        blocks = m._blocks
-        build_block = m._build_block
-        hot = self.hot
-        pc = m.pc if start is None else start
-        blk: Any = _NO_BLOCK
-        icount = m.instret
-        try:
+        translate = self.translate
+
+        def enter(pc: int, limit: int) -> int:
             while True:
                 fn = get(pc)
                 while fn is not None:
                     pc = fn(m, x, f, limit)
                     fn = get(pc)
                 if pc == EXIT_ADDR:
-                    m.pc = pc
-                    return
+                    return pc
                 if pc < 0:
-                    pc = -pc  # a region bailed out: interpret from here
-                else:
-                    h = heat.get(pc, 0) + 1
-                    heat[pc] = h
-                    if h >= hot and self.translate(pc) is not None:
-                        continue
-                # Run one block of the reference interpreter, exactly as Machine._run does.
-                icount = m.instret
-                blk = _NO_BLOCK
-                blk = blocks.get(pc) or build_block(pc)
-                ops, term, n, last, sync, _ = blk
-                icount += n
-                for op in ops:
-                    op()
-                if sync:
-                    m.instret = icount
-                    npc = term()
-                    icount = m.instret
-                else:
-                    npc = term()
-                    m.instret = icount
-                if npc <= last and icount >= limit:
-                    pc = npc
-                    raise BudgetExceeded(npc, detail=f"limit {limit}")
-                pc = npc
-        except Fault as fault:
-            m._settle_fault(fault, blk, icount, pc)
-            raise
+                    return -pc  # a region bailed out: interpret from here
+                h = heat.get(pc, 0) + 1
+                heat[pc] = h
+                if h < self.hot or translate(pc) is None:
+                    return pc
 
-
-_NO_BLOCK: tuple = ((), None, 0, 0, False, ())
-
-
-def compile_region(source: str, fix: dict[int, tuple], regions: dict[int, RegionFn],
-                   filename: str, name: str = "region") -> Any:
-    """Compile one region's (or entry's) source; a failure raises ``TranslationError``.
-
-    ``regions`` is where its calls find their callees' region functions.
-    """
-    try:
-        code = compile(source, filename, "exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise TranslationError(f"generated code for {filename} does not compile: {exc}",
-                               source=source) from exc
-    namespace = dict(BASE_GLOBALS)
-    namespace["FIX"] = fix
-    namespace["G"] = regions.get
-    exec(code, namespace)
-    return namespace[name]
+        return enter

@@ -136,7 +136,7 @@ def install(engine: TranslatingEngine, budget: Callable[[Any, int, int], None]) 
     (passed in by the translator, which imports this module).
     """
     cache = engine.cache
-    functions = engine.machine.program.functions
+    functions = engine.state.program.functions
     for name, helper in HELPERS.items():
         entry = functions.get(name)
         if entry is None or entry in cache.regions:
