@@ -186,7 +186,7 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
     source = (f"def call({params + ', ' if params else ''}*, budget=None):\n"
               f"    return use[0](m, x, f, {NEVER} if budget is None else m.instret + budget"
               f"{args})\n")
-    namespace = {"use": use, "m": state, "x": x, "f": f}
+    namespace: dict[str, Any] = {"use": use, "m": state, "x": x, "f": f}
     exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
     fn = namespace["call"]
     fn.__doc__ = f"Call guest function {function!r} with {nargs} integers"

@@ -155,6 +155,11 @@ class Machine:
         """The size of guest memory in bytes."""
         return self.memory.size
 
+    @property
+    def rw_off(self) -> int:
+        """The offset in guest memory of its first writable byte."""
+        return self.state.rw_off
+
     @classmethod
     def from_file(cls, path: str, **kwargs: Any) -> Machine:
         """A machine for the ELF file at ``path`` (same keyword arguments as the class)."""
@@ -274,8 +279,8 @@ class Machine:
             raise TypeError("at most 8 integer and 8 float argument registers")
         for i, v in enumerate(ints):
             x[10 + i] = v
-        for i, v in enumerate(floats):
-            f[10 + i] = struct.unpack("<Q", struct.pack("<d", v))[0]
+        for i, d in enumerate(floats):
+            f[10 + i] = struct.unpack("<Q", struct.pack("<d", d))[0]
         x[2] = sp & ~15
         x[1] = EXIT_ADDR
         state.pc = addr
