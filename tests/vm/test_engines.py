@@ -23,6 +23,7 @@ from vm import (
     ArgKind,
     BudgetExceeded,
     Fault,
+    HostCallFault,
     HostFunction,
     HostRegistry,
     Machine,
@@ -193,6 +194,48 @@ def test_second_machine_reuses_the_translations() -> None:
     assert third.engine.cache is not cache
     assert outcome(third)[0] == expected[0]
     assert third.engine.regions_made > 0
+
+
+SHARED_C = r"""
+__attribute__((noinline)) long square(long x) { return x * x; }
+long sum(long n) { long s = 0; for (long i = 0; i < n; i++) s += square(i); return s; }
+long clobber(void) { *(volatile unsigned *)(void *)&square = 0x00100073u; return 1; }
+int main(void) { return 0; }
+"""
+
+
+def _sum_of_squares(n: int) -> int:
+    return sum(i * i for i in range(n))
+
+
+def test_machines_share_translations_but_not_their_code_or_state() -> None:
+    """Two machines on the same ELF: the second translates nothing, both agree with the
+    interpreter to the state hash, and one trying to change its code (a guest store, a host
+    write, raw bytes in its memory) changes nothing the other runs."""
+    elf = build_source("shared_code.c", SHARED_C)
+    a, b, ref = (Machine(elf, engine=e) for e in ("translate", "translate", "interp"))
+    for m in (a, b, ref):
+        assert m.run_main() == 0
+    for n in range(400):  # a gets the code hot and translated
+        assert a.call("sum", n) == _sum_of_squares(n)
+    assert a.engine.regions_made > 0
+    for n in range(400):
+        assert b.call("sum", n) == ref.call("sum", n) == _sum_of_squares(n)
+    assert b.engine.regions_made == 0 and b.engine.cache is a.engine.cache
+    assert a.state_hash() == b.state_hash() == ref.state_hash()
+    assert a.instret == b.instret == ref.instret
+
+    square = a.program.functions["square"]
+    with pytest.raises(StoreFault) as stored:  # code is read-only to the guest...
+        a.call("clobber")
+    assert stored.value.addr == square
+    with pytest.raises(HostCallFault):  # ... and to host functions
+        a.write(square, b"\x73\x00\x10\x00")
+    a.mem[square - a.base:square - a.base + 4] = b"\x73\x00\x10\x00"  # raw: an ebreak
+    for n in (0, 7, 399, 1000):  # code runs from the decoded program, never from memory
+        assert a.call("sum", n) == b.call("sum", n) == ref.call("sum", n) == _sum_of_squares(n)
+    assert b.state_hash() == ref.state_hash() != a.state_hash()
+    assert a.memory.read(square, 4) != b.memory.read(square, 4)
 
 
 # --- vmcalls -------------------------------------------------------------------------------
