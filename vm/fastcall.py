@@ -12,7 +12,7 @@ generated function that is the whole call, arguments in locals, no register list
 the way back to the host (``entry_caller``; ``Machine.call`` uses it for integers too).
 
 ``host_adapter(fn, machine)`` is the other direction: a function that reads one host
-function's arguments out of the guest's registers exactly as ``Machine.ecall`` specifies
+function's arguments out of the guest's registers exactly as ``vm.ecall`` specifies
 (same checks, same ``HostCallFault`` messages), generated from its signature once instead of
 interpreted on every call.
 """
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from .machine import Machine
     from .state import State
 
-__all__ = ["prepare", "entry_caller", "host_adapter"]
+__all__ = ["prepare", "entry_caller", "host_adapter", "HostAdapter"]
+
+#: A host call's adapter (``host_adapter``): (state, pc) -> a0.
+HostAdapter = Callable[["State", int], int]
 
 _D = struct.Struct("<d")
 _Q = struct.Struct("<Q")
@@ -238,11 +241,11 @@ def _run_and_return(machine: Machine, addr: int, returns: type) -> list[str]:
     return body
 
 
-def host_adapter(fn: HostFunction, machine: Machine) -> Callable[[State, int], int]:
+def host_adapter(fn: HostFunction, machine: Machine) -> HostAdapter:
     """``adapter(state, pc) -> a0``: decode ``fn``'s arguments from ``machine``'s registers,
     call ``fn`` with ``machine``, encode its result.
 
-    The rules (``Machine.ecall``): a bytes/str parameter longer than the limits'
+    The rules (``vm.ecall``): a bytes/str parameter longer than the limits'
     ``max_guest_str`` or outside memory is a ``HostCallFault``, and so is a ValueError,
     KeyError, IndexError or OverflowError raised by the implementation.
     """

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .constants import EXIT_ADDR, NEVER, M
+from .ecall import EcallHandler
 from .elf import PAGE, Program, load_elf
 from .errors import (
     BudgetExceeded,
@@ -34,18 +35,16 @@ from .errors import (
     FetchFault,
     GuestExit,
     HostCallFault,
-    HostCallUnknown,
     VMError,
 )
-from .fastcall import entry_caller, host_adapter, prepare
-from .hostcalls import HOSTCALL_BASE, HostRegistry
+from .fastcall import entry_caller, prepare
+from .hostcalls import HostRegistry
 from .interpreter import Interpreter
 from .memory import MachineLimits, Memory
 from .snapshot import StateHasher, dump, load
 from .state import State
-from .syscalls import ENOSYS, SYSCALLS
 from .translator import TranslatingEngine
-from .translator.runtime import HostAdapter, TranslatedState
+from .translator.runtime import TranslatedState
 
 __all__ = ["Machine"]
 
@@ -124,14 +123,16 @@ class Machine:
         self.random_counter = 0
         self.unknown_syscalls = 0
         self.exit_status: int | None = None
-        self._host_adapters: dict[int, HostAdapter] = {}  # by a7
+        #: ``ecall``: syscalls and host calls (``vm.ecall``).
+        self.ecall = EcallHandler(self)
         self._callers: dict[tuple[int, int], Callable[..., int | float]] = {}
         #: Registers, pc, counters, frames: what the engines run on (``vm.state``).
         self.state: State
         #: The translating engine (``vm.translator``), or None under the interpreter alone.
         self.engine: TranslatingEngine | None = None
         if engine == "translate":
-            tstate = TranslatedState(program, self.memory, self.ecall, self._host_adapters)
+            tstate = TranslatedState(program, self.memory, self.ecall,
+                                     self.ecall.host_adapters)
             self.state = tstate
             self.interpreter = Interpreter(tstate)
             self.engine = TranslatingEngine(tstate, self.interpreter,
@@ -328,43 +329,6 @@ class Machine:
         """Give up a call that ran out of budget: restore registers as they were before it."""
         if self.state.frames:
             self.state.pop_frame()
-
-    # --- ecall: syscalls and host calls ----------------------------------------------------------
-
-    def ecall(self, pc: int) -> int:
-        """Handle ``ecall`` at ``pc``; return the next pc."""
-        state = self.state
-        x = state.x
-        state.pc = pc
-        nr = x[17]
-        adapter = self._host_adapters.get(nr)
-        if adapter is not None:  # a host call made before: the hot path
-            x[10] = adapter(state, pc)
-            return pc + 4
-        if nr >= HOSTCALL_BASE:
-            x[10] = self._hostcall(pc, nr)
-            return pc + 4
-        handler = SYSCALLS.get(nr)
-        if handler is None:
-            self.unknown_syscalls += 1
-            x[10] = -ENOSYS & M
-        else:
-            x[10] = handler(self, x[10], x[11], x[12], x[13], x[14], x[15]) & M
-        return pc + 4
-
-    def _hostcall(self, pc: int, nr: int) -> int:
-        """First host call with a7 = ``nr``: find the function, generate and keep its adapter.
-
-        Registries only grow and a number is never registered twice, so the adapter stays
-        right for as long as this machine lives (``hostcalls`` is fixed at construction).
-        """
-        fn = self.hostcalls.lookup(nr - HOSTCALL_BASE)
-        if fn is None:
-            raise HostCallUnknown(pc, detail=f"number {nr - HOSTCALL_BASE}")
-        # Arguments are decoded by code generated per host function (``vm.fastcall``).
-        adapter = host_adapter(fn, self)
-        self._host_adapters[nr] = adapter
-        return adapter(self.state, pc)
 
     # --- CSRs ------------------------------------------------------------------------------------
 

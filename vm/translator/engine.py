@@ -50,7 +50,7 @@ from ..errors import FetchFault
 from ..interpreter import Interpreter
 from ..semantics import SYNC_OPS
 from . import hosthelpers
-from .runtime import EntryFn, RegionFn, TranslatedState, compile_region, raise_budget
+from .runtime import EntryFn, RegionFn, TranslatedState, compile_region
 
 __all__ = ["TranslatingEngine", "TranslationCache", "HOT_THRESHOLD", "shared_cache"]
 
@@ -163,7 +163,7 @@ class TranslatingEngine:
         state.attach(self.cache.instrs, self.run)
         self.enter = self._enterer()
         if host_helpers:
-            hosthelpers.install(self, raise_budget)
+            hosthelpers.install(self)
 
     # --- translation --------------------------------------------------------------------
 

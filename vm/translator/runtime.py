@@ -17,20 +17,19 @@ from .. import codegen
 from ..decoder import Instr
 from ..elf import Program
 from ..errors import BudgetExceeded, Fault, GuestExit, LoadFault, StoreFault, TranslationError
+from ..fastcall import HostAdapter
 from ..fpinline import FP_GLOBALS
 from ..memory import Memory
 from ..semantics import build
 from ..state import State
 
 __all__ = ["TranslatedState", "Refs", "BASE_GLOBALS", "compile_region", "raise_budget",
-           "RegionFn", "EntryFn", "HostAdapter"]
+           "RegionFn", "EntryFn"]
 
 #: A region function: (state, x, f, limit) -> next pc.
 RegionFn = Callable[[Any, list[int], list[int], int], int]
 #: An entry: (state, x, f, limit, a0, a1, ...) -> a0 when the call returns.
 EntryFn = Callable[..., int]
-#: A host call's adapter (``vm.fastcall.host_adapter``): (state, pc) -> a0.
-HostAdapter = Callable[[Any, int], int]
 
 _U16, _U32, _U64 = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<Q")
 
