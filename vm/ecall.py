@@ -19,45 +19,55 @@ from .syscalls import ENOSYS, SYSCALLS
 
 if TYPE_CHECKING:
     from .machine import Machine
+    from .state import State
 
 __all__ = ["EcallHandler"]
 
 
 class EcallHandler:
-    """Handles a machine's ``ecall``s: ``handler(pc) -> next pc``, result in a0.
+    """Handles a machine's ``ecall``s: ``handle(pc) -> next pc``, result in a0.
 
     Syscalls and host functions are called with the machine (the façade), as their
     signatures say. The registry is fixed for the machine's life (it may still grow, and a
     number is never registered twice), so an adapter, once made, stays right.
 
-    Attributes:
-        host_adapters: the adapter of each host call made so far, by a7.
+    Args:
+        machine: the machine (what syscalls and host functions are called with).
+        state: its state.
+        host_adapters: where to keep the adapter of each host call made so far, by a7
+            (translated code reads them too).
     """
 
-    def __init__(self, machine: Machine) -> None:
+    def __init__(self, machine: Machine, state: State,
+                 host_adapters: dict[int, HostAdapter]) -> None:
         self.machine = machine
-        self.host_adapters: dict[int, HostAdapter] = {}
+        self.state = state
+        self.host_adapters = host_adapters
 
-    def __call__(self, pc: int) -> int:
-        machine = self.machine
-        state = machine.state
+    def handle(self, pc: int) -> int:
+        """Run the ``ecall`` at ``pc``; return the next pc."""
+        state = self.state
         x = state.x
         state.pc = pc
-        nr = x[17]
-        adapter = self.host_adapters.get(nr)
+        adapter = self.host_adapters.get(x[17])
         if adapter is not None:  # a host call made before: the hot path
             x[10] = adapter(state, pc)
-        elif nr >= HOSTCALL_BASE:
+        else:
+            x[10] = self._first(pc, x)
+        return pc + 4
+
+    def _first(self, pc: int, x: list[int]) -> int:
+        """A syscall, or the first host call of its number (its adapter is made and kept)."""
+        nr = x[17]
+        machine = self.machine
+        if nr >= HOSTCALL_BASE:
             fn = machine.hostcalls.lookup(nr - HOSTCALL_BASE)
             if fn is None:
                 raise HostCallUnknown(pc, detail=f"number {nr - HOSTCALL_BASE}")
             adapter = self.host_adapters[nr] = host_adapter(fn, machine)
-            x[10] = adapter(state, pc)
-        else:
-            handler = SYSCALLS.get(nr)
-            if handler is None:
-                machine.unknown_syscalls += 1
-                x[10] = -ENOSYS & M
-            else:
-                x[10] = handler(machine, x[10], x[11], x[12], x[13], x[14], x[15]) & M
-        return pc + 4
+            return adapter(self.state, pc)
+        handler = SYSCALLS.get(nr)
+        if handler is None:
+            machine.unknown_syscalls += 1
+            return -ENOSYS & M
+        return handler(machine, x[10], x[11], x[12], x[13], x[14], x[15]) & M

@@ -37,7 +37,7 @@ from .errors import (
     HostCallFault,
     VMError,
 )
-from .fastcall import entry_caller, prepare
+from .fastcall import HostAdapter, entry_caller, prepare
 from .hostcalls import HostRegistry
 from .interpreter import Interpreter
 from .memory import MachineLimits, Memory
@@ -123,25 +123,27 @@ class Machine:
         self.random_counter = 0
         self.unknown_syscalls = 0
         self.exit_status: int | None = None
-        #: ``ecall``: syscalls and host calls (``vm.ecall``).
-        self.ecall = EcallHandler(self)
         self._callers: dict[tuple[int, int], Callable[..., int | float]] = {}
         #: Registers, pc, counters, frames: what the engines run on (``vm.state``).
         self.state: State
         #: The translating engine (``vm.translator``), or None under the interpreter alone.
         self.engine: TranslatingEngine | None = None
+        host_adapters: dict[int, HostAdapter] = {}
         if engine == "translate":
-            tstate = TranslatedState(program, self.memory, self.ecall,
-                                     self.ecall.host_adapters)
+            tstate = TranslatedState(program, self.memory, host_adapters)
             self.state = tstate
             self.interpreter = Interpreter(tstate)
             self.engine = TranslatingEngine(tstate, self.interpreter,
                                             host_helpers=host_helpers)
             self._run: Callable[[int], None] = self.engine.run
         else:
-            self.state = State(program, self.memory, self.ecall)
+            self.state = State(program, self.memory)
             self.interpreter = Interpreter(self.state)
             self._run = self.interpreter.run
+        #: ``ecall``: syscalls and host calls (``vm.ecall``), sharing the adapters with
+        #: translated code.
+        self.ecalls = EcallHandler(self, self.state, host_adapters)
+        self.state.ecall = self.ecall = self.ecalls.handle
         #: The integer and float registers (``state.x``, ``state.f``: the same lists).
         self.x = self.state.x
         self.f = self.state.f

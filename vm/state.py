@@ -30,6 +30,10 @@ CSR_FFLAGS, CSR_FRM, CSR_FCSR = 0x001, 0x002, 0x003
 CSR_COUNTERS = (0xC00, 0xC01, 0xC02)
 
 
+def _no_ecall(pc: int) -> int:
+    raise AssertionError("this state has no ecall handler")
+
+
 class State:
     """Registers, pc, counters, CSRs, memory and call frames of one machine.
 
@@ -37,7 +41,8 @@ class State:
         program: the program the machine runs (its entry is the first pc; its symbols name
             faults).
         memory: the machine's guest memory.
-        ecall: the handler of ``ecall`` (syscalls and host calls): ``ecall(pc) -> next pc``.
+        ecall: the handler of ``ecall`` (syscalls and host calls): ``ecall(pc) -> next pc``;
+            the owner may set it later (``vm.ecall``'s handler needs the state first).
 
     Attributes:
         x: x0..x31 and a scratch slot (x[32]); x[0] stays 0.
@@ -50,14 +55,14 @@ class State:
     """
 
     def __init__(self, program: Program, memory: Memory,
-                 ecall: Callable[[int], int]) -> None:
+                 ecall: Callable[[int], int] | None = None) -> None:
         self.program = program
         self.memory = memory
         self.mem = memory.data
         self.base = memory.base
         self.size = memory.size
         self.rw_off = memory.rw_start - memory.base
-        self.ecall = ecall
+        self.ecall: Callable[[int], int] = ecall or _no_ecall
         self.x = [0] * 33
         self.f = [0] * 32
         self.pc = program.entry

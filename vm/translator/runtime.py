@@ -58,7 +58,7 @@ class TranslatedState(State):
     """A ``State`` as translated code needs it (see the module docstring).
 
     Args:
-        program, memory, ecall: as for ``State``.
+        program, memory: as for ``State`` (its ``ecall`` is set by the owner).
         host_adapters: the machine's host-call adapters by a7 (generated code calls a host
             function it has called before without going through ``ecall``).
 
@@ -68,9 +68,9 @@ class TranslatedState(State):
         dispatch: ``dispatch(limit, pc)`` goes on in the engine's dispatcher from ``pc``.
     """
 
-    def __init__(self, program: Program, memory: Memory, ecall: Callable[[int], int],
+    def __init__(self, program: Program, memory: Memory,
                  host_adapters: dict[int, HostAdapter]) -> None:
-        super().__init__(program, memory, ecall)
+        super().__init__(program, memory)
         view = memoryview(self.mem)
         self.mQ = view.cast("Q")
         self.mI = view.cast("I")
