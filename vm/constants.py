@@ -1,6 +1,6 @@
 """Numbers every part of the VM shares, defined once: a leaf module that imports nothing.
 
-The interpreter (``machine``), the translator (``translate``, ``codegen``), the fast callers
+The interpreter (``interpreter``), the translator (``translator``, ``codegen``), the fast callers
 (``fastcall``) and the FP code (``semantics``, ``fpu``, ``fpinline``) import these downwards;
 a generated region or caller writes them into its source with ``hex(...)``.
 """

@@ -62,8 +62,6 @@ class Program:
     _sym_names: list[str] = field(repr=False, default_factory=list)
     #: Decoded blocks by start pc, shared by every machine running this program.
     decode_cache: dict = field(repr=False, default_factory=dict, compare=False)
-    #: Translated code (``vm.translate.TranslationCache``) by memory geometry, shared likewise.
-    translate_cache: dict = field(repr=False, default_factory=dict, compare=False)
 
     @property
     def low(self) -> int:

@@ -1,7 +1,7 @@
 """Fast paths across the host/guest boundary, generated once and reused for every call.
 
 ``prepare(machine, "on_tick", int)`` returns a Python function per exported guest function:
-calling it does what ``machine.call("on_tick", 7)`` does (the same frame on ``machine._frames``,
+calling it does what ``machine.call("on_tick", 7)`` does (the same frame on ``state.frames``,
 the same argument registers, stack alignment, return address, budget rule, faults and
 register restore), with the argument conversions generated for the declared types, the
 address and return address baked in, and, under the translating engine, the function's
@@ -11,8 +11,8 @@ function is translated, the caller is its *entry* (``codegen.generate(entry_args
 generated function that is the whole call, arguments in locals, no register list copied on
 the way back to the host (``entry_caller``; ``Machine.call`` uses it for integers too).
 
-``host_adapter(fn, max_guest_str)`` is the other direction: a function that reads one host
-function's arguments out of the guest's registers exactly as ``Machine._hostcall`` specifies
+``host_adapter(fn, machine)`` is the other direction: a function that reads one host
+function's arguments out of the guest's registers exactly as ``vm.ecall`` specifies
 (same checks, same ``HostCallFault`` messages), generated from its signature once instead of
 interpreted on every call.
 """
@@ -29,8 +29,12 @@ from .hostcalls import ArgKind, HostFunction, decode_int, encode_result
 
 if TYPE_CHECKING:
     from .machine import Machine
+    from .state import State
 
-__all__ = ["prepare", "entry_caller", "host_adapter"]
+__all__ = ["prepare", "entry_caller", "host_adapter", "HostAdapter"]
+
+#: A host call's adapter (``host_adapter``): (state, pc) -> a0.
+HostAdapter = Callable[["State", int], int]
 
 _D = struct.Struct("<d")
 _Q = struct.Struct("<Q")
@@ -97,8 +101,7 @@ def prepare(machine: Machine, function: str | int, *argtypes: type,
 
     lines = [f"def call({', '.join([*params, '*', 'budget=None'])}):"]
     body = list(convert)
-    body.append("frames = m._frames")
-    body.append("frames.append((x[:], f[:], m.pc, len(frames)))")
+    body.append("push()")
     if blobs:
         body.append("sp = x[2]")
         for i, kind in enumerate(argtypes):
@@ -148,12 +151,13 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
     (``TranslatingEngine.entry``), which does the same in one generated function.
     """
     engine = machine.engine
-    x, f = machine.x, machine.f
+    assert engine is not None, "entry callers need the translating engine"
+    state = machine.state
+    x, f = state.x, state.f
     use: list[Callable[..., int]] = []
 
-    def warm(m: Machine, x_: list[int], f_: list[int], limit: int, *args: int) -> int:
-        frames = m._frames
-        frames.append((x[:], f[:], m.pc, len(frames)))
+    def warm(m: State, x_: list[int], f_: list[int], limit: int, *args: int) -> int:
+        m.push_frame()
         x[10:10 + nargs] = args
         x[2] &= ~15
         x[1] = EXIT_ADDR
@@ -163,13 +167,13 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
         except BudgetExceeded:
             raise  # the frame stays, for machine.resume()
         except Fault:
-            m._pop_frame()
+            m.pop_frame()
             raise
         finally:
             if addr in engine.cache.regions:  # hot now: translate its entry
                 switch(engine.entry(addr, nargs))
         result = x[10]
-        m._pop_frame()
+        m.pop_frame()
         return result
 
     def switch(entry: Callable[..., int] | None) -> None:
@@ -185,7 +189,7 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
     source = (f"def call({params + ', ' if params else ''}*, budget=None):\n"
               f"    return use[0](m, x, f, {NEVER} if budget is None else m.instret + budget"
               f"{args})\n")
-    namespace = {"use": use, "m": machine, "x": x, "f": f}
+    namespace: dict[str, Any] = {"use": use, "m": state, "x": x, "f": f}
     exec(compile(source, f"<riscade call 0x{addr:x}>", "exec"), namespace)
     fn = namespace["call"]
     fn.__doc__ = f"Call guest function {function!r} with {nargs} integers"
@@ -193,21 +197,24 @@ def entry_caller(machine: Machine, function: str | int, addr: int,
 
 
 def _namespace(machine: Machine) -> dict[str, Any]:
+    state = machine.state
+    engine = machine.engine
     namespace: dict[str, Any] = {
-        "m": machine, "x": machine.x, "f": machine.f, "memory": machine.memory,
-        "run": machine.engine.run if machine.engine is not None else machine._run,
-        "pop": machine._pop_frame, "float_bits": _float_bits, "bits_float": _bits_float,
+        "m": state, "x": state.x, "f": state.f, "memory": machine.memory,
+        "run": engine.run if engine is not None else machine.interpreter.run,
+        "push": state.push_frame, "pop": state.pop_frame,
+        "float_bits": _float_bits, "bits_float": _bits_float,
         "BudgetExceeded": BudgetExceeded, "Fault": Fault, "VMError": VMError,
     }
-    if machine.engine is not None and hasattr(machine.engine, "cache"):
-        namespace["regions"] = machine.engine.cache.regions
+    if engine is not None:
+        namespace["regions"] = engine.cache.regions
     return namespace
 
 
 def _run_and_return(machine: Machine, addr: int, returns: type) -> list[str]:
     """The generated tail of a caller: run under the budget, pop the frame, return a0/fa0."""
     body = [f"limit = {NEVER} if budget is None else m.instret + budget", "try:"]
-    if machine.engine is not None and hasattr(machine.engine, "cache"):
+    if machine.engine is not None:
         # Straight into the function's region when it is translated.
         body += [
             f"    fn = regions.get({addr})",
@@ -228,23 +235,21 @@ def _run_and_return(machine: Machine, addr: int, returns: type) -> list[str]:
         "    pop()",
         "    raise",
         "result = x[10]" if returns is int else "result = bits_float(f[10])",
-        "saved_x, saved_f, saved_pc, _ = m._frames.pop()",
-        "x[:] = saved_x",
-        "f[:] = saved_f",
-        "m.pc = saved_pc",
-        "m.reservation = None",
+        "pop()",
         "return result",
     ]
     return body
 
 
-def host_adapter(fn: HostFunction, max_guest_str: int) -> Callable[[Machine, int], int]:
-    """``adapter(machine, pc) -> a0``: decode ``fn``'s arguments, call it, encode its result.
+def host_adapter(fn: HostFunction, machine: Machine) -> HostAdapter:
+    """``adapter(state, pc) -> a0``: decode ``fn``'s arguments from ``machine``'s registers,
+    call ``fn`` with ``machine``, encode its result.
 
-    Exactly ``Machine._hostcall``'s rules: a bytes/str parameter longer than ``max_guest_str``
-    or outside memory is a ``HostCallFault``, and so is a ValueError, KeyError, IndexError or
-    OverflowError raised by the implementation.
+    The rules (``vm.ecall``): a bytes/str parameter longer than the limits'
+    ``max_guest_str`` or outside memory is a ``HostCallFault``, and so is a ValueError,
+    KeyError, IndexError or OverflowError raised by the implementation.
     """
+    max_guest_str = machine.limits.max_guest_str
     lines = ["def adapter(m, pc):", "    x = m.x"]
     args = []
     reg = 10
@@ -283,7 +288,7 @@ def host_adapter(fn: HostFunction, max_guest_str: int) -> Callable[[Machine, int
                 lines.append(f"    {v} = decode_int(KINDS[{i}], {src})")
     lines += [
         "    try:",
-        f"        result = impl(m{''.join(', ' + a for a in args)})",
+        f"        result = impl(MACHINE{''.join(', ' + a for a in args)})",
         "    except (ValueError, KeyError, IndexError, OverflowError) as exc:",
         "        raise HostCallFault(pc, detail=f'{NAME}: {exc}') from None",
     ]
@@ -293,7 +298,7 @@ def host_adapter(fn: HostFunction, max_guest_str: int) -> Callable[[Machine, int
     else:
         lines.append("    return encode_result(RETURNS, result)")
     namespace: dict[str, Any] = {
-        "impl": fn.impl, "NAME": fn.name, "RETURNS": fn.returns,
+        "impl": fn.impl, "MACHINE": machine, "NAME": fn.name, "RETURNS": fn.returns,
         "KINDS": [kind for _, kind in fn.params], "HostCallFault": HostCallFault,
         "decode_int": decode_int, "encode_result": encode_result,
     }

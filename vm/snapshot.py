@@ -69,9 +69,9 @@ def _head(m: Machine) -> list[bytes]:
         _REGS.pack(*m.x[1:32], *m.f),
         _blob(m.random_seed),
         _blob(bytes(mem.pages)),
-        struct.pack("<Q", len(m._frames)),
+        struct.pack("<Q", len(m.state.frames)),
     ]
-    for fx, ff, fpc, _ in m._frames:
+    for fx, ff, fpc in m.state.frames:
         parts.append(_REGS.pack(*fx[1:32], *ff) + struct.pack("<Q", fpc))
     return parts
 
@@ -178,10 +178,10 @@ def load(m: Machine, data: bytes) -> None:
     if nframes > 1024:
         raise SnapshotError(f"snapshot has {nframes} call frames")
     frames = []
-    for depth in range(nframes):
+    for _ in range(nframes):
         fregs = _REGS.unpack(r.take(_REGS.size))
         fpc = r.u64()
-        frames.append(([0, *fregs[:31], 0], list(fregs[31:]), fpc, depth))
+        frames.append(([0, *fregs[:31], 0], list(fregs[31:]), fpc))
     npages = r.u64()
     total = mem.size // PAGE
     if npages > total:
@@ -208,4 +208,4 @@ def load(m: Machine, data: bytes) -> None:
     m.x[0] = m.x[32] = 0
     m.f[:] = regs[31:]
     m.random_seed = seed
-    m._frames[:] = frames  # in place: the list may be held (translated code, callers)
+    m.state.frames[:] = frames  # in place: the list may be held (translated code, callers)

@@ -465,12 +465,9 @@ class State:
 def run_vm(case: Case, units: list[Unit], engine: str = "interp") -> State:
     code = b"".join(u.code for u in units) + EXIT
     elf = make_elf(code, code_addr=CODE, data=case.memory, data_addr=DATA)
-    if engine == "interp":
-        m = Machine(elf, limits=LIMITS)
-    else:
-        m = Machine(elf, limits=LIMITS, engine=engine)
-        if hasattr(m.engine, "hot"):
-            m.engine.hot = 0  # translate at once: the sequence runs only once
+    m = Machine(elf, limits=LIMITS, engine=engine)
+    if m.engine is not None:
+        m.engine.hot = 0  # translate at once: the sequence runs only once
     m.x[:32] = case.x
     m.f[:] = case.f
     m.frm, m.fflags = case.frm, case.fflags

@@ -296,10 +296,7 @@ def _executed_code(real_elf: bytes) -> list[tuple[int, int]]:
 
 def _ending(program: Program, engine: str) -> tuple:
     """How a run ends, in every observable detail: kind, pc, address, count, output."""
-    if engine == "interp":
-        m = Machine(program, limits=LIMITS)
-    else:
-        m = Machine(program, limits=LIMITS, engine=engine)
+    m = Machine(program, limits=LIMITS, engine=engine)
     try:
         status = m.run_main(max_instructions=RUN_BUDGET)
     except Fault as fault:

@@ -9,6 +9,7 @@ once, so its generated code, not its interpreter fallback, is what runs.
 from __future__ import annotations
 
 import functools
+import gc
 import struct
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from vm import (
     ArgKind,
     BudgetExceeded,
     Fault,
+    HostCallFault,
     HostFunction,
     HostRegistry,
     Machine,
@@ -29,7 +31,7 @@ from vm import (
     load_elf,
 )
 from vm.errors import TranslationError
-from vm.hosthelpers import cost
+from vm.translator.hosthelpers import cost
 
 PROGRAMS = Path(__file__).parent.parent / "programs"
 M = (1 << 64) - 1
@@ -86,7 +88,7 @@ def test_programs_run_identically(name: str, opt: str, compressed: bool) -> None
     reference = outcome(machine(program, "interp"))
     assert reference[0][0] == "exit"
     assert outcome(machine(program, "translate", hot=0)) == reference
-    program.translate_cache.clear()
+    gc.collect()  # that machine is gone, and with it its translations: the next starts cold
     assert outcome(machine(program, "translate")) == reference
 
 
@@ -171,22 +173,69 @@ def test_faults_are_identical(argc: int, hot: int) -> None:
 
 
 def test_second_machine_reuses_the_translations() -> None:
-    program = load_elf(build("recursion.c"))
-    first = machine(program, "translate", hot=0)
+    """Translations are shared by every live machine running the same code, even from another
+    copy of the ELF: the second translates nothing, and runs to the same state."""
+    elf = build("recursion.c")
+    first = machine(load_elf(elf), "translate", hot=0)
     expected = outcome(first)
-    (cache,) = program.translate_cache.values()
+    cache = first.engine.cache
     made, regions = cache.translated, dict(cache.regions)
-    assert made > 0
-    second = machine(program, "translate", hot=0)
+    assert made > 0 and first.engine.regions_made == made
+    second = machine(elf, "translate", hot=0)  # its own Program, loaded again
     assert second.engine.cache is cache
     assert outcome(second) == expected
-    assert cache.translated == made, "the second machine translated again"
+    assert second.engine.regions_made == 0, "the second machine translated again"
+    assert cache.translated == made
     assert all(cache.regions[pc] is fn for pc, fn in regions.items())
     # Another memory size is another geometry: its own translations.
     from vm import MachineLimits
 
-    third = machine(program, "translate", hot=0, limits=MachineLimits(memory=8 << 20))
+    third = machine(elf, "translate", hot=0, limits=MachineLimits(memory=8 << 20))
     assert third.engine.cache is not cache
+    assert outcome(third)[0] == expected[0]
+    assert third.engine.regions_made > 0
+
+
+SHARED_C = r"""
+__attribute__((noinline)) long square(long x) { return x * x; }
+long sum(long n) { long s = 0; for (long i = 0; i < n; i++) s += square(i); return s; }
+long clobber(void) { *(volatile unsigned *)(void *)&square = 0x00100073u; return 1; }
+int main(void) { return 0; }
+"""
+
+
+def _sum_of_squares(n: int) -> int:
+    return sum(i * i for i in range(n))
+
+
+def test_machines_share_translations_but_not_their_code_or_state() -> None:
+    """Two machines on the same ELF: the second translates nothing, both agree with the
+    interpreter to the state hash, and one trying to change its code (a guest store, a host
+    write, raw bytes in its memory) changes nothing the other runs."""
+    elf = build_source("shared_code.c", SHARED_C)
+    a, b, ref = (Machine(elf, engine=e) for e in ("translate", "translate", "interp"))
+    for m in (a, b, ref):
+        assert m.run_main() == 0
+    for n in range(400):  # a gets the code hot and translated
+        assert a.call("sum", n) == _sum_of_squares(n)
+    assert a.engine.regions_made > 0
+    for n in range(400):
+        assert b.call("sum", n) == ref.call("sum", n) == _sum_of_squares(n)
+    assert b.engine.regions_made == 0 and b.engine.cache is a.engine.cache
+    assert a.state_hash() == b.state_hash() == ref.state_hash()
+    assert a.instret == b.instret == ref.instret
+
+    square = a.program.functions["square"]
+    with pytest.raises(StoreFault) as stored:  # code is read-only to the guest...
+        a.call("clobber")
+    assert stored.value.addr == square
+    with pytest.raises(HostCallFault):  # ... and to host functions
+        a.write(square, b"\x73\x00\x10\x00")
+    a.mem[square - a.base:square - a.base + 4] = b"\x73\x00\x10\x00"  # raw: an ebreak
+    for n in (0, 7, 399, 1000):  # code runs from the decoded program, never from memory
+        assert a.call("sum", n) == b.call("sum", n) == ref.call("sum", n) == _sum_of_squares(n)
+    assert b.state_hash() == ref.state_hash() != a.state_hash()
+    assert a.memory.read(square, 4) != b.memory.read(square, 4)
 
 
 # --- vmcalls -------------------------------------------------------------------------------
@@ -212,7 +261,7 @@ def callee(elf: bytes, engine: str, hot: int | None = None) -> Machine:
 
 
 def snapshot(m: Machine) -> tuple:
-    return (m.instret, m.pc, m.state_hash(), m.x[:32], m.f[:], bytes(m.stdout), len(m._frames))
+    return (m.instret, m.pc, m.state_hash(), m.x[:32], m.f[:], bytes(m.stdout), len(m.state.frames))
 
 
 CALLS = [
@@ -475,7 +524,8 @@ def test_an_entry_takes_in_code_that_warms_up_later(callee_elf: bytes) -> None:
         assert phased(i) == ref.call("phased", i)
     dispatched = []
     run = m.engine.run
-    m.engine.run = lambda *a: (dispatched.append(a), run(*a))[1]
+    # The ways into the dispatcher: the engine's run (callers) and the state's (entries).
+    m.engine.run = m.state.dispatch = lambda *a: (dispatched.append(a), run(*a))[1]
     for i in range(600):
         assert phased(1024 + i) == ref.call("phased", 1024 + i)
     assert dispatched, "the cold side should have left the first entry"

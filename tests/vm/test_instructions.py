@@ -61,8 +61,6 @@ def engine(request: pytest.FixtureRequest) -> Iterator[str]:
 def new_machine(elf: bytes) -> Machine:
     """A machine on the current engine; a translating engine translates every block at once
     (instead of after it has run a few times), so the translated code is what runs."""
-    if _engine == "interp":
-        return Machine(elf, limits=LIMITS)
     m = Machine(elf, limits=LIMITS, engine=_engine)
     if hasattr(m.engine, "hot"):
         m.engine.hot = 0
@@ -1082,7 +1080,7 @@ def test_budget_is_resumable_and_equals_one_long_run() -> None:
     with pytest.raises(BudgetExceeded) as info:
         one.run_main(max_instructions=m.instret)
     assert info.value.count == m.instret
-    assert one.x == m.x and one.pc == m.pc
+    assert one.x[:32] == m.x[:32] and one.pc == m.pc  # (x[32] is a write sink)
     # Each slice overshoots to the next check point, so rounds are whole.
     assert m.x[A0] == m.x[A1] == (m.instret - prelude) // period
 

@@ -22,12 +22,14 @@ that transfer, as if the function were one instruction at its entry address.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .constants import M
+from ..constants import M
+from .runtime import raise_budget
 
 if TYPE_CHECKING:
-    from .translate import TranslatingEngine
+    from ..state import State
+    from .engine import TranslatingEngine
 
 __all__ = ["HELPERS", "install", "cost"]
 
@@ -112,31 +114,28 @@ HELPERS: dict[str, Callable[[bytearray, list[int], int, int, int], int | None]] 
 }
 
 
-def _region(entry: int, helper: Callable[..., int | None], real: Callable[..., int],
-            budget: Callable[..., None]) -> Callable[..., int]:
+def _region(entry: int, helper: Callable[..., int | None],
+            real: Callable[..., int]) -> Callable[..., int]:
     """A region function (see ``vm.codegen``) that runs ``helper`` or else the guest code."""
 
-    def run(m: Any, x: list[int], f: list[int], limit: int, d: int = 0) -> int:
+    def run(m: State, x: list[int], f: list[int], limit: int, d: int = 0) -> int:
         n = helper(m.mem, x, m.base, m.size, m.rw_off)
         if n is None:
             return real(m, x, f, limit, d)
         m.instret = cnt = m.instret + BASE_COST + n // 8
         t = x[1] & (M - 1)
         if t <= entry and cnt >= limit:
-            budget(m, t, limit)
+            raise_budget(m, t, limit)
         return t
 
     return run
 
 
-def install(engine: TranslatingEngine, budget: Callable[[Any, int, int], None]) -> None:
-    """Put a helper at the entry of each of these functions the program has.
-
-    ``budget(m, pc, limit)`` raises the budget stop at ``pc`` as the translator's regions do
-    (passed in by the translator, which imports this module).
-    """
+def install(engine: TranslatingEngine) -> None:
+    """Put a helper at the entry of each of these functions the program has (in the engine's
+    translations, where every machine sharing them finds it)."""
     cache = engine.cache
-    functions = engine.machine.program.functions
+    functions = engine.state.program.functions
     for name, helper in HELPERS.items():
         entry = functions.get(name)
         if entry is None or entry in cache.regions:
@@ -144,5 +143,5 @@ def install(engine: TranslatingEngine, budget: Callable[[Any, int, int], None]) 
         real = engine.translate(entry, force=True)  # the guest's code, for declining
         if real is None:
             continue
-        cache.regions[entry] = _region(entry, helper, real, budget)
+        cache.regions[entry] = _region(entry, helper, real)
         cache.helpers.add(entry)
