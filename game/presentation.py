@@ -158,7 +158,10 @@ class Presentation:
         if sum(1 for s in self.sounds if s[0] == slot) >= SOUNDS_PER_MOD:
             return
         self.sounds.append((slot, sound, x, y))
-        self._journal(self.sounds.pop)
+
+        def undo() -> None:
+            self.sounds.pop()
+        self._journal(undo)
 
     def forget_entity(self, eid: int) -> None:
         """Drop the label of an entity that is gone."""

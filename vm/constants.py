@@ -1,8 +1,8 @@
 """Numbers every part of the VM shares, defined once: a leaf module that imports nothing.
 
-The interpreter (``interpreter``), the translator (``translator``, ``codegen``), the fast callers
-(``fastcall``) and the FP code (``semantics``, ``fpu``, ``fpinline``) import these downwards;
-a generated region or caller writes them into its source with ``hex(...)``.
+The interpreter (``interpreter``), the translator (``translator``, its ``emitter``), the fast
+callers (``fastcall``) and the FP code (``semantics``, ``fpu``, ``fpinline``) import these
+downwards; a generated region or caller writes them into its source with ``hex(...)``.
 """
 
 __all__ = ["EXIT_ADDR", "NEVER", "M", "S", "HI32", "BOX"]

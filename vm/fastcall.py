@@ -7,7 +7,7 @@ register restore), with the argument conversions generated for the declared type
 address and return address baked in, and, under the translating engine, the function's
 region called directly, so a call that stays in translated code never enters the dispatcher.
 With integer arguments only (the usual hook), the translating engine goes further: once the
-function is translated, the caller is its *entry* (``codegen.generate(entry_args=n)``), one
+function is translated, the caller is its *entry* (``emitter.generate(entry_args=n)``), one
 generated function that is the whole call, arguments in locals, no register list copied on
 the way back to the host (``entry_caller``; ``Machine.call`` uses it for integers too).
 

@@ -96,7 +96,7 @@ class Interpreter:
         """Build (and keep) the block at ``pc``."""
         instrs = self.decode_block(pc)
         # semantics.build is annotated with Machine; it needs only what State has.
-        closures = [build(self.state, ins, at) for at, ins in instrs]  # type: ignore[arg-type]
+        closures = [build(self.state, ins, at) for at, ins in instrs]
         last_pc, last = instrs[-1]
         pcs = tuple(at for at, _ in instrs)
         if last.op in TERMINATORS or last.op in SYNC_OPS:

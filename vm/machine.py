@@ -165,11 +165,6 @@ class Machine:
         """The size of guest memory in bytes."""
         return self.memory.size
 
-    @property
-    def rw_off(self) -> int:
-        """The offset in guest memory of its first writable byte."""
-        return self.state.rw_off
-
     @classmethod
     def from_file(cls, path: str, **kwargs: Any) -> Machine:
         """A machine for the ELF file at ``path`` (same keyword arguments as the class)."""
@@ -331,16 +326,6 @@ class Machine:
         """Give up a call that ran out of budget: restore registers as they were before it."""
         if self.state.frames:
             self.state.pop_frame()
-
-    # --- CSRs ------------------------------------------------------------------------------------
-
-    def read_csr(self, csr: int) -> int:
-        """Value of a user-level CSR (``State.read_csr``)."""
-        return self.state.read_csr(csr)
-
-    def write_csr(self, csr: int, value: int) -> None:
-        """Write fflags, frm or fcsr (``State.write_csr``)."""
-        self.state.write_csr(csr, value)
 
     # --- guest memory for hosts ----------------------------------------------------------------
 

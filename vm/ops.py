@@ -5,8 +5,9 @@ An ``Instr`` (``vm.decoder``) names its op by a string; :data:`OPS` maps that st
 writes (integer and floating point), its class (:class:`Kind`), its memory or integer operand
 width and sign, whether it ends a basic block and whether it must see the machine's counters
 up to date. The decoder, the reference interpreter (``vm.semantics``), the translator
-(``vm.codegen``) and the floating-point inliner (``vm.fpinline``) look ops up here instead of
-testing name prefixes; an op without a record is an error (``KeyError``), never a default.
+(``vm.translator.emitter``) and the floating-point inliner (``vm.fpinline``) look ops up here
+instead of testing name prefixes; an op without a record is an error (``KeyError``), never a
+default.
 
 The sets other modules used to spell out (``TERMINATORS``, ``SYNC_OPS``, ``BRANCHES``...) are
 derived from the table below. A leaf module: it imports only ``vm.constants``.

@@ -20,7 +20,7 @@ from .errors import Breakpoint, IllegalInstruction, LoadFault, StoreFault
 from .ops import OPS, SYNC_OPS, Kind, branch_cond, op_of
 
 if TYPE_CHECKING:
-    from .machine import Machine
+    from .state import State
 
 __all__ = ["build", "SYNC_OPS", "ALU", "mem_struct", "offsets"]
 
@@ -155,7 +155,7 @@ ALU: dict[str, Callable[[int, int], int]] = {
     "remuw": _remuw,
 }
 
-def build(m: Machine, ins: Instr, pc: int) -> Callable[[], int | None]:
+def build(m: State, ins: Instr, pc: int) -> Callable[[], int | None]:
     """A closure running ``ins`` (at ``pc``) on machine ``m``."""
     return _FACTORIES[op_of(ins.op).kind](m, ins, pc)
 
@@ -163,7 +163,7 @@ def build(m: Machine, ins: Instr, pc: int) -> Callable[[], int | None]:
 # --- integer ------------------------------------------------------------------------------
 
 
-def _make_alu(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_alu(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x = m.x
     rd, rs1, rs2 = ins.rd or SINK, ins.rs1, ins.rs2
     op = ins.op
@@ -195,7 +195,7 @@ def _make_alu(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return f
 
 
-def _make_alu_imm(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_alu_imm(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x = m.x
     rd, rs1, imm = ins.rd or SINK, ins.rs1, ins.imm
     op = ins.op
@@ -236,7 +236,7 @@ def _make_alu_imm(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return g
 
 
-def _make_lui(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_lui(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, rd, value = m.x, ins.rd or SINK, ins.imm & M
 
     def f() -> None:
@@ -244,7 +244,7 @@ def _make_lui(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return f
 
 
-def _make_auipc(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_auipc(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, rd, value = m.x, ins.rd or SINK, (pc + ins.imm) & M
 
     def f() -> None:
@@ -265,7 +265,7 @@ def offsets(store: bool, width: int, size: int, rw_off: int) -> tuple[int, int]:
     return (rw_off if store else 0), size - width
 
 
-def _make_load(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_load(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, mem = m.x, m.mem
     st, n, signed = _LOADS[ins.op]
     unpack = st.unpack_from
@@ -291,7 +291,7 @@ def _make_load(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return f
 
 
-def _make_store(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_store(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, mem = m.x, m.mem
     st, n, mask = _STORES[ins.op]
     pack = st.pack_into
@@ -317,7 +317,7 @@ def _make_store(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return f
 
 
-def _make_fload(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_fload(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, fr, mem = m.x, m.f, m.mem
     rd, rs1 = ins.rd, ins.rs1
     n = op_of(ins.op).width
@@ -335,7 +335,7 @@ def _make_fload(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return load
 
 
-def _make_fstore(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_fstore(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, fr, mem = m.x, m.f, m.mem
     rs1, rs2 = ins.rs1, ins.rs2
     n = op_of(ins.op).width
@@ -356,7 +356,7 @@ def _make_fstore(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
 # --- control transfer (terminators: return the next pc) -------------------------------------
 
 
-def _make_jal(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_jal(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     x, rd = m.x, ins.rd or SINK
     target = (pc + ins.imm) & M
     link = pc + ins.size
@@ -367,7 +367,7 @@ def _make_jal(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
     return f
 
 
-def _make_jalr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_jalr(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     x, rd, rs1, imm = m.x, ins.rd or SINK, ins.rs1, ins.imm
     link = pc + ins.size
 
@@ -378,7 +378,7 @@ def _make_jalr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
     return f
 
 
-def _branch_factory(name: str) -> Callable[[Machine, Instr, int], Callable[[], int]]:
+def _branch_factory(name: str) -> Callable[[State, Instr, int], Callable[[], int]]:
     """The closure factory of branch ``name``, compiled from its condition in ``vm.ops``."""
     cond = branch_cond(name, "x[rs1]", "x[rs2]")
     text = (
@@ -399,23 +399,23 @@ _BRANCH_FACTORIES = {op.name: _branch_factory(op.name) for op in OPS.values()
                      if op.kind is Kind.BRANCH}
 
 
-def _make_branch(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_branch(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     return _BRANCH_FACTORIES[ins.op](m, ins, pc)
 
 
-def _make_ecall(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_ecall(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     def f() -> int:
         return m.ecall(pc)
     return f
 
 
-def _make_ebreak(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_ebreak(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     def f() -> int:
         raise Breakpoint(pc)
     return f
 
 
-def _make_illegal(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_illegal(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     raw = ins.raw
 
     def f() -> int:
@@ -423,7 +423,7 @@ def _make_illegal(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
     return f
 
 
-def _make_nop(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_nop(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     def f() -> None:
         return None
     return f
@@ -435,7 +435,7 @@ CSR_FFLAGS, CSR_FRM, CSR_FCSR = 0x001, 0x002, 0x003
 CSR_CYCLE, CSR_TIME, CSR_INSTRET = 0xC00, 0xC01, 0xC02
 
 
-def _make_csr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
+def _make_csr(m: State, ins: Instr, pc: int) -> Callable[[], int]:
     x, rd, csr = m.x, ins.rd or SINK, ins.imm
     op = ins.op
     immediate = not op_of(op).reads_int  # rs1 holds the 5-bit constant
@@ -468,7 +468,7 @@ def _make_csr(m: Machine, ins: Instr, pc: int) -> Callable[[], int]:
 # --- atomics (single hart) ------------------------------------------------------------------
 
 
-def _make_amo(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_amo(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     x, mem = m.x, m.mem
     name, width = ins.op.split(".")
     n = 4 if width == "w" else 8
@@ -530,7 +530,7 @@ def _make_amo(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
 # --- floating point -------------------------------------------------------------------------
 
 
-def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
+def _make_fp(m: State, ins: Instr, pc: int) -> Callable[[], None]:
     op = ins.op
     x, fr = m.x, m.f
     rd, rs1, rs2, rs3 = ins.rd, ins.rs1, ins.rs2, ins.rs3
@@ -643,7 +643,7 @@ def _make_fp(m: Machine, ins: Instr, pc: int) -> Callable[[], None]:
     return from_int
 
 
-_FACTORIES: dict[Kind, Callable[[Machine, Instr, int], Callable[[], int | None]]] = {
+_FACTORIES: dict[Kind, Callable[[State, Instr, int], Callable[[], int | None]]] = {
     Kind.ALU: _make_alu,
     Kind.ALU_IMM: _make_alu_imm,
     Kind.LUI: _make_lui,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import vm.codegen
+import vm.translator.emitter
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 from vm import (
     ArgKind,
@@ -457,13 +457,13 @@ def test_host_helper_cost_rule() -> None:
 
 
 def test_compile_failure_carries_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = vm.codegen.generate
+    real = vm.translator.emitter.generate
 
     def broken(plan, geo):  # type: ignore[no-untyped-def]
         source, pend, refs = real(plan, geo)
         return source + "    ) not python (\n", pend, refs
 
-    monkeypatch.setattr(vm.codegen, "generate", broken)
+    monkeypatch.setattr(vm.translator.emitter, "generate", broken)
     m = machine(load_elf(build("recursion.c")), "translate", hot=0)
     with pytest.raises(TranslationError) as info:
         m.run_main()

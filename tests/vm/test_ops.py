@@ -13,10 +13,10 @@ import pytest
 
 from tests.vm.elfwriter import make_elf
 from vm import Machine, MachineLimits, fpinline, semantics
-from vm.codegen import int_regs
 from vm.decoder import TERMINATORS, Instr, decode, decode32
 from vm.ops import BRANCH_TESTS, FIELDS, OPS, SYNC_OPS, Kind, names, op_of
 from vm.semantics import ALU
+from vm.translator.emitter import int_regs
 
 S = 1 << 63
 
@@ -76,7 +76,7 @@ def test_every_record_builds_a_reference_closure() -> None:
                          data_addr=0x20000, symbols={"start": 0x10000}),
                 limits=MachineLimits(memory=1 << 20, stack=1 << 16))
     for name in OPS:
-        assert callable(semantics.build(m, Instr(name, 5, 6, 7, 8), 0x10000)), name
+        assert callable(semantics.build(m.state, Instr(name, 5, 6, 7, 8), 0x10000)), name
 
 
 def test_the_fp_inliner_handles_only_fp_ops() -> None:

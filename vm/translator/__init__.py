@@ -6,7 +6,7 @@
 - ``runtime``: what generated code calls at run time and the per-machine state it reads.
 - ``hosthelpers``: libc's memory and string functions run on the host.
 
-The emitter is ``vm.codegen`` (region planning and Python source generation).
+The emitter is ``vm.translator.emitter`` (region planning and Python source generation).
 """
 
 from .cache import TranslationCache

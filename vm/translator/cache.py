@@ -1,7 +1,7 @@
 """Translations shared by machines: one ``TranslationCache`` per code, geometry and helpers.
 
 Generated code depends on the program's executable bytes and their addresses (the translator
-decodes them, never guest memory), on the memory geometry ``vm.codegen`` bakes in, and, with
+decodes them, never guest memory), on the memory geometry the emitter bakes in, and, with
 host helpers, on where the helpers stand in. ``shared_cache`` keys caches by exactly that, so
 every live machine running the same code shares one, whichever ``Program`` object or ELF
 file it was loaded from; a cache goes when the last machine using it goes.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import weakref
 
-from ..codegen import Geometry
 from ..decoder import Instr
 from ..elf import Program
+from .emitter import Geometry
 from .hosthelpers import HELPERS
 from .runtime import EntryFn, RegionFn
 

@@ -1,7 +1,7 @@
 """The translating engine: guest code to Python functions, compiled once, run many times.
 
 The dispatcher (``TranslatingEngine.run``) looks the pc up among the region functions of the
-program (``vm.codegen`` writes them) and calls the one found; regions call each other
+program (``vm.translator.emitter`` writes them) and calls the one found; regions call each other
 directly for guest calls, so the dispatcher sees mostly the pcs where translated code ends.
 A pc without a region runs as one block of the reference interpreter and warms up (the
 dispatcher is the interpreter's block loop, ``Interpreter.run``, with ``enter`` running the
@@ -39,15 +39,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .. import codegen
-from ..codegen import Geometry
 from ..constants import EXIT_ADDR
 from ..decoder import TERMINATORS, Instr, decode_run
 from ..errors import FetchFault
 from ..interpreter import Interpreter
 from ..semantics import SYNC_OPS
-from . import hosthelpers
+from . import emitter, hosthelpers
 from .cache import TranslationCache, shared_cache
+from .emitter import Geometry
 from .runtime import EntryFn, RegionFn, TranslatedState, compile_region
 
 __all__ = ["TranslatingEngine", "HOT_THRESHOLD"]
@@ -136,7 +135,7 @@ class TranslatingEngine:
                 for use in cache.entry_users.get(key, ()):
                     use[0] = fn
 
-    def _plan(self, pc: int, *, entry: bool = False) -> tuple[codegen.RegionPlan | None,
+    def _plan(self, pc: int, *, entry: bool = False) -> tuple[emitter.RegionPlan | None,
                                                               list[int]]:
         """The region at ``pc`` as the heat seen so far draws it, and the successors left out.
 
@@ -161,7 +160,7 @@ class TranslatingEngine:
                 return False
             return entry or t not in regions
 
-        return codegen.plan_region(pc, self._decode_run, explore=explore), cold
+        return emitter.plan_region(pc, self._decode_run, explore=explore), cold
 
     def _build(self, pc: int, worth: int = 0) -> RegionFn | None:
         cache = self.cache
@@ -177,7 +176,7 @@ class TranslatingEngine:
                 cache.postponed[pc] = 2 * heat.get(pc, 1)
                 cache.seconds += time.perf_counter() - started
                 return None
-        source, fix, refs = codegen.generate(plan, cache.geometry)
+        source, fix, refs = emitter.generate(plan, cache.geometry)
         fn = compile_region(source, fix, cache.regions, f"<riscade region 0x{pc:x}>")
         cache.instrs.update(refs)
         cache.regions[pc] = fn
@@ -192,7 +191,7 @@ class TranslatingEngine:
         cache.seconds += time.perf_counter() - started
         return fn
 
-    def _left_out(self, pc: int, plan: codegen.RegionPlan, cold: list[int]) -> None:
+    def _left_out(self, pc: int, plan: emitter.RegionPlan, cold: list[int]) -> None:
         """Note the cold successors the code at ``pc`` was made without (see ``translate``)."""
         for t in cold:
             if t not in plan.blocks:
@@ -201,7 +200,7 @@ class TranslatingEngine:
     def entry(self, pc: int, nargs: int) -> EntryFn | None:
         """The entry for host calls of the function at ``pc`` with ``nargs`` integer arguments.
 
-        Made once per program (see ``codegen.generate``), from the region the dispatcher
+        Made once per program (see ``emitter.generate``), from the region the dispatcher
         would make there now; None where no region can start.
         """
         cache = self.cache
@@ -215,7 +214,7 @@ class TranslatingEngine:
             # When what it left out warms up, the region at pc is made again, and with it
             # this entry (``_refresh_entries``).
             self._left_out(pc, plan, cold)
-            source, fix, refs = codegen.generate(plan, cache.geometry, entry_args=nargs)
+            source, fix, refs = emitter.generate(plan, cache.geometry, entry_args=nargs)
             fn = compile_region(source, fix, cache.regions, f"<riscade entry 0x{pc:x}>",
                                 name="entry")
             cache.instrs.update(refs)
@@ -239,7 +238,7 @@ class TranslatingEngine:
         fetch = self.interpreter.fetch16
         if pc & 1 or fetch(pc) is None:
             raise FetchFault(pc, pc, "not in executable code")
-        out = decode_run(fetch, pc, codegen.MAX_REGION_INSTRS, TERMINATORS | SYNC_OPS)
+        out = decode_run(fetch, pc, emitter.MAX_REGION_INSTRS, TERMINATORS | SYNC_OPS)
         cache[pc] = out
         return out
 

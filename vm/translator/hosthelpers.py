@@ -116,7 +116,7 @@ HELPERS: dict[str, Callable[[bytearray, list[int], int, int, int], int | None]] 
 
 def _region(entry: int, helper: Callable[..., int | None],
             real: Callable[..., int]) -> Callable[..., int]:
-    """A region function (see ``vm.codegen``) that runs ``helper`` or else the guest code."""
+    """A region function (see ``vm.translator.emitter``) running ``helper`` or the guest code."""
 
     def run(m: State, x: list[int], f: list[int], limit: int, d: int = 0) -> int:
         n = helper(m.mem, x, m.base, m.size, m.rw_off)

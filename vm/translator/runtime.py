@@ -1,10 +1,10 @@
 """What translated code runs against: the per-machine state it reads and the helpers it calls.
 
-Generated functions (``vm.codegen``) take ``(m, x, f, limit)`` where ``m`` is the machine's
-``TranslatedState``, and close over nothing machine-specific, so one compiled function serves
-every machine running the same code (``vm.translator.engine``). What differs per machine is on
-``m``: the memory views, the reference closures, the host-call adapters, and the dispatcher to
-go on in. The names generated code reads (``BASE_GLOBALS``) are the helpers below.
+Generated functions (``vm.translator.emitter``) take ``(m, x, f, limit)`` where ``m`` is the
+machine's ``TranslatedState``, and close over nothing machine-specific, so one compiled function
+serves every machine running the same code (``vm.translator.engine``). What differs per machine
+is on ``m``: the memory views, the reference closures, the host-call adapters, and the
+dispatcher to go on in. The names generated code reads (``BASE_GLOBALS``) are the helpers below.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from .. import codegen
 from ..decoder import Instr
 from ..elf import Program
 from ..errors import BudgetExceeded, Fault, GuestExit, LoadFault, StoreFault, TranslationError
@@ -22,6 +21,7 @@ from ..fpinline import FP_GLOBALS
 from ..memory import Memory
 from ..semantics import build
 from ..state import State
+from . import emitter
 
 __all__ = ["TranslatedState", "Refs", "BASE_GLOBALS", "compile_region", "raise_budget",
            "RegionFn", "EntryFn"]
@@ -45,7 +45,7 @@ class Refs(dict[int, Callable[[], Any]]):
 
     def __missing__(self, pc: int) -> Callable[[], Any]:
         # semantics.build is annotated with Machine; it needs only what State has.
-        fn = build(self.state, self.instrs[pc], pc)  # type: ignore[arg-type]
+        fn = build(self.state, self.instrs[pc], pc)
         self[pc] = fn
         return fn
 
@@ -78,21 +78,11 @@ class TranslatedState(State):
         self.host_adapters = host_adapters
         self.refs = Refs(self, {})
         self.dispatch: Callable[[int, int], None] = _not_attached
-        self._codegen_names()
 
     def attach(self, instrs: dict[int, Instr], dispatch: Callable[[int, int], None]) -> None:
         """Bind the engine: the shared instructions behind ``refs``, and its dispatcher."""
         self.refs = Refs(self, instrs)
         self.dispatch = dispatch
-        self._codegen_names()
-
-    def _codegen_names(self) -> None:
-        # The names vm.codegen's output reads today (m._tr_mQ, m._tr_refs, m._host_adapters,
-        # m._pop_frame()); they go once codegen emits the public names above.
-        self._tr_mQ, self._tr_mI, self._tr_mH = self.mQ, self.mI, self.mH
-        self._tr_refs = self.refs
-        self._host_adapters = self.host_adapters
-        self._pop_frame = self.pop_frame
 
 
 def raise_budget(m: State, npc: int, limit: int) -> None:
@@ -128,7 +118,7 @@ def _settle(m: State, x: list[int] | None, local: dict[str, Any] | None, e: Faul
 
     ``local`` is the region's ``locals()``. Registers the region has not assigned are unbound
     (absent), and those stale after a nested call are skipped: ``x`` holds both already.
-    ``fix`` (from ``codegen.generate``) adds the constants not yet in locals and the
+    ``fix`` (from ``emitter.generate``) adds the constants not yet in locals and the
     instructions not yet in ``cnt``. In an entry (``x`` None) the failed call leaves the
     caller's registers and pc in place, so only the count is settled.
     """
@@ -166,7 +156,7 @@ BASE_GLOBALS: dict[str, Any] = {
     "P16": _U16.pack_into,
     "P32": _U32.pack_into,
     "P64": _U64.pack_into,
-    **codegen.ALU_GLOBALS,
+    **emitter.ALU_GLOBALS,
     **FP_GLOBALS,
 }
 

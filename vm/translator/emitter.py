@@ -30,14 +30,14 @@ are emitted inline (each emitter mirrors the reference closure of its op, with 6
 wrap-around done by compare-and-subtract, which keeps small values off the big-int paths);
 div/rem/mulh call the reference functions of ``semantics.ALU``; floating point runs the
 fast paths of ``vm.fpinline`` inline where it has them; everything else (the rest of floating
-point, atomics) calls the reference closure of that instruction (``m._tr_refs[pc]()``, built
+point, atomics) calls the reference closure of that instruction (``m.refs[pc]()``, built
 by ``vm.semantics.build``), with the registers it reads flushed to ``x`` first and the one it
 writes reloaded after. Sync ops (ecall, CSRs) run the same way, with every changed register
 written back and ``m.instret`` counting them first (see ``_Emitter.sync``); ebreak and illegal
 instructions end a region: the dispatcher runs them in the reference interpreter.
 
 Memory: a run of accesses through one base register gets one bounds and alignment check and
-then uses memoryviews of guest memory (``m._tr_mQ`` ...); if the check fails the region
+then uses memoryviews of guest memory (``m.mQ`` ...); if the check fails the region
 returns ``-pc`` of the run and the dispatcher interprets from there, so the reference
 interpreter raises the fault. A lone access is checked and raises its own fault.
 
@@ -58,11 +58,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .constants import EXIT_ADDR, HI32, M, S
-from .decoder import Instr
-from .errors import FetchFault
-from .fpinline import inline_fp
-from .ops import (
+from ..constants import EXIT_ADDR, HI32, M, S
+from ..decoder import Instr
+from ..errors import FetchFault
+from ..fpinline import inline_fp
+from ..ops import (
     BRANCH_TESTS,
     OPS,
     PURE,
@@ -72,7 +72,7 @@ from .ops import (
     branch_cond,
     op_of,
 )
-from .semantics import ALU, offsets
+from ..semantics import ALU, offsets
 
 __all__ = ["Geometry", "RegionPlan", "Source", "plan_region", "generate", "ALU_GLOBALS"]
 
@@ -278,8 +278,8 @@ def int_regs(ins: Instr) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 # --- emission -----------------------------------------------------------------------------
 
-# By access width: the struct reader and writer of ``vm.translate``'s globals and the aligned
-# memoryview of guest memory (bytes index ``mem`` itself).
+# By access width: the struct reader and writer of ``vm.translator.runtime``'s globals and the
+# aligned memoryview of guest memory (bytes index ``mem`` itself).
 _READER = {1: None, 2: "U16", 4: "U32", 8: "U64"}
 _WRITER = {1: None, 2: "P16", 4: "P32", 8: "P64"}
 _VIEW = {1: None, 2: "mH", 4: "mI", 8: "mQ"}
@@ -359,7 +359,7 @@ class _State:
         return st
 
     def fix(self) -> tuple[int, tuple[tuple[int, int], ...], frozenset[int]]:
-        """What a fault here needs to put right: see ``vm.translate._settle``."""
+        """What a fault here needs to put right: see ``vm.translator.runtime._settle``."""
         lazy = tuple(sorted((r, self.known[r]) for r in self.lazy))
         return self.pend, lazy, frozenset(self.stale)
 
@@ -521,7 +521,7 @@ class _Emitter:
                     self.src("m.reservation = None")
                     self.src(f"return {result}")
             self.src(f"fr = {result}")
-            self.src("m._pop_frame()")
+            self.src("m.pop_frame()")
             self.src("return fr")
 
     def exit_static(self, target: int, from_pc: int, st: _State) -> None:
@@ -1103,11 +1103,11 @@ class _Emitter:
             if self.uses_mem:
                 src("mem = m.mem")
             for view in sorted(self.views):
-                src(f"{view} = m._tr_{view}")
+                src(f"{view} = m.{view}")
             if self.refs:
-                src("R = m._tr_refs")
+                src("R = m.refs")
             if self.uses_ecall:
-                src("HA = m._host_adapters.get")
+                src("HA = m.host_adapters.get")
             src("cnt = m.instret")
             if self.guard_all:
                 src(f"pc = {hex(self.plan.entry)}")
@@ -1124,7 +1124,7 @@ class _Emitter:
                     with src.indent("if e.count is None:"):
                         src("settle(m, None, None, e, cnt, FIX.get(e.pc))")
                     with src.indent("if fr is not None and type(e) is not BudgetExceeded:"):
-                        src("m._pop_frame()")
+                        src("m.pop_frame()")
                 src("raise")
         return src.text()
 
