@@ -29,6 +29,8 @@ __all__ = [
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
     "PERMISSION_PLAYERS", "MAX_FAULTS",
+    "QUERY_MAX", "QUERY_SCAN_PER_HOST_CALL", "TIMER_TICKS_MAX", "TIMERS_PER_MOD",
+    "MESSAGE_BYTES", "MESSAGES_PER_TICK",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -122,3 +124,16 @@ class ModLimits:
             elif paged and value % PAGE:
                 found.append(f"{key} = {value} is not a multiple of {PAGE}")
         return found
+#: Queries (``game.queries``): most records one call writes, and how many entities a query
+#: may examine per host call it is charged (a query over N entities counts as
+#: ``1 + N // QUERY_SCAN_PER_HOST_CALL`` host calls against ``HOST_CALLS_PER_TICK``).
+QUERY_MAX = constant("QUERY_MAX")
+QUERY_SCAN_PER_HOST_CALL = 16
+#: Timers (``game.timers``): the furthest ahead one may be set, and how many one mod may
+#: have pending.
+TIMER_TICKS_MAX = constant("TIMER_TICKS_MAX")
+TIMERS_PER_MOD = constant("TIMERS_PER_MOD")
+#: Mod-to-mod messages (``game.messages``): bytes of one payload, messages one mod may send
+#: per tick.
+MESSAGE_BYTES = constant("MESSAGE_BYTES")
+MESSAGES_PER_TICK = constant("MESSAGES_PER_TICK")
