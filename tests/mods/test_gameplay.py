@@ -186,6 +186,19 @@ def test_pickups_spawns_coins_at_seeded_positions(shipped) -> None:
     assert play.sim.machine("pickups").stdout == b"pickups: ready\n"
 
 
+def test_pickups_spreads_its_coins_for_every_seed(shipped) -> None:
+    """random_u32 in on_load draws from the seeded stream (issue 13, item 9): five coins at
+    five places, and other places for another seed."""
+    places = {}
+    for seed in (1, 2, 3, 12345):
+        play = Play(shipped, ["pickups"], seed=seed)
+        places[seed] = [(c.x, c.y) for c in play.coins()]
+        assert len(set(places[seed])) == COINS
+        xs, ys = [x for x, _ in places[seed]], [y for _, y in places[seed]]
+        assert max(xs) - min(xs) > 4 * ONE and max(ys) - min(ys) > 4 * ONE
+    assert len({tuple(p) for p in places.values()}) == 4
+
+
 def test_pickups_scores_and_respawns(shipped) -> None:
     play = Play(shipped, ["pickups"])
     coin = play.coins()[2]
