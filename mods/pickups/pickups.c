@@ -6,6 +6,11 @@
  * PICKUP_RADIUS on both axes: the coin is despawned, the player's score grows by COIN_VALUE,
  * an EVENT_COIN_TAKEN event and a coin sound go out, and a new coin spawns. (One query_kind
  * call reads the coins, one query_rect call per coin finds the player.)
+ *
+ * Bonus coins: a message (on_message) whose payload is a player entity's id (8 bytes,
+ * little-endian) spawns one extra coin BONUS_OFFSET to the right of that entity, unless a
+ * coin is already within BONUS_OFFSET of it (query_radius) or it is no player's entity.
+ * greeter sends one when a player reaches a milestone.
  */
 #include <stdio.h>
 
@@ -16,6 +21,7 @@
 #define PICKUP_RADIUS (12 * RC_FIXED_ONE)
 #define MARGIN (16 * RC_FIXED_ONE)
 #define MAX_TRACKED 256
+#define BONUS_OFFSET (2 * PICKUP_RADIUS)
 
 static int64_t coins_taken;
 
@@ -77,6 +83,27 @@ RISCADE_HOOK void on_tick(int64_t tick) {
         if (player != RC_NO_ENTITY)
             take(player, coin[0], coin[2], coin[3]);
     }
+}
+
+RISCADE_HOOK void on_message(const char *from, size_t from_len, const void *payload,
+                             size_t len) {
+    if (len != sizeof(int64_t))
+        return;
+    const unsigned char *b = payload;
+    uint64_t id = 0;
+    for (int i = 7; i >= 0; i--)
+        id = (id << 8) | b[i];
+    int64_t player = (int64_t)id;
+    if (rc_entity_get_kind(player) != RC_KIND_PLAYER)
+        return;
+    int64_t x = rc_entity_get_x(player), y = rc_entity_get_y(player);
+    if (rc_query_radius(x, y, BONUS_OFFSET, RC_KIND_COIN, 0, 0) > 0)
+        return;
+    int64_t coin = rc_entity_spawn(RC_KIND_COIN, x + BONUS_OFFSET, y);
+    char line[128];
+    int n = snprintf(line, sizeof line, "bonus coin %lld for entity %lld (asked by %.*s)",
+                     (long long)coin, (long long)player, (int)from_len, from);
+    rc_log(line, (size_t)n);
 }
 
 int main(void) {
