@@ -453,19 +453,27 @@ class Simulation:
                 return state.slot
         return None
 
-    def enable_mod(self, name: str) -> str | None:
-        """Re-enable a disabled mod with its fault count cleared; None when done, else why
-        not (no such mod, not disabled, or its main never returned, so it never started).
-        Call it only through ``TickInputs.enables``, so every machine does it at one tick."""
+    def enable_problem(self, name: str) -> str | None:
+        """Why mod ``name`` cannot be re-enabled now (no such mod, not disabled, or its main
+        never returned, so it never started), or None if it can."""
         state = next((s for s in self._states if s.image.name == name), None)
         if state is None:
-            return f"no mod is called {name!r}"
+            return f"no mod is called {name[:40]!r}"
         if not state.disabled:
             return f"mod {name} is not disabled"
         if state.machine.exit_status is None:
             return f"mod {name} never finished main, so it cannot run"
-        state.disabled, state.faults = False, 0
         return None
+
+    def enable_mod(self, name: str) -> str | None:
+        """Re-enable a disabled mod with its fault count cleared; None when done, else why
+        not (``enable_problem``). Call it only through ``TickInputs.enables``, so every
+        machine does it at the same tick."""
+        problem = self.enable_problem(name)
+        if problem is None:
+            state = next(s for s in self._states if s.image.name == name)
+            state.disabled, state.faults = False, 0
+        return problem
 
     def _report_drops(self) -> None:
         """One log line per mod for what its caps dropped this tick."""
