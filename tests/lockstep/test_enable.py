@@ -65,7 +65,7 @@ async def test_console_reads_lines_from_a_pipe_and_ignores_what_it_cannot_watch(
     lines: list[str] = []
     detach = attach_console(read_fd, lines.append)
     assert detach is not None
-    os.write(write_fd, "/enable pickups\n/mo".encode())
+    os.write(write_fd, b"/enable pickups\n/mo")
     await asyncio.sleep(0.05)
     os.write(write_fd, b"ds\n" + b"x" * 5000)  # an endless line is dropped, not kept
     await asyncio.sleep(0.05)
