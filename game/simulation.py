@@ -625,13 +625,15 @@ def _counted(state: _ModState, name: str, impl: Callable[..., Any]) -> Callable[
 
 
 def snapshot_part_hashes(data: bytes) -> dict[str, str]:
-    """A hash per part of a simulation snapshot: "world" and "mod:<name>" for each mod.
+    """A hash per part of a simulation snapshot: "world", "services" (timers, messages,
+    players' names) and "mod:<name>" for each mod.
 
     Raises:
         SimulationError: the snapshot is malformed.
     """
     world, saved = _parse_snapshot(data)
-    parts = {"world": world.digest().hex()}
+    parts = {"world": world.digest().hex(),
+             "services": _parse_services(data, len(saved)).digest().hex()}
     for mod in saved:
         parts[f"mod:{mod.name}"] = hashlib.sha256(
             struct.pack("<q?", mod.faults, mod.disabled) + hashlib.sha256(mod.machine).digest()

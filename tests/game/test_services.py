@@ -23,7 +23,13 @@ from game.rules import (
     TIMER_TICKS_MAX,
     TIMERS_PER_MOD,
 )
-from game.simulation import ModImage, Simulation, SimulationError, TickInputs
+from game.simulation import (
+    ModImage,
+    Simulation,
+    SimulationError,
+    TickInputs,
+    snapshot_part_hashes,
+)
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 from vm import Machine
 
@@ -241,6 +247,10 @@ def test_state_hash_sees_a_pending_timer(elf: bytes, engine: str) -> None:
     b.step("after 5 1", "cancel 2")
     assert a.sim.world.digest() == b.sim.world.digest()
     assert a.sim.state_hash(machines=False) != b.sim.state_hash(machines=False)
+    # and a desync report names the part that differs (the mods' memories differ too: they
+    # logged other results)
+    pa, pb = a.sim.part_hashes(), b.sim.part_hashes()
+    assert [k for k in pa if pa[k] != pb[k]] == ["services", "mod:svc_a"]
 
 
 def _with_services(snapshot: bytes, services: object) -> bytes:
@@ -264,6 +274,9 @@ def test_hostile_services_in_a_snapshot_are_refused(elf: bytes, services: object
     d = Driver(elf, "svc_a")
     joiner = Simulation(images(elf, "svc_a"), seed=5, start=False)
     before = joiner.state_hash()
+    bad = _with_services(d.sim.snapshot(), services)
     with pytest.raises(SimulationError, match="bad snapshot"):
-        joiner.restore(_with_services(d.sim.snapshot(), services))
+        joiner.restore(bad)
     assert joiner.state_hash() == before
+    with pytest.raises(SimulationError, match="bad snapshot"):
+        snapshot_part_hashes(bad)
