@@ -121,8 +121,8 @@ _TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, S
      "Cancel this mod's pending timers with this tag; returns how many."),
     (92, "send_message", (("to_mod", STR), ("payload", ArgKind.BYTES)), I64, Side.BOTH,
      "Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; "
-     "returns 1, or 0 if no enabled mod has that name or this mod already sent "
-     "MESSAGES_PER_TICK messages this tick."),
+     "returns 1, or 0 if no enabled mod has that name, or this mod already sent or that mod "
+     "already has MESSAGES_PER_TICK messages this tick."),
 )
 
 #: The game's host-function table. Implementations are placeholders (see module docstring).

@@ -407,7 +407,7 @@ static inline int64_t rc_timer_cancel(int64_t tag) {
     return (int64_t)a0;
 }
 
-/* 92: Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; returns 1, or 0 if no enabled mod has that name or this mod already sent MESSAGES_PER_TICK messages this tick. [both] */
+/* 92: Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; returns 1, or 0 if no enabled mod has that name, or this mod already sent or that mod already has MESSAGES_PER_TICK messages this tick. [both] */
 static inline int64_t rc_send_message(const char *to_mod, size_t to_mod_len, const void *payload, size_t payload_len) {
     register uint64_t a0 __asm__("a0") = (uint64_t)(uintptr_t)to_mod;
     register uint64_t a1 __asm__("a1") = (uint64_t)to_mod_len;

@@ -259,7 +259,7 @@ proc timer_cancel*(tag: int64): int64 {.inline.} =
 
 proc rc_send_message(to_mod: cstring, to_mod_len: csize_t, payload: pointer, payload_len: csize_t): int64 {.importc, header: "riscade.h".}
 proc send_message*(to_mod: string, payload: openArray[byte]): int64 {.inline.} =
-  ## 92: Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; returns 1, or 0 if no enabled mod has that name or this mod already sent MESSAGES_PER_TICK messages this tick. [both]
+  ## 92: Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; returns 1, or 0 if no enabled mod has that name, or this mod already sent or that mod already has MESSAGES_PER_TICK messages this tick. [both]
   rc_send_message(to_mod.cstring, csize_t(to_mod.len), (if payload.len > 0: unsafeAddr payload[0] else: nil), csize_t(payload.len))
 
 # Hooks

@@ -465,7 +465,7 @@ pub inline fn timer_cancel(tag: i64) i64 {
     return @bitCast(r);
 }
 
-/// 92: Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; returns 1, or 0 if no enabled mod has that name or this mod already sent MESSAGES_PER_TICK messages this tick. [both]
+/// 92: Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; returns 1, or 0 if no enabled mod has that name, or this mod already sent or that mod already has MESSAGES_PER_TICK messages this tick. [both]
 pub inline fn send_message(to_mod: []const u8, payload: []const u8) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
