@@ -196,7 +196,8 @@ def test_messages_arrive_next_tick_in_order_and_are_bounded(elf: bytes, engine: 
         f"over its per-tick caps: dropped {MESSAGES_PER_TICK - 16} log lines"]
     # two senders of 20 each: the receiver is sent MESSAGES_PER_TICK for the next tick, not 40
     logs = d.step("@svc_a flood svc_b 20", "@svc_b flood svc_b 20")
-    assert [t for _, t in logs if t.startswith("flood")] == ["flood=20", f"flood={MESSAGES_PER_TICK - 20}"]
+    assert [t for _, t in logs if t.startswith("flood")] == [
+        "flood=20", f"flood={MESSAGES_PER_TICK - 20}"]
     d.lines("@svc_a bigmsg svc_b")
     assert "more than 1024" in d.sim.faults[-1].message
 
