@@ -332,7 +332,7 @@ class Simulation:
 
     # --- hooks ----------------------------------------------------------------------------------
 
-    def _call(self, state: _ModState, hook: str, *args: int | str,
+    def _call(self, state: _ModState, hook: str, *args: int | str | bytes,
               startup: bool = False) -> int | None:
         """Call ``hook`` in a mod, contained; its result, or None if it did not run or faulted.
 
