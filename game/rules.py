@@ -32,6 +32,9 @@ __all__ = [
     "LABEL_LENGTH", "HUD_LINES_PER_MOD", "HUD_LINE_LENGTH", "SCORE_TITLE_LENGTH",
     "SOUNDS_PER_MOD", "COMMANDS_PER_MOD", "COMMAND_NAME_LENGTH", "COMMAND_HELP_LENGTH",
     "HELP_LINES",
+    "PERMISSION_PLAYERS", "MAX_FAULTS",
+    "QUERY_MAX", "QUERY_SCAN_PER_HOST_CALL", "TIMER_TICKS_MAX", "TIMERS_PER_MOD",
+    "MESSAGE_BYTES", "MESSAGES_PER_TICK",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -146,3 +149,16 @@ COMMANDS_PER_MOD = constant("COMMANDS_PER_MOD")
 COMMAND_NAME_LENGTH = 16
 COMMAND_HELP_LENGTH = 80
 HELP_LINES = 20
+#: Queries (``game.queries``): most records one call writes, and how many entities a query
+#: may examine per host call it is charged (a query over N entities counts as
+#: ``1 + N // QUERY_SCAN_PER_HOST_CALL`` host calls against ``HOST_CALLS_PER_TICK``).
+QUERY_MAX = constant("QUERY_MAX")
+QUERY_SCAN_PER_HOST_CALL = 16
+#: Timers (``game.timers``): the furthest ahead one may be set, and how many one mod may
+#: have pending.
+TIMER_TICKS_MAX = constant("TIMER_TICKS_MAX")
+TIMERS_PER_MOD = constant("TIMERS_PER_MOD")
+#: Mod-to-mod messages (``game.messages``): bytes of one payload, messages one mod may send
+#: per tick.
+MESSAGE_BYTES = constant("MESSAGE_BYTES")
+MESSAGES_PER_TICK = constant("MESSAGES_PER_TICK")

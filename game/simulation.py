@@ -1,8 +1,11 @@
 """The deterministic simulation: a world plus one VM per mod, advanced one tick at a time.
 
 Server and clients run this same code on the same inputs. Within a tick the order is fixed:
-leaves, joins, inputs (by player id), chat lines, ``on_tick``, then events in emission order;
-each hook is called in every enabled mod in load order (dependencies first, then name).
+re-enabled mods, leaves, joins, inputs (by player id), chat lines, due timers (``on_timer``),
+the previous tick's messages (``on_message``), ``on_tick``, events in emission order, then
+``on_mod_disabled`` for each mod disabled in the tick; each hook is called in every enabled
+mod in load order (dependencies first, then name). ``game.services`` has the rules of
+queries, player info, timers and messages.
 
 A hook that faults or runs out of its instruction budget is contained: its changes to the
 world are rolled back, the chat lines it sent are dropped, the fault is recorded (mod, hook,
@@ -60,6 +63,7 @@ from .rules import (
     TICK_INSTRUCTIONS,
     ModLimits,
 )
+from .services import Services
 from .text import printable
 from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
@@ -119,6 +123,8 @@ class TickInputs:
     leaves: tuple[int, ...] = ()
     inputs: tuple[tuple[int, int], ...] = ()  # (player id, button bits), by player id
     chats: tuple[tuple[int, str], ...] = ()
+    #: Disabled mods the server's admin re-enables at the start of this tick, by name.
+    enables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,8 @@ class Simulation:
 
     def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
+        self.services = Services()
+        self._disabled_now: list[str] = []  # mods disabled this tick: on_mod_disabled
         self._states: list[_ModState] = []
         self._consumed = 0  # chat_consumed: a mod before this one consumed the line
         for slot, image in enumerate(self.mods, 1):
@@ -210,6 +218,7 @@ class Simulation:
         if start:
             for state in self._states:
                 self._start(state)
+            self._notify_disabled(startup=True)
 
     # --- start-up --------------------------------------------------------------------------
 
@@ -223,6 +232,8 @@ class Simulation:
             self.world.rollback()
             del self.mod_chat[sent:]
             self._record(state, "main", fault, STARTUP_INSTRUCTIONS)
+            if not state.disabled:
+                self._disabled_now.append(state.image.name)
             state.disabled = True
             return
         self.world.commit()
@@ -317,6 +328,7 @@ class Simulation:
             impls[f"entity_get_{name}"] = getter(name)
         impls |= presentation_impls(w, state.slot, may_change)
         impls |= chat_impls(w, state.slot, lambda: self._consumed)
+        impls.update(self.services.host_impls(state.slot, state, w, self._enabled_slot))
         missing = {fn.name for fn in HOST_API.functions()} - set(impls)
         if missing:
             raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
@@ -331,7 +343,7 @@ class Simulation:
 
     # --- hooks ----------------------------------------------------------------------------------
 
-    def _call(self, state: _ModState, hook: str, *args: int | str,
+    def _call(self, state: _ModState, hook: str, *args: int | str | bytes,
               startup: bool = False) -> int | None:
         """Call ``hook`` in a mod, contained; its result, or None if it did not run or faulted.
 
@@ -375,8 +387,9 @@ class Simulation:
         record = FaultRecord(self.world.tick, state.image.name, hook, fault.kind, fault.pc,
                              fault.symbol, message)
         self.faults.append(record)
-        if state.faults >= MAX_FAULTS:
+        if state.faults >= MAX_FAULTS and not state.disabled:
             state.disabled = True
+            self._disabled_now.append(state.image.name)
         note = " (mod disabled)" if state.disabled else ""
         self._log(state, f"{hook} contained: {message}{note}")
 
@@ -392,6 +405,9 @@ class Simulation:
             raise SimulationError(f"tick {inputs.tick} given, tick {world.tick + 1} expected")
         self.mod_chat = []
         world.start_tick(inputs.tick)
+        mail = self.services.mailbox.take()
+        for name in inputs.enables:
+            self.enable_mod(name)
         for state in self._states:
             state.new_tick()
         for pid in inputs.leaves:
@@ -402,9 +418,11 @@ class Simulation:
             world.despawn(eid)
             del world.players[pid]
             world.look.forget_player(pid)
-        for pid, _name in inputs.joins:
+            self.services.roster.leave(pid)
+        for pid, name in inputs.joins:
             if pid in world.players:
                 continue
+            self.services.roster.join(pid, name, world.tick)
             eid = world.spawn(KIND_PLAYER, world.random_u32() % world.width,
                               world.random_u32() % world.height)
             world.set(eid, "owner", pid)
@@ -417,6 +435,11 @@ class Simulation:
         for pid, text in inputs.chats:
             if pid in world.players and not self._chat_line(pid, text):
                 self.chat.append((pid, text))
+        for slot, tag in self.services.timers.due(world.tick):
+            self._call(self._states[slot - 1], "on_timer", tag)
+        for sender, to, payload in mail:
+            self._call(self._states[to - 1], "on_message", self._states[sender - 1].image.name,
+                       payload)
         self._each("on_tick", world.tick)
         done = 0
         while done < len(world.events):
@@ -424,6 +447,7 @@ class Simulation:
             done += 1
             self._each("on_event", kind, a, b)
         world.events.clear()
+        self._notify_disabled()
         self._report_drops()
 
     def _chat_line(self, pid: int, text: str) -> bool:
@@ -441,6 +465,42 @@ class Simulation:
                               for line in self.world.commands.help_lines(names, off)]
             return True
         return bool(consumed)
+    def _notify_disabled(self, *, startup: bool = False) -> None:
+        """``on_mod_disabled(name)`` in every enabled mod, for each mod disabled this tick
+        (also for one disabled while it is being told)."""
+        while self._disabled_now:
+            name = self._disabled_now.pop(0)
+            for state in self._states:
+                self._call(state, "on_mod_disabled", name, startup=startup)
+
+    def _enabled_slot(self, name: str) -> int | None:
+        """The slot of the enabled mod called ``name``, or None."""
+        for state in self._states:
+            if state.image.name == name and not state.disabled:
+                return state.slot
+        return None
+
+    def enable_problem(self, name: str) -> str | None:
+        """Why mod ``name`` cannot be re-enabled now (no such mod, not disabled, or its main
+        never returned, so it never started), or None if it can."""
+        state = next((s for s in self._states if s.image.name == name), None)
+        if state is None:
+            return f"no mod is called {name[:40]!r}"
+        if not state.disabled:
+            return f"mod {name} is not disabled"
+        if state.machine.exit_status is None:
+            return f"mod {name} never finished main, so it cannot run"
+        return None
+
+    def enable_mod(self, name: str) -> str | None:
+        """Re-enable a disabled mod with its fault count cleared; None when done, else why
+        not (``enable_problem``). Call it only through ``TickInputs.enables``, so every
+        machine does it at the same tick."""
+        problem = self.enable_problem(name)
+        if problem is None:
+            state = next(s for s in self._states if s.image.name == name)
+            state.disabled, state.faults = False, 0
+        return problem
 
     def _report_drops(self) -> None:
         """One log line per mod for what its caps dropped this tick."""
@@ -472,6 +532,7 @@ class Simulation:
     def state_hash(self, *, machines: bool = True) -> str:
         """SHA-256 hex of the world, every mod's fault state and (optionally) every machine."""
         h = hashlib.sha256(self.world.digest())
+        h.update(self.services.digest())
         for state in self._states:
             h.update(struct.pack("<q?", state.faults, state.disabled))
             if machines:
@@ -486,6 +547,7 @@ class Simulation:
         """The whole simulation as bytes (msgpack): world plus each mod's machine."""
         return cast(bytes, msgpack.packb({
             "world": self.world.to_bytes(),
+            "services": self.services.to_bytes(),
             "mods": [
                 {"name": s.image.name, "faults": s.faults, "disabled": s.disabled,
                  "machine": s.machine.snapshot()}
@@ -507,6 +569,7 @@ class Simulation:
         world, saved = _parse_snapshot(data)
         if [m.name for m in saved] != [s.image.name for s in self._states]:
             raise SimulationError("snapshot is of a different set of mods")
+        services = _parse_services(data, len(saved))
         backups = [state.machine.snapshot() for state in self._states]
         done = 0
         try:
@@ -521,6 +584,8 @@ class Simulation:
         for state, mod in zip(self._states, saved, strict=True):
             state.faults, state.disabled = mod.faults, mod.disabled
         self.world = world
+        self.services.assign(services)
+        self._disabled_now.clear()
         self.chat = []
         self.mod_chat = []  # lines of ticks before the snapshot, or of our own start-up
 
@@ -557,6 +622,18 @@ def _parse_snapshot(data: bytes) -> tuple[World, list[_SavedMod]]:
     return world, saved
 
 
+def _parse_services(data: bytes, mods: int) -> Services:
+    """The services part of a snapshot that ``_parse_snapshot`` accepted.
+
+    Raises:
+        SimulationError: it is missing or malformed.
+    """
+    try:
+        return Services.from_bytes(msgpack.unpackb(data, raw=False)["services"], mods)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SimulationError(f"bad snapshot: {exc}") from None
+
+
 def _short(mod: _SavedMod) -> str:
     """The entry's name, fault count and disabled flag, bounded for a message."""
     return f"{str(mod.name)[:40]!r} (faults {str(mod.faults)[:20]}, " \
@@ -577,13 +654,15 @@ def _counted(state: _ModState, name: str, impl: Callable[..., Any]) -> Callable[
 
 
 def snapshot_part_hashes(data: bytes) -> dict[str, str]:
-    """A hash per part of a simulation snapshot: "world" and "mod:<name>" for each mod.
+    """A hash per part of a simulation snapshot: "world", "services" (timers, messages,
+    players' names) and "mod:<name>" for each mod.
 
     Raises:
         SimulationError: the snapshot is malformed.
     """
     world, saved = _parse_snapshot(data)
-    parts = {"world": world.digest().hex()}
+    parts = {"world": world.digest().hex(),
+             "services": _parse_services(data, len(saved)).digest().hex()}
     for mod in saved:
         parts[f"mod:{mod.name}"] = hashlib.sha256(
             struct.pack("<q?", mod.faults, mod.disabled) + hashlib.sha256(mod.machine).digest()

@@ -118,6 +118,10 @@ class World:
         if self._undo is not None:
             self._undo.append(step)
 
+    def on_rollback(self, step: Callable[[], None]) -> None:
+        """Have ``rollback`` call ``step`` (state kept beside the world, e.g. timers)."""
+        self._journal(step)
+
     # --- random stream ----------------------------------------------------------------------
 
     def reseed(self) -> None:

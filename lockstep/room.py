@@ -48,6 +48,7 @@ class Room:
     _leaving: set[int] = field(default_factory=set)
     _buttons: dict[int, int] = field(default_factory=dict)
     _chats: list[tuple[int, str]] = field(default_factory=list)
+    _enables: list[str] = field(default_factory=list)
 
     @property
     def tick(self) -> int:
@@ -104,6 +105,14 @@ class Room:
         self._chats_by[pid] = self._chats_by.get(pid, 0) + 1
         return True
 
+    def enable_mod(self, name: str) -> str | None:
+        """Re-enable disabled mod ``name`` at the start of the next tick (it travels in that
+        tick, so every client does it at the same tick); None if queued, else why not."""
+        problem = self.sim.enable_problem(name)
+        if problem is None and name not in self._enables:
+            self._enables.append(name)
+        return problem
+
     def close_tick(self) -> ClosedTick:
         """Apply the next tick to the simulation and return it with its state hash."""
         leaves = tuple(sorted(self._leaving))
@@ -120,8 +129,9 @@ class Room:
         self._chats.clear()
         self._chats_by.clear()
         self._chat_bytes = 0
+        enables, self._enables = tuple(self._enables), []
         ticked = TickInputs(self.tick + 1, joins=joins, leaves=leaves, inputs=inputs,
-                            chats=chats)
+                            chats=chats, enables=enables)
         self.sim.step(ticked)
         return ClosedTick(ticked, self.sim.state_hash())
 

@@ -24,6 +24,7 @@ def tick_message(inputs: TickInputs, state_hash: str) -> Tick:
         joins=tuple(Player(id=pid, name=name) for pid, name in inputs.joins),
         leaves=inputs.leaves,
         chats=tuple(TickChat(player_id=pid, text=text) for pid, text in inputs.chats),
+        enables=inputs.enables,
     )
 
 
@@ -35,6 +36,7 @@ def tick_inputs(msg: Tick) -> TickInputs:
         leaves=tuple(msg.leaves),
         inputs=tuple((i.player_id, i.buttons) for i in msg.inputs),
         chats=tuple((c.player_id, c.text) for c in msg.chats),
+        enables=tuple(msg.enables),
     )
 
 

@@ -97,6 +97,32 @@ _TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, S
     (65, "player_count", (), I64, Side.BOTH, "Number of players in the game."),
     (66, "player_at", (("index", I64),), I64, Side.BOTH,
      "Id of the index-th player in id order, or NO_PLAYER past the end."),
+    # Queries, player info, timers, mod-to-mod messages (80..95). A query writes up to `max`
+    # records of QUERY_RECORD_WORDS int64 each (id, kind, x, y, vx, vy) at address `buf`, in id
+    # order, and returns how many entities matched (more than `max` if some did not fit);
+    # `max` is at most QUERY_MAX; kind KIND_ANY matches every kind.
+    (80, "query_radius", (("x", I64), ("y", I64), ("radius", I64), ("kind", I64),
+                          ("buf", ArgKind.U64), ("max", I64)), I64, Side.BOTH,
+     "Entities whose position is within `radius` of (x, y) (distance <= radius)."),
+    (81, "query_rect", (("x0", I64), ("y0", I64), ("x1", I64), ("y1", I64), ("kind", I64),
+                        ("buf", ArgKind.U64), ("max", I64)), I64, Side.BOTH,
+     "Entities with x0 <= x <= x1 and y0 <= y <= y1."),
+    (82, "query_kind", (("kind", I64), ("first", I64), ("buf", ArgKind.U64), ("max", I64)), I64,
+     Side.BOTH, "Entities of a kind whose id is >= first (page on with first = last id + 1)."),
+    (84, "player_name", (("player", I64), ("buf", ArgKind.U64), ("max", I64)), I64, Side.BOTH,
+     "Write up to max bytes of the player's UTF-8 name at buf; returns its whole length in "
+     "bytes, or -1 if there is no such player."),
+    (85, "player_ticks_connected", (("player", I64),), I64, Side.BOTH,
+     "Ticks since the player joined (0 in its join tick), or -1 if there is no such player."),
+    (88, "timer_after", (("ticks", I64), ("tag", I64)), I64, Side.BOTH,
+     "Call this mod's on_timer(tag) in `ticks` ticks (1..TIMER_TICKS_MAX); returns 1, or 0 if "
+     "the mod already has TIMERS_PER_MOD timers pending."),
+    (89, "timer_cancel", (("tag", I64),), I64, Side.BOTH,
+     "Cancel this mod's pending timers with this tag; returns how many."),
+    (92, "send_message", (("to_mod", STR), ("payload", ArgKind.BYTES)), I64, Side.BOTH,
+     "Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; "
+     "returns 1, or 0 if no enabled mod has that name, or this mod already sent or that mod "
+     "already has MESSAGES_PER_TICK messages this tick."),
     # Presentation (world state, hashed): how things look, HUD lines, the scoreboard
     (112, "kind_style", (("kind", I64), ("shape", I64), ("rgb", I64), ("size", I64)), I64,
      Side.BOTH,
@@ -163,6 +189,15 @@ HOOKS: tuple[Hook, ...] = (
     Hook("on_tick", (("tick", I64),), None, "Once per tick, after the tick's inputs and chat."),
     Hook("on_event", (("kind", I64), ("a", I64), ("b", I64)), None,
          "After on_tick, once per event emitted this tick (also by on_event), in order."),
+    Hook("on_timer", (("tag", I64),), None,
+         "A timer this mod set with timer_after is due: after chat lines, before on_message "
+         "and on_tick; a mod's timers due in one tick fire in the order they were set."),
+    Hook("on_message", (("from_mod", STR), ("payload", ArgKind.BYTES)), None,
+         "A message another mod (or this one) sent with send_message in the previous tick: "
+         "after on_timer, before on_tick, in the order they were sent."),
+    Hook("on_mod_disabled", (("name", STR),), None,
+         "Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it "
+         "happened in, after the events."),
 )
 
 
@@ -207,6 +242,13 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("HUD_LINES_PER_MOD", 4, "hud_set lines per mod and player (0..3)"),
     Constant("KIND_STYLES_PER_MOD", 16, "kinds one mod may style"),
     Constant("COMMANDS_PER_MOD", 8, "chat commands one mod may register"),
+    Constant("KIND_ANY", 0, "queries: match entities of every kind (not a kind to spawn)"),
+    Constant("QUERY_RECORD_WORDS", 6, "int64 words per query record: id, kind, x, y, vx, vy"),
+    Constant("QUERY_MAX", 8192, "most records one query call writes"),
+    Constant("TIMER_TICKS_MAX", 1 << 20, "the furthest ahead timer_after may call back"),
+    Constant("TIMERS_PER_MOD", 64, "timers one mod may have pending"),
+    Constant("MESSAGE_BYTES", 1024, "bytes of one send_message payload"),
+    Constant("MESSAGES_PER_TICK", 32, "messages one mod may send per tick"),
 )
 
 

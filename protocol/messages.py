@@ -405,7 +405,8 @@ class Tick(Message):
     """Server → client: one tick of the game, which every machine applies identically.
 
     The fields are ``game.simulation.TickInputs``, applied to the state after tick
-    ``tick - 1`` in the simulation's order: joins, leaves, inputs, chat lines.
+    ``tick - 1`` in the simulation's order: mods re-enabled, leaves, joins, inputs, chat
+    lines.
 
     Attributes:
         tick: the tick's number, one more than the previous tick or snapshot.
@@ -416,6 +417,8 @@ class Tick(Message):
         inputs: at most one input per player, ascending by player id; a player without one
             sent none since the previous tick.
         chats: chat lines in the order the server received them.
+        enables: names of disabled mods the server's admin re-enables at the start of this
+            tick (``Simulation.enable_mod``), so every machine re-enables them at one tick.
     """
 
     TAG: ClassVar[str] = "tick"
@@ -434,6 +437,7 @@ class Tick(Message):
     chats: tuple[TickChat, ...] = spec(
         ListOf(RecordOf(TickChat)), limit="max_chats_per_tick", default=()
     )
+    enables: tuple[str, ...] = spec(ListOf(IDENT, unique=True), limit="max_mods", default=())
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ History:
     2: ``ModEntry`` carries ``stack_limit`` (after ``memory_limit``), so clients give each mod
        the stack its ``mod.toml`` asks for; a version-1 client would lay out the machine
        differently, so this code does not speak version 1.
+    3: ``Tick`` carries ``enables``, the disabled mods an admin re-enables at that tick; a
+       version-2 client would not re-enable them and desync, so this code speaks only 3.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Iterable
 __all__ = ["PROTOCOL_VERSION", "SUPPORTED_VERSIONS", "negotiate"]
 
 #: The version this code speaks best.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: Every version this code speaks.
 SUPPORTED_VERSIONS: tuple[int, ...] = (PROTOCOL_VERSION,)

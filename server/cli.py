@@ -1,4 +1,5 @@
-"""``riscade serve``: build the mods, then serve them and the game."""
+"""``riscade serve``: build the mods, then serve them and the game; admin commands on stdin
+(``/enable NAME``, ``/mods``, ``/help``: ``server.console``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from mods.errors import ModError
 from mods.host_api import HOST_API
 
 from .app import GameServer
+from .console import admin_command, attach_console
 from .startup import prepare_mods
 
 __all__ = ["main"]
@@ -118,6 +120,8 @@ async def serve(opts: argparse.Namespace) -> int:
           f"({len(prepared.served)} mods, {opts.tick_rate} ticks/s)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    detach = attach_console(sys.stdin.fileno(), lambda line: _console_line(server, line)) \
+        if sys.stdin is not None and not sys.stdin.closed else None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
@@ -126,6 +130,8 @@ async def serve(opts: argparse.Namespace) -> int:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.1)
     finally:
+        if detach is not None:
+            detach()
         await server.stop()
     print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}")
     if server.failure:
@@ -133,6 +139,13 @@ async def serve(opts: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 1 if prepared.failed else 0
+
+
+def _console_line(server: GameServer, line: str) -> None:
+    """An admin's line on stdin: its reply on stdout."""
+    reply = admin_command(server.room, line)
+    if reply:
+        print(f"riscade serve: {reply}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,10 +3,16 @@
  * on_load tops the arena up to COINS coins, each at a random position at least MARGIN from
  * the walls (x = MARGIN + random_u32() % (width - 2 * MARGIN), then y the same way). Each
  * tick, every coin (in id order) is taken by the first player entity (in id order) within
- * PICKUP_RADIUS on both axes: the coin is despawned, the player's score grows by
- * COIN_VALUE, an EVENT_COIN_TAKEN event and a coin sound go out, and a new coin spawns.
- * Coins look like gold discs labelled "coin" (kind_style, kind_label), each one labelled
- * with what it is worth (entity_label).
+ * PICKUP_RADIUS on both axes: the coin is despawned, the player's score grows by COIN_VALUE,
+ * an EVENT_COIN_TAKEN event and a coin sound go out, and a new coin spawns. (One query_kind
+ * call reads the coins, one query_rect call per coin finds the player.) Coins look like gold
+ * discs labelled "coin" (kind_style, kind_label), each one labelled with what it is worth
+ * (entity_label).
+ *
+ * Bonus coins: a message (on_message) whose payload is a player entity's id (8 bytes,
+ * little-endian) spawns one extra coin BONUS_OFFSET to the right of that entity, unless a
+ * coin is already within BONUS_OFFSET of it (query_radius) or it is no player's entity.
+ * greeter sends one when a player reaches a milestone.
  */
 #include <stdio.h>
 
@@ -17,6 +23,7 @@
 #define PICKUP_RADIUS (12 * RC_FIXED_ONE)
 #define MARGIN (16 * RC_FIXED_ONE)
 #define MAX_TRACKED 256
+#define BONUS_OFFSET (2 * PICKUP_RADIUS)
 
 static int64_t coins_taken;
 
@@ -32,24 +39,25 @@ static int64_t spawn_coin(void) {
     return coin;
 }
 
-/* Ids of the entities of one kind, in id order; returns how many (at most max). */
-static int collect(int64_t kind, int64_t *ids, int max) {
-    int found = 0;
-    int64_t n = rc_entity_count();
-    for (int64_t i = 0; i < n && found < max; i++) {
-        int64_t id = rc_entity_at(i);
-        if (rc_entity_get_kind(id) == kind)
-            ids[found++] = id;
-    }
-    return found;
+#define WORDS RC_QUERY_RECORD_WORDS
+
+/* Records (id, kind, x, y, vx, vy) of the entities of one kind, in id order, with one host
+ * call; returns how many (at most max). */
+static int collect(int64_t kind, int64_t *records, int max) {
+    int64_t n = rc_query_kind(kind, 0, (uint64_t)(uintptr_t)records, max);
+    return n < max ? (int)n : max;
 }
 
-static int64_t distance(int64_t a, int64_t b) {
-    return a > b ? a - b : b - a;
+/* The first player entity (in id order) within PICKUP_RADIUS of (x, y) on both axes, or
+ * RC_NO_ENTITY: one query_rect call. */
+static int64_t player_near(int64_t x, int64_t y) {
+    int64_t record[WORDS];
+    int64_t n = rc_query_rect(x - PICKUP_RADIUS, y - PICKUP_RADIUS, x + PICKUP_RADIUS,
+                              y + PICKUP_RADIUS, RC_KIND_PLAYER, (uint64_t)(uintptr_t)record, 1);
+    return n > 0 ? record[0] : RC_NO_ENTITY;
 }
 
-static void take(int64_t player, int64_t coin) {
-    int64_t x = rc_entity_get_x(coin), y = rc_entity_get_y(coin);
+static void take(int64_t player, int64_t coin, int64_t x, int64_t y) {
     rc_entity_despawn(coin);
     int64_t score = rc_entity_add_score(player, COIN_VALUE);
     rc_emit_event(RC_EVENT_COIN_TAKEN, player, score);
@@ -66,26 +74,42 @@ static void take(int64_t player, int64_t coin) {
 RISCADE_HOOK void on_load(void) {
     rc_kind_style(RC_KIND_COIN, RC_SHAPE_CIRCLE, 0xFFD700, RC_FIXED_ONE * 3 / 4);
     rc_kind_label(RC_KIND_COIN, RC_LIT("coin"));
-    int64_t ids[MAX_TRACKED];
-    for (int have = collect(RC_KIND_COIN, ids, MAX_TRACKED); have < COINS; have++)
+    for (int64_t have = rc_query_kind(RC_KIND_COIN, 0, 0, 0); have < COINS; have++)
         spawn_coin();
 }
 
+static int64_t coins[MAX_TRACKED * WORDS];
+
 RISCADE_HOOK void on_tick(int64_t tick) {
     (void)tick;
-    int64_t coins[MAX_TRACKED], players[MAX_TRACKED];
     int ncoins = collect(RC_KIND_COIN, coins, MAX_TRACKED);
-    int nplayers = collect(RC_KIND_PLAYER, players, MAX_TRACKED);
     for (int c = 0; c < ncoins; c++) {
-        int64_t cx = rc_entity_get_x(coins[c]), cy = rc_entity_get_y(coins[c]);
-        for (int p = 0; p < nplayers; p++) {
-            if (distance(rc_entity_get_x(players[p]), cx) <= PICKUP_RADIUS &&
-                distance(rc_entity_get_y(players[p]), cy) <= PICKUP_RADIUS) {
-                take(players[p], coins[c]);
-                break;
-            }
-        }
+        int64_t *coin = &coins[c * WORDS];
+        int64_t player = player_near(coin[2], coin[3]);
+        if (player != RC_NO_ENTITY)
+            take(player, coin[0], coin[2], coin[3]);
     }
+}
+
+RISCADE_HOOK void on_message(const char *from, size_t from_len, const void *payload,
+                             size_t len) {
+    if (len != sizeof(int64_t))
+        return;
+    const unsigned char *b = payload;
+    uint64_t id = 0;
+    for (int i = 7; i >= 0; i--)
+        id = (id << 8) | b[i];
+    int64_t player = (int64_t)id;
+    if (rc_entity_get_kind(player) != RC_KIND_PLAYER)
+        return;
+    int64_t x = rc_entity_get_x(player), y = rc_entity_get_y(player);
+    if (rc_query_radius(x, y, BONUS_OFFSET, RC_KIND_COIN, 0, 0) > 0)
+        return;
+    int64_t coin = rc_entity_spawn(RC_KIND_COIN, x + BONUS_OFFSET, y);
+    char line[128];
+    int n = snprintf(line, sizeof line, "bonus coin %lld for entity %lld (asked by %.*s)",
+                     (long long)coin, (long long)player, (int)from_len, from);
+    rc_log(line, (size_t)n);
 }
 
 int main(void) {

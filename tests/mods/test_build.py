@@ -21,8 +21,9 @@ from .conftest import MODS_DIR, SHIPPED
 
 EXPECTED_HOOKS = {
     "movement": ("on_load", "on_player_leave", "on_player_join", "on_input", "on_tick"),
-    "pickups": ("on_load", "on_tick"),
-    "greeter": ("on_player_leave", "on_player_join", "on_chat", "on_event"),
+    "pickups": ("on_load", "on_tick", "on_message"),
+    "greeter": ("on_player_leave", "on_player_join", "on_chat", "on_event", "on_timer",
+                "on_mod_disabled"),
 }
 
 

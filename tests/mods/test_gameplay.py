@@ -187,6 +187,19 @@ def test_pickups_spawns_coins_at_seeded_positions(shipped) -> None:
     assert play.sim.machine("pickups").stdout == b"pickups: ready\n"
 
 
+def test_pickups_spreads_its_coins_for_every_seed(shipped) -> None:
+    """random_u32 in on_load draws from the seeded stream (issue 13, item 9): five coins at
+    five places, and other places for another seed."""
+    places = {}
+    for seed in (1, 2, 3, 12345):
+        play = Play(shipped, ["pickups"], seed=seed)
+        places[seed] = [(c.x, c.y) for c in play.coins()]
+        assert len(set(places[seed])) == COINS
+        xs, ys = [x for x, _ in places[seed]], [y for _, y in places[seed]]
+        assert max(xs) - min(xs) > 4 * ONE and max(ys) - min(ys) > 4 * ONE
+    assert len({tuple(p) for p in places.values()}) == 4
+
+
 def test_pickups_scores_and_respawns(shipped) -> None:
     play = Play(shipped, ["pickups"])
     coin = play.coins()[2]
@@ -239,14 +252,14 @@ def test_greeter_welcomes_and_counts_visits(shipped) -> None:
     assert play.sim.machine("greeter").stdout == b"greeter: ready\n"
     play.join(4)
     assert play.sim.mod_chat == [
-        ModChat("greeter", 4, "Welcome, player 4! Type /help for commands."),
-        ModChat("greeter", ALL_PLAYERS, "player 4 joined (1 playing)")]
+        ModChat("greeter", 4, "Welcome, p4! Type /help for commands."),  # player_name
+        ModChat("greeter", ALL_PLAYERS, "p4 joined (1 playing)")]
     assert play.sim.logs == [("greeter", "join 4 visit 1")]
     play.step(leaves=(4,))
-    assert play.chat() == [(-1, "player 4 left with 0 points")]
+    assert play.chat() == [(-1, "p4 left with 0 points")]
     play.join(4)
-    assert play.chat() == [(4, "Welcome back, player 4 (visit 2)."),
-                           (-1, "player 4 joined (1 playing)")]
+    assert play.chat() == [(4, "Welcome back, p4 (visit 2)."),
+                           (-1, "p4 joined (1 playing)")]
 
 
 def test_greeter_chat_commands(shipped) -> None:
@@ -260,8 +273,9 @@ def test_greeter_chat_commands(shipped) -> None:
     play.step(chats=lines)
     assert play.chat() == [
         (1, "Your score: 7"),
-        (1, "You joined 1 time(s); 3 joins in all."),
-        (2, "player 1 leads with 7 points"),
+        # player 1 joined in tick 1; this is tick 4
+        (1, "You joined 1 time(s); 3 joins in all; this visit is 3 ticks old."),
+        (2, "p1 leads with 7 points"),
         # the game answers /help from the commands the greeter registered
         (2, "Commands (3):"),
         (2, "/joins - how often you and everyone joined (greeter)"),
@@ -293,7 +307,19 @@ def test_greeter_announces_milestones_of_coins_pickups_scores(shipped) -> None:
     play.place(d, 45 * ONE, 20 * ONE)
     play.step()
     assert (play.score(c), play.score(d)) == (10, 15)
-    assert play.chat() == [(ALL_PLAYERS, "player 3 reached 10 points!")]
+    assert play.chat() == [(ALL_PLAYERS, "p3 reached 10 points!")]
+    # greeter asked pickups (a message: delivered next tick) for a bonus coin beside p3,
+    # which comes if no coin is within 2 * RADIUS of p3: move the coins (and p5) away
+    for coin in play.coins():
+        play.place(coin.id, 60 * ONE, 2 * ONE)
+    play.place(d, 5 * ONE, 40 * ONE)
+    before = {coin.id for coin in play.coins()}
+    play.step()
+    [bonus] = [coin for coin in play.coins() if coin.id not in before]
+    assert (bonus.x, bonus.y) == (20 * ONE + 2 * RADIUS, 20 * ONE)
+    assert ("pickups", f"bonus coin {bonus.id} for entity {c} (asked by greeter)") \
+        in play.sim.logs
+    play.world.despawn(bonus.id)
     only_coins_at((30 * ONE, 30 * ONE))
     play.world.set(c, "score", 19)
     play.place(c, 30 * ONE, 30 * ONE)
@@ -302,7 +328,41 @@ def test_greeter_announces_milestones_of_coins_pickups_scores(shipped) -> None:
     play.world.emit(EVENT_COIN_TAKEN, d, 0)  # no points: no announcement
     play.step()
     assert (play.score(c), play.score(d)) == (20, 15)
-    assert play.chat() == [(ALL_PLAYERS, "player 3 reached 20 points!")]
+    assert play.chat() == [(ALL_PLAYERS, "p3 reached 20 points!")]
+    # a coin is already within 2 * RADIUS of p3 (query_radius): no bonus this time
+    for coin in play.coins():
+        play.place(coin.id, 60 * ONE, 2 * ONE)
+    play.world.spawn(KIND_COIN, 30 * ONE + 2 * RADIUS - ONE, 30 * ONE)
+    count, logged = len(play.coins()), len(play.sim.logs)
+    play.step()
+    assert len(play.coins()) == count
+    assert not any("bonus" in text for _, text in play.sim.logs[logged:])
+
+
+def test_greeter_announces_the_leader_on_a_timer_while_anyone_plays(shipped) -> None:
+    play = Play(shipped, ["greeter"])
+    a, _ = play.join(1, 2)  # tick 1: the timer is set for tick 601
+    play.world.set(a, "score", 3)
+    for _ in range(599):
+        play.step()
+        assert play.chat() == []
+    play.step()
+    assert play.world.tick == 601 and play.chat() == [(ALL_PLAYERS, "p1 leads with 3 points")]
+    play.step(leaves=(1,))
+    play.step(leaves=(2,))  # the last one: the timer is cancelled
+    for _ in range(600):
+        play.step()
+        assert play.chat() == []
+
+
+def test_greeter_tells_everyone_when_a_mod_is_disabled(shipped, faulty) -> None:
+    sim = Simulation([image_of(shipped["greeter"]), faulty], seed=7)
+    told = []
+    for tick in range(1, 7):
+        sim.step(TickInputs(tick, joins=((1, "ann"),) if tick == 1 else ()))
+        told += [(tick, c.text) for c in sim.mod_chat if "disabled" in c.text]
+    # faulty faults in ticks 3, 4 and 5, and is disabled at the third
+    assert told == [(5, "The game disabled mod faulty after repeated faults.")]
 
 
 # -- all together, in load order -----------------------------------------------------------

@@ -111,6 +111,7 @@ TICK = Tick(
     leaves=(3,),
     inputs=(TickInput(7, 0b10001), TickInput(9, 2)),
     chats=(TickChat(7, "hi all"), TickChat(7, "gg")),
+    enables=("pickups",),
 )
 CHAT = Chat(text="hello, world ☺")
 DESYNC = Desync(tick=11, state_hash=sha("mine"))

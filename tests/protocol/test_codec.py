@@ -118,6 +118,7 @@ WIRE: list[tuple[Message, dict[str, Any]]] = [
             "leaves": [3],
             "inputs": [[7, 17], [9, 2]],
             "chats": [[7, "hi all"], [7, "gg"]],
+            "enables": ["pickups"],
         },
     ),
     (CHAT, {"t": "chat", "text": "hello, world ☺"}),

@@ -7,9 +7,10 @@ import pytest
 from protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, negotiate
 
 
-def test_this_is_version_2_only() -> None:
+def test_this_is_version_3_only() -> None:
     # Version 2 added ModEntry.stack_limit; a version-1 peer would build other machines.
-    assert PROTOCOL_VERSION == 2 and SUPPORTED_VERSIONS == (2,)
+    # Version 3 added Tick.enables; a version-2 peer would not re-enable a mod and desync.
+    assert PROTOCOL_VERSION == 3 and SUPPORTED_VERSIONS == (3,)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,7 @@ def test_negotiate_picks_the_highest_common_version(
 
 
 def test_negotiate_defaults_to_what_this_code_speaks() -> None:
-    assert negotiate([1, 2, 99]) == 2
+    assert negotiate([1, 2, 3, 99]) == 3
+    assert negotiate([1, 2, 99]) is None
     assert negotiate([1]) is None
     assert negotiate([99]) is None
