@@ -472,7 +472,7 @@ def test_greeter_leaves_a_line_an_earlier_mod_consumed(shipped, painter: ModImag
     """The greeter (Nim) asks chat_consumed: after a mod before it answered /top, it stays
     silent; alone, it answers."""
     for mods, expected in (([painter], [("painter", "r=0")]),
-                           ([], [("greeter", "player 1 leads with 0 points")])):
+                           ([], [("greeter", "ann leads with 0 points")])):
         sim = Simulation([*mods, image_of(shipped["greeter"])], seed=1)
         sim.step(TickInputs(1, joins=((1, "ann"),)))
         sim.step(TickInputs(2, chats=((1, "/top"),)))
