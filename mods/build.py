@@ -40,7 +40,7 @@ __all__ = ["BuildResult", "build_mods", "cache_key", "check_elf", "failed", "out
 #: SDK files each language's build reads.
 SDK_INPUTS = {
     Language.C: ("riscade.h",),
-    Language.ZIG: ("riscade.zig",),
+    Language.ZIG: ("riscade.zig", toolchain.ZIG_ROOT),
     Language.NIM: ("riscade.nim", "riscade.h"),
 }
 
@@ -290,9 +290,7 @@ def _explain(tail: str, inside: list[Path]) -> str:
 #: flags before any mod builds against it read-only.
 _WARM_UP = {
     Language.C: ("warmup.c", '#include "riscade.h"\nint main(void) { return 0; }\n'),
-    Language.ZIG: ("warmup.zig", 'const riscade = @import("riscade");\n'
-                   "pub const std_options = riscade.std_options;\n"
-                   "pub const panic = riscade.panic;\npub fn main() void {}\n"),
+    Language.ZIG: ("warmup.zig", "pub fn main() void {}\n"),
     Language.NIM: ("warmup.nim", "import riscade\nlog(\"warm\")\n"),
 }
 

@@ -28,9 +28,11 @@ from pathlib import Path
 from .errors import ToolchainMissing
 from .host_api import HOOKS
 from .manifest import Language, ModSpec
+from .sdk.zig import ROOT_FILE as ZIG_ROOT  # the mod's file is its module "mod"
 
 __all__ = [
     "TARGET",
+    "ZIG_ROOT",
     "ZIG_VERSION",
     "command",
     "require",
@@ -120,7 +122,8 @@ def command(spec: ModSpec, out: Path, work: Path, sdk_dir: Path, cc_wrapper: Pat
     if spec.language is Language.ZIG:
         return [sys.executable, "-m", "ziglang", "build-exe", *TARGET, *ZIG_FLAGS,
                 "--stack", str(spec.limits.stack), "--cache-dir", str(work / "zig-cache"),
-                "--dep", "riscade", f"-Mroot={sources[0]}", f"-Mriscade={sdk_dir / 'riscade.zig'}",
+                "--dep", "riscade", "--dep", "mod", f"-Mroot={sdk_dir / ZIG_ROOT}",
+                "--dep", "riscade", f"-Mmod={sources[0]}", f"-Mriscade={sdk_dir / 'riscade.zig'}",
                 f"-femit-bin={out}"]
     return ["nim", "c", *NIM_FLAGS, "--cc:clang", f"--clang.exe={cc_wrapper}",
             f"--clang.linkerexe={cc_wrapper}", *[f"--passL:{flag}" for flag in KEEP_HOOKS],

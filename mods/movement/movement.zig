@@ -7,9 +7,8 @@
 //! (position clamped to [0, width] x [0, height], that velocity component set to 0).
 //! All values are fixed-point integers, so every machine computes the same positions.
 const riscade = @import("riscade");
-
-pub const std_options = riscade.std_options;
-pub const panic = riscade.panic;
+const PlayerId = riscade.PlayerId;
+const EntityId = riscade.EntityId;
 
 pub const ACCEL: i64 = riscade.FIXED_ONE / 4;
 pub const MAX_SPEED: i64 = 3 * riscade.FIXED_ONE;
@@ -18,20 +17,20 @@ pub const STOP_SPEED: i64 = riscade.FIXED_ONE / 32;
 
 const MAX_PLAYERS = 64;
 
-const Input = struct { player: i64, buttons: i64 };
+const Input = struct { player: PlayerId, buttons: i64 };
 
 /// The last buttons of each player that sent input, in order of first input.
 var inputs: [MAX_PLAYERS]Input = undefined;
 var input_count: usize = 0;
 
-fn findInput(player: i64) ?usize {
+fn findInput(player: PlayerId) ?usize {
     for (inputs[0..input_count], 0..) |slot, i| {
         if (slot.player == player) return i;
     }
     return null;
 }
 
-export fn on_input(player: i64, buttons: i64) void {
+pub fn on_input(player: PlayerId, buttons: i64) void {
     if (findInput(player)) |i| {
         inputs[i].buttons = buttons;
     } else if (input_count < MAX_PLAYERS) {
@@ -42,7 +41,7 @@ export fn on_input(player: i64, buttons: i64) void {
     }
 }
 
-export fn on_player_leave(player: i64, entity: i64) void {
+pub fn on_player_leave(player: PlayerId, entity: EntityId) void {
     _ = entity;
     if (findInput(player)) |i| {
         input_count -= 1;
@@ -68,8 +67,7 @@ pub fn steer(v: i64, direction: i64) i64 {
 
 fn steerPlayers() void {
     for (inputs[0..input_count]) |slot| {
-        const e = riscade.player_entity(slot.player);
-        if (e == riscade.NO_ENTITY) continue;
+        const e = riscade.player_entity(slot.player) orelse continue;
         const vx = steer(riscade.entity_get_vx(e), axis(slot.buttons, riscade.BUTTON_LEFT, riscade.BUTTON_RIGHT));
         const vy = steer(riscade.entity_get_vy(e), axis(slot.buttons, riscade.BUTTON_UP, riscade.BUTTON_DOWN));
         riscade.entity_set_vel(e, vx, vy);
@@ -90,7 +88,7 @@ fn moveEntities() void {
     const n = riscade.entity_count();
     var i: i64 = 0;
     while (i < n) : (i += 1) {
-        const e = riscade.entity_at(i);
+        const e = riscade.entity_at(i) orelse break;
         const vx = riscade.entity_get_vx(e);
         const vy = riscade.entity_get_vy(e);
         if (vx == 0 and vy == 0) continue;
@@ -101,10 +99,9 @@ fn moveEntities() void {
     }
 }
 
-export fn on_tick(tick: i64) void {
+pub fn on_tick(tick: i64) void {
     _ = tick;
     steerPlayers();
     moveEntities();
 }
 
-pub fn main() void {}
