@@ -36,8 +36,8 @@ proc leader(): string =
   if best == NO_PLAYER: "nobody is playing"
   else: name(best) & " leads with " & $bestScore & " points"
 
-proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.hook.} =
-  let line = toString(text, text_len).strip()
+proc on_chat(player: int64, text: string): int64 {.hook.} =
+  let line = text.strip()
   case line
   of "/help":
     send_chat(player, "Commands: /score /joins /top")
