@@ -474,7 +474,14 @@ pub fn exportHooks(comptime mod: type) void {
     }
 }
 
-/// Run the mod's `pub fn main() void`, if it has one (the build's root file calls this).
+/// Run the mod's `pub fn main() void` (or `!void`: an error panics with its name), if it
+/// has one (the build's root file calls this).
 pub fn runMain(comptime mod: type) void {
-    if (comptime hasPub(mod, "main")) mod.main();
+    if (comptime !hasPub(mod, "main")) return;
+    const R = @typeInfo(@TypeOf(mod.main)).@"fn".return_type.?;
+    if (@typeInfo(R) == .error_union) {
+        mod.main() catch |err| @panic(@errorName(err));
+    } else {
+        mod.main();
+    }
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mods import HOOKS, HOST_API
+from mods.host_api import Hook
 from mods.manifest import Language, ModSpec
 from mods.sdk import SDK_DIR, SDK_FILES, Sdk, generate, stale_files, write_sdk
 from mods.toolchain import command, write_cc_wrapper
@@ -232,3 +233,45 @@ def test_every_argument_kind_round_trips(tmp_path, make_machine, language) -> No
         ("ret_f64",), ("report", -1),
         ("blob", b"\x01\x02\x03", 99), ("report", 102),
     ]
+
+
+# -- hooks with a bytes argument and a Zig main that can fail ---------------------------------
+
+BYTES_HOOK = Hook("on_restore", (("data", BYTES),), None, "state from on_save")
+BYTES_PROBES = {
+    Language.C: ("restore.c", """\
+#include "riscade.h"
+RISCADE_HOOK void on_restore(const void *data, size_t data_len) {
+    rc_report((int64_t)data_len * 1000 + ((const unsigned char *)data)[data_len - 1]);
+}
+int main(void) { return 0; }
+"""),
+    Language.ZIG: ("restore.zig", """\
+const rc = @import("riscade");
+pub fn main() !void {
+    rc.report(7);
+}
+pub fn on_restore(data: []const u8) void {
+    rc.report(@as(i64, @intCast(data.len)) * 1000 + data[data.len - 1]);
+}
+"""),
+    Language.NIM: ("restore.nim", """\
+import riscade
+proc on_restore(data: seq[byte]) {.hook.} =
+  report(int64(data.len) * 1000 + int64(data[^1]))
+"""),
+}
+
+
+@pytest.mark.parametrize("language", list(Language), ids=lambda lang: lang.value)
+def test_hook_with_a_bytes_argument(tmp_path, make_machine, language) -> None:
+    """A hook taking bytes (as on_restore might) gets them as the language's byte slice."""
+    sdk_dir = tmp_path / "sdk"
+    write_sdk(sdk_dir, Sdk.of(ALL_KINDS, (*HOOKS, BYTES_HOOK), ()))
+    elf = compile_probe(tmp_path, language, BYTES_PROBES[language], sdk_dir)
+    registry, calls = recording(ALL_KINDS, {})
+    machine = make_machine(elf, registry)
+    machine.run_main()
+    machine.call("on_restore", b"\x01\x02\xfe")
+    main_calls = [("report", 7)] if language is Language.ZIG else []
+    assert calls == [*main_calls, ("report", 3254)]
