@@ -35,7 +35,7 @@ _RESERVED = f"names starting with on_ are reserved for hooks: {', '.join(_HOOK_N
 
 #: A top-level function definition named on_* (group "name"), per language.
 _DEFINITION = {
-    Language.C: re.compile(r"^(?!\s|#)(?:[A-Za-z_]\w*[\s*]+)+(?P<name>on_\w+)\s*\("),
+    Language.C: re.compile(r"^(?!\s|#)(?:[A-Za-z_]\w*[\s*]+)*(?P<name>on_\w+)\s*\("),
     Language.ZIG: re.compile(r"^(?P<pub>pub\s+)?(?P<export>export\s+)?fn\s+(?P<name>on_\w+)\s*\("),
     Language.NIM: re.compile(r"^(?:proc|func)\s+`?(?P<name>on_\w+)`?\*?\s*[\(\[]"),
 }

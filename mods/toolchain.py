@@ -7,8 +7,10 @@ because zig compiles musl once per flag set (35-45 s) and shares it afterwards.
 
 Every command keeps the symbol table (hooks are found by name, faults are reported by
 symbol) and keeps every hook even when nothing in the mod calls it (``-u`` for each hook
-name; C's ``RISCADE_HOOK`` and Zig's ``export`` also do). Debug sections are removed after
-linking by ``mods.elfslim``, not by the toolchain, whose stripping options drop the symbols.
+name; C's ``RISCADE_HOOK`` and the ``@export`` of Zig's ``riscade.exportHooks`` also do).
+Debug sections are removed after linking by ``mods.elfslim``, not by the toolchain, whose
+stripping options drop the symbols. A Zig mod's file is compiled as the module ``mod``
+under the SDK's root file (``ZIG_ROOT``), which supplies std options, panic and ``main``.
 """
 
 from __future__ import annotations

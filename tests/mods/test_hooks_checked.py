@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from game.simulation import Simulation, TickInputs
-from mods import ModBuildError
+from mods import HOOKS, ModBuildError
 from mods.build import BuildResult, build_mods
 from mods.hookcheck import definitions, problems
 from mods.manifest import Language, ModSpec
@@ -174,3 +174,18 @@ def test_zig_typed_api_compiles_and_runs_in_the_game(tmp_path) -> None:
     sim.step(TickInputs(2, chats=((5, "/owner"),)))
     assert [(c.player, c.text) for c in sim.mod_chat] == [(5, "you own the coin")]
     assert coins[0].owner == -1 and sim.faults == []
+
+
+def test_definitions_scan_c(tmp_path) -> None:
+    src = tmp_path / "a.c"
+    src.write_text("/* void on_comment(void) {\n} */\n"
+                   "RISCADE_HOOK void on_tick(int64_t t);\n"
+                   "RISCADE_HOOK void\non_tick(int64_t t) {\n    on_load();\n}\n"
+                   "// void on_line(void) {}\n"
+                   "static int64_t *on_tik (void) { return 0; }\n")
+    spec = ModSpec("a", "1.0.0", Language.C, ("a.c",), tmp_path)
+    assert [(d.name, d.line) for d in definitions(spec)] == [("on_tick", 5), ("on_tik", 9)]
+    assert problems(spec, {"on_tick"}) == []  # a static misspelt function is not exported
+    assert problems(spec, {"on_tick", "on_tik"}) == [
+        f"{src}:9: error: on_tik is not a hook (names starting with on_ are reserved for "
+        f"hooks: {', '.join(h.name for h in HOOKS)})"]
