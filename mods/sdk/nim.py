@@ -66,6 +66,17 @@ proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   {log}
   {.emit: "__builtin_trap();".}
 
+proc riscadeMainRaised(e: ref Exception) {.nimcall, tags: [], raises: [], gcsafe.} =
+  ## An exception escaped the mod's top-level code (its main): log it, then trap, so the
+  ## game records a fault of main (Nim would print it to stderr, which nobody reads).
+  # No Nim proc call here: with the exception pending, Nim skips what follows one.
+  let text = "main: uncaught " & $e.name & ": " & e.msg
+  let (p, n) = (text.cstring, csize_t(text.len))
+  {main_log}
+  {.emit: "__builtin_trap();".}
+
+unhandledExceptionHook = riscadeMainRaised
+
 proc riscadeSignature(p: NimNode): string =
   ## A proc's parameter and result types as text: "(int64, string): int64".
   var types: seq[string]
@@ -186,7 +197,9 @@ proc toBytes*(data: pointer, data_len: csize_t): seq[byte] =
     out.append("\n# Hooks\n\nconst riscadeHooks = [\n")
     out += [_hook_entry(h) for h in sdk.hooks]
     out.append("]\n\n")
+    main_log = ("rc_log(p, n)" if logs else "discard (p, n)  # no log host function")
     out.append(HOOK_MACRO.replace("{log}", _LOG_RAISED if logs else
                                   "discard  # no log host function")
+               .replace("{main_log}", main_log)
                .replace("{names}", ", ".join(h.name for h in sdk.hooks)))
     return "".join(out)

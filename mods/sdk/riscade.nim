@@ -249,6 +249,17 @@ proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   log(hook & ": uncaught " & $e.name & ": " & e.msg)
   {.emit: "__builtin_trap();".}
 
+proc riscadeMainRaised(e: ref Exception) {.nimcall, tags: [], raises: [], gcsafe.} =
+  ## An exception escaped the mod's top-level code (its main): log it, then trap, so the
+  ## game records a fault of main (Nim would print it to stderr, which nobody reads).
+  # No Nim proc call here: with the exception pending, Nim skips what follows one.
+  let text = "main: uncaught " & $e.name & ": " & e.msg
+  let (p, n) = (text.cstring, csize_t(text.len))
+  rc_log(p, n)
+  {.emit: "__builtin_trap();".}
+
+unhandledExceptionHook = riscadeMainRaised
+
 proc riscadeSignature(p: NimNode): string =
   ## A proc's parameter and result types as text: "(int64, string): int64".
   var types: seq[string]
