@@ -69,7 +69,8 @@ def _hooks(sdk: Sdk) -> list[str]:
     out += [f"| `{_cell(_signature(h))}` | {_cell(h.doc)} |" for h in sdk.hooks]
     out += ["", "Declared in each language (the build checks the name and the signature):", ""]
     for title, declare in (("C", lambda h: c.hook_prototype(h).replace(";", " { ... }")),
-                           ("Zig", lambda h: zig.hook_signature(h) + " { ... }"),
+                           ("Zig", lambda h: re.sub(r"\b(EntityId|PlayerId)\b", r"riscade.\1",
+                                                    zig.hook_signature(h)) + " { ... }"),
                            ("Nim", lambda h: nim.hook_declaration(h) + " = ...")):
         out += [f"{title}:", "", "```" + title.lower()]
         out += [declare(h) for h in sdk.hooks]
