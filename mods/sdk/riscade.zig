@@ -390,16 +390,16 @@ pub inline fn player_at(index: i64) ?PlayerId {
 
 // Hooks
 
-fn hasPub(comptime mod: type, comptime name: []const u8) bool {
-    for (@typeInfo(mod).@"struct".decl_names) |decl| {
+fn hasPub(comptime Mod: type, comptime name: []const u8) bool {
+    for (@typeInfo(Mod).@"struct".decl_names) |decl| {
         if (std.mem.eql(u8, decl, name)) return true;
     }
     return false;
 }
 
-fn checkHook(comptime mod: type, comptime name: []const u8, comptime T: type,
+fn checkHook(comptime Mod: type, comptime name: []const u8, comptime T: type,
              comptime signature: []const u8) void {
-    const F = @TypeOf(@field(mod, name));
+    const F = @TypeOf(@field(Mod, name));
     if (F != T) @compileError("riscade: hook " ++ name ++ " must be `" ++ signature ++
         "`, not " ++ @typeName(F));
 }
@@ -408,67 +408,67 @@ const hook_names = [_][]const u8{ "on_load", "on_player_leave", "on_player_join"
 
 /// Check the hooks `mod` declares and export each under its name (the build's root file
 /// calls this). A `pub` declaration named on_* that is not a hook is a compile error.
-pub fn exportHooks(comptime mod: type) void {
-    for (@typeInfo(mod).@"struct".decl_names) |decl| {
+pub fn exportHooks(comptime Mod: type) void {
+    for (@typeInfo(Mod).@"struct".decl_names) |decl| {
         if (!std.mem.startsWith(u8, decl, "on_")) continue;
         for (hook_names) |hook| {
             if (std.mem.eql(u8, decl, hook)) break;
         } else @compileError("riscade: " ++ decl ++ " is not a hook (names starting with " ++
             "on_ are reserved for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event)");
     }
-    if (comptime hasPub(mod, "on_load")) {
-        checkHook(mod, "on_load", fn () void, "pub fn on_load() void");
+    if (comptime hasPub(Mod, "on_load")) {
+        checkHook(Mod, "on_load", fn () void, "pub fn on_load() void");
         @export(&struct {
             fn f() callconv(.c) void {
-                mod.on_load();
+                Mod.on_load();
             }
         }.f, .{ .name = "on_load" });
     }
-    if (comptime hasPub(mod, "on_player_leave")) {
-        checkHook(mod, "on_player_leave", fn (PlayerId, EntityId) void, "pub fn on_player_leave(player: PlayerId, entity: EntityId) void");
+    if (comptime hasPub(Mod, "on_player_leave")) {
+        checkHook(Mod, "on_player_leave", fn (PlayerId, EntityId) void, "pub fn on_player_leave(player: PlayerId, entity: EntityId) void");
         @export(&struct {
             fn f(player: i64, entity: i64) callconv(.c) void {
-                mod.on_player_leave(@enumFromInt(player), @enumFromInt(entity));
+                Mod.on_player_leave(@enumFromInt(player), @enumFromInt(entity));
             }
         }.f, .{ .name = "on_player_leave" });
     }
-    if (comptime hasPub(mod, "on_player_join")) {
-        checkHook(mod, "on_player_join", fn (PlayerId, EntityId) void, "pub fn on_player_join(player: PlayerId, entity: EntityId) void");
+    if (comptime hasPub(Mod, "on_player_join")) {
+        checkHook(Mod, "on_player_join", fn (PlayerId, EntityId) void, "pub fn on_player_join(player: PlayerId, entity: EntityId) void");
         @export(&struct {
             fn f(player: i64, entity: i64) callconv(.c) void {
-                mod.on_player_join(@enumFromInt(player), @enumFromInt(entity));
+                Mod.on_player_join(@enumFromInt(player), @enumFromInt(entity));
             }
         }.f, .{ .name = "on_player_join" });
     }
-    if (comptime hasPub(mod, "on_input")) {
-        checkHook(mod, "on_input", fn (PlayerId, i64) void, "pub fn on_input(player: PlayerId, buttons: i64) void");
+    if (comptime hasPub(Mod, "on_input")) {
+        checkHook(Mod, "on_input", fn (PlayerId, i64) void, "pub fn on_input(player: PlayerId, buttons: i64) void");
         @export(&struct {
             fn f(player: i64, buttons: i64) callconv(.c) void {
-                mod.on_input(@enumFromInt(player), buttons);
+                Mod.on_input(@enumFromInt(player), buttons);
             }
         }.f, .{ .name = "on_input" });
     }
-    if (comptime hasPub(mod, "on_chat")) {
-        checkHook(mod, "on_chat", fn (PlayerId, []const u8) i64, "pub fn on_chat(player: PlayerId, text: []const u8) i64");
+    if (comptime hasPub(Mod, "on_chat")) {
+        checkHook(Mod, "on_chat", fn (PlayerId, []const u8) i64, "pub fn on_chat(player: PlayerId, text: []const u8) i64");
         @export(&struct {
             fn f(player: i64, text: [*]const u8, text_len: usize) callconv(.c) i64 {
-                return mod.on_chat(@enumFromInt(player), text[0..text_len]);
+                return Mod.on_chat(@enumFromInt(player), text[0..text_len]);
             }
         }.f, .{ .name = "on_chat" });
     }
-    if (comptime hasPub(mod, "on_tick")) {
-        checkHook(mod, "on_tick", fn (i64) void, "pub fn on_tick(tick: i64) void");
+    if (comptime hasPub(Mod, "on_tick")) {
+        checkHook(Mod, "on_tick", fn (i64) void, "pub fn on_tick(tick: i64) void");
         @export(&struct {
             fn f(tick: i64) callconv(.c) void {
-                mod.on_tick(tick);
+                Mod.on_tick(tick);
             }
         }.f, .{ .name = "on_tick" });
     }
-    if (comptime hasPub(mod, "on_event")) {
-        checkHook(mod, "on_event", fn (i64, i64, i64) void, "pub fn on_event(kind: i64, a: i64, b: i64) void");
+    if (comptime hasPub(Mod, "on_event")) {
+        checkHook(Mod, "on_event", fn (i64, i64, i64) void, "pub fn on_event(kind: i64, a: i64, b: i64) void");
         @export(&struct {
             fn f(kind: i64, a: i64, b: i64) callconv(.c) void {
-                mod.on_event(kind, a, b);
+                Mod.on_event(kind, a, b);
             }
         }.f, .{ .name = "on_event" });
     }
@@ -476,12 +476,12 @@ pub fn exportHooks(comptime mod: type) void {
 
 /// Run the mod's `pub fn main() void` (or `!void`: an error panics with its name), if it
 /// has one (the build's root file calls this).
-pub fn runMain(comptime mod: type) void {
-    if (comptime !hasPub(mod, "main")) return;
-    const R = @typeInfo(@TypeOf(mod.main)).@"fn".return_type.?;
+pub fn runMain(comptime Mod: type) void {
+    if (comptime !hasPub(Mod, "main")) return;
+    const R = @typeInfo(@TypeOf(Mod.main)).@"fn".return_type.?;
     if (@typeInfo(R) == .error_union) {
-        mod.main() catch |err| @panic(@errorName(err));
+        Mod.main() catch |err| @panic(@errorName(err));
     } else {
-        mod.main();
+        Mod.main();
     }
 }

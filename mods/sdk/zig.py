@@ -70,10 +70,10 @@ def _hook_export(hook: Hook) -> str:
             c_params.append(f"{name}: {ZIG_TYPES[kind]}")
             args.append(f"@enumFromInt({name})" if param_id(name, kind) else name)
     ret = ZIG_TYPES[hook.returns] if hook.returns else "void"
-    call = f"mod.{hook.name}({', '.join(args)})"
+    call = f"Mod.{hook.name}({', '.join(args)})"
     body = f"return {call};" if hook.returns else f"{call};"
-    return (f'    if (comptime hasPub(mod, "{hook.name}")) {{\n'
-            f'        checkHook(mod, "{hook.name}", {_hook_fn_type(hook)}, '
+    return (f'    if (comptime hasPub(Mod, "{hook.name}")) {{\n'
+            f'        checkHook(Mod, "{hook.name}", {_hook_fn_type(hook)}, '
             f'"{hook_signature(hook)}");\n'
             f"        @export(&struct {{\n"
             f"            fn f({', '.join(c_params)}) callconv(.c) {ret} {{\n"
@@ -197,16 +197,16 @@ fn panicHandler(msg: []const u8, first_trace_addr: ?usize) noreturn {{
     out.append(f"""
 // Hooks
 
-fn hasPub(comptime mod: type, comptime name: []const u8) bool {{
-    for (@typeInfo(mod).@"struct".decl_names) |decl| {{
+fn hasPub(comptime Mod: type, comptime name: []const u8) bool {{
+    for (@typeInfo(Mod).@"struct".decl_names) |decl| {{
         if (std.mem.eql(u8, decl, name)) return true;
     }}
     return false;
 }}
 
-fn checkHook(comptime mod: type, comptime name: []const u8, comptime T: type,
+fn checkHook(comptime Mod: type, comptime name: []const u8, comptime T: type,
              comptime signature: []const u8) void {{
-    const F = @TypeOf(@field(mod, name));
+    const F = @TypeOf(@field(Mod, name));
     if (F != T) @compileError("riscade: hook " ++ name ++ " must be `" ++ signature ++
         "`, not " ++ @typeName(F));
 }}
@@ -215,8 +215,8 @@ const hook_names = [_][]const u8{{ {", ".join(f'"{h.name}"' for h in sdk.hooks)}
 
 /// Check the hooks `mod` declares and export each under its name (the build's root file
 /// calls this). A `pub` declaration named on_* that is not a hook is a compile error.
-pub fn exportHooks(comptime mod: type) void {{
-    for (@typeInfo(mod).@"struct".decl_names) |decl| {{
+pub fn exportHooks(comptime Mod: type) void {{
+    for (@typeInfo(Mod).@"struct".decl_names) |decl| {{
         if (!std.mem.startsWith(u8, decl, "on_")) continue;
         for (hook_names) |hook| {{
             if (std.mem.eql(u8, decl, hook)) break;
@@ -229,13 +229,13 @@ pub fn exportHooks(comptime mod: type) void {{
 
 /// Run the mod's `pub fn main() void` (or `!void`: an error panics with its name), if it
 /// has one (the build's root file calls this).
-pub fn runMain(comptime mod: type) void {
-    if (comptime !hasPub(mod, "main")) return;
-    const R = @typeInfo(@TypeOf(mod.main)).@"fn".return_type.?;
+pub fn runMain(comptime Mod: type) void {
+    if (comptime !hasPub(Mod, "main")) return;
+    const R = @typeInfo(@TypeOf(Mod.main)).@"fn".return_type.?;
     if (@typeInfo(R) == .error_union) {
-        mod.main() catch |err| @panic(@errorName(err));
+        Mod.main() catch |err| @panic(@errorName(err));
     } else {
-        mod.main();
+        Mod.main();
     }
 }
 """)
