@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import elfslim, sandbox, toolchain
+from . import elfslim, hookcheck, sandbox, toolchain
 from .cache import BuildCache
-from .elfcheck import ElfCheckError, check_limits, exported_hooks
+from .elfcheck import ElfCheckError, check_limits, exported_hooks, global_functions
 from .errors import ModBuildError, ModError
 from .host_api import HOST_API
 from .manifest import Language, ModSpec, discover
@@ -40,7 +40,7 @@ __all__ = ["BuildResult", "build_mods", "cache_key", "check_elf", "failed", "out
 #: SDK files each language's build reads.
 SDK_INPUTS = {
     Language.C: ("riscade.h",),
-    Language.ZIG: ("riscade.zig",),
+    Language.ZIG: ("riscade.zig", toolchain.ZIG_ROOT),
     Language.NIM: ("riscade.nim", "riscade.h"),
 }
 
@@ -155,7 +155,8 @@ def cache_key(spec: ModSpec, sdk_dir: Path = SDK_DIR) -> str:
     feed("host-abi", HOST_API.abi_hash().encode())
     for name in SDK_INPUTS[spec.language]:
         feed("sdk:" + name, (sdk_dir / name).read_bytes())
-    feed("post", Path(elfslim.__file__).read_bytes())
+    for module in (elfslim, hookcheck):
+        feed("post", Path(module.__file__).read_bytes())
     for path in _mod_files(spec.directory):
         feed("file:" + path.relative_to(spec.directory).as_posix(), path.read_bytes())
     return h.hexdigest()
@@ -198,6 +199,9 @@ def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
     try:
         data, log = _compile(spec, cache, sdk_dir)
         try:
+            wrong = hookcheck.problems(spec, global_functions(data))
+            if wrong:
+                raise ModBuildError(spec.name, 0, "\n".join(wrong))
             hooks = check_elf(spec, data)
         except ElfCheckError as exc:
             raise ModBuildError(spec.name, 0, str(exc)) from None
@@ -250,7 +254,8 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
             log = log.replace(staged, real)
         if proc.returncode != 0 or not out.is_file():
             raise ModBuildError(spec.name, proc.returncode or -1,
-                                _explain(_tail(log) or "no output file and no message",
+                                _explain(hookcheck.locate_compiler_errors(spec, _tail(log))
+                                         or "no output file and no message",
                                          [spec.directory, sdk_dir, work,
                                           *sandbox.toolchain_roots()]))
         data = out.read_bytes()
@@ -290,9 +295,7 @@ def _explain(tail: str, inside: list[Path]) -> str:
 #: flags before any mod builds against it read-only.
 _WARM_UP = {
     Language.C: ("warmup.c", '#include "riscade.h"\nint main(void) { return 0; }\n'),
-    Language.ZIG: ("warmup.zig", 'const riscade = @import("riscade");\n'
-                   "pub const std_options = riscade.std_options;\n"
-                   "pub const panic = riscade.panic;\npub fn main() void {}\n"),
+    Language.ZIG: ("warmup.zig", "pub fn main() void {}\n"),
     Language.NIM: ("warmup.nim", "import riscade\nlog(\"warm\")\n"),
 }
 

@@ -21,7 +21,7 @@ from vm.errors import ElfError
 from .errors import ElfCheckError
 from .host_api import HOOKS
 
-__all__ = ["ElfCheckError", "check_limits", "exported_hooks"]
+__all__ = ["ElfCheckError", "check_limits", "exported_hooks", "global_functions"]
 
 _HOOK_NAMES = {hook.name for hook in HOOKS}
 _PF_X, _PF_W = 1, 2
@@ -30,15 +30,13 @@ _PF_X, _PF_W = 1, 2
 _ZIG_SIGNAL_STACK = "Thread.maybeAttachSignalStack"
 
 
-def exported_hooks(data: bytes) -> tuple[str, ...]:
-    """Hook names ``data`` exports as global functions, in ``HOOKS`` order.
+def global_functions(data: bytes) -> set[str]:
+    """Names of the global (or weak) functions ``data`` defines.
 
     Raises:
         ElfCheckError: not a static, non-PIE RV64 little-endian executable without
-            writable+executable segments; no symbol table; Zig's signal stack (the root file
-            lacks ``std_options = riscade.std_options``); or a global function named
-            ``on_*`` that is not a hook (``on_`` is reserved for hooks, so a misspelt hook
-            cannot go unnoticed).
+            writable+executable segments; no symbol table; or Zig's signal stack (the
+            build's root file supplies ``std_options = riscade.std_options``).
     """
     try:
         elf = ELFFile(io.BytesIO(data))
@@ -60,11 +58,22 @@ def exported_hooks(data: bytes) -> tuple[str, ...]:
     except ELFError as exc:
         raise ElfCheckError(f"unreadable ELF: {exc}") from None
     if any(s.name == _ZIG_SIGNAL_STACK for s in symbols):
-        raise ElfCheckError("sets up a signal stack the VM cannot provide: add "
-                            "`pub const std_options = riscade.std_options;` to the root file")
-    exported = {s.name for s in symbols
-                if s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK")
-                and s["st_info"]["type"] == "STT_FUNC" and s["st_shndx"] != "SHN_UNDEF"}
+        raise ElfCheckError("sets up a signal stack the VM cannot provide: the root file "
+                            "must declare `pub const std_options = riscade.std_options;`")
+    return {s.name for s in symbols
+            if s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK")
+            and s["st_info"]["type"] == "STT_FUNC" and s["st_shndx"] != "SHN_UNDEF"}
+
+
+def exported_hooks(data: bytes) -> tuple[str, ...]:
+    """Hook names ``data`` exports as global functions, in ``HOOKS`` order.
+
+    Raises:
+        ElfCheckError: what ``global_functions`` refuses, or a global function named
+            ``on_*`` that is not a hook (``on_`` is reserved for hooks, so a misspelt hook
+            cannot go unnoticed; the build names its file:line, see ``mods.hookcheck``).
+    """
+    exported = global_functions(data)
     unknown = sorted(n for n in exported if n.startswith("on_") and n not in _HOOK_NAMES)
     if unknown:
         raise ElfCheckError(

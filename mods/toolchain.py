@@ -7,8 +7,10 @@ because zig compiles musl once per flag set (35-45 s) and shares it afterwards.
 
 Every command keeps the symbol table (hooks are found by name, faults are reported by
 symbol) and keeps every hook even when nothing in the mod calls it (``-u`` for each hook
-name; C's ``RISCADE_HOOK`` and Zig's ``export`` also do). Debug sections are removed after
-linking by ``mods.elfslim``, not by the toolchain, whose stripping options drop the symbols.
+name; C's ``RISCADE_HOOK`` and the ``@export`` of Zig's ``riscade.exportHooks`` also do).
+Debug sections are removed after linking by ``mods.elfslim``, not by the toolchain, whose
+stripping options drop the symbols. A Zig mod's file is compiled as the module ``mod``
+under the SDK's root file (``ZIG_ROOT``), which supplies std options, panic and ``main``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from pathlib import Path
 from .errors import ToolchainMissing
 from .host_api import HOOKS
 from .manifest import Language, ModSpec
+from .sdk.zig import ROOT_FILE as ZIG_ROOT  # the mod's file is its module "mod"
 
 __all__ = [
     "TARGET",
+    "ZIG_ROOT",
     "ZIG_VERSION",
     "command",
     "require",
@@ -120,7 +124,8 @@ def command(spec: ModSpec, out: Path, work: Path, sdk_dir: Path, cc_wrapper: Pat
     if spec.language is Language.ZIG:
         return [sys.executable, "-m", "ziglang", "build-exe", *TARGET, *ZIG_FLAGS,
                 "--stack", str(spec.limits.stack), "--cache-dir", str(work / "zig-cache"),
-                "--dep", "riscade", f"-Mroot={sources[0]}", f"-Mriscade={sdk_dir / 'riscade.zig'}",
+                "--dep", "riscade", "--dep", "mod", f"-Mroot={sdk_dir / ZIG_ROOT}",
+                "--dep", "riscade", f"-Mmod={sources[0]}", f"-Mriscade={sdk_dir / 'riscade.zig'}",
                 f"-femit-bin={out}"]
     return ["nim", "c", *NIM_FLAGS, "--cc:clang", f"--clang.exe={cc_wrapper}",
             f"--clang.linkerexe={cc_wrapper}", *[f"--passL:{flag}" for flag in KEEP_HOOKS],

@@ -61,10 +61,10 @@ proc leader(): string =
   if best == NO_PLAYER: "nobody is playing"
   else: name(best) & " leads with " & $bestScore & " points"
 
-proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.hook.} =
+proc on_chat(player: int64, text: string): int64 {.hook.} =
   if chat_consumed() == 1:
     return 0  # a mod before us answered it
-  let line = toString(text, text_len).strip()
+  let line = text.strip()
   case line
   of "/score":
     let e = player_entity(player)
@@ -95,8 +95,8 @@ proc on_event(kind: int64, a: int64, b: int64) {.hook.} =
       entity[i] = byte((a shr (8 * i)) and 0xff)
     discard send_message("pickups", entity)
 
-proc on_mod_disabled(mod_name: cstring, mod_name_len: csize_t) {.hook.} =
-  send_chat(ALL_PLAYERS, "The game disabled mod " & toString(mod_name, mod_name_len) &
+proc on_mod_disabled(mod_name: string) {.hook.} =
+  send_chat(ALL_PLAYERS, "The game disabled mod " & mod_name &
             " after repeated faults.")
 
 discard command_register("score", "your score")

@@ -10,9 +10,8 @@
 //! Players look like blue squares one unit wide, labelled "P<id>".
 const std = @import("std");
 const riscade = @import("riscade");
-
-pub const std_options = riscade.std_options;
-pub const panic = riscade.panic;
+const PlayerId = riscade.PlayerId;
+const EntityId = riscade.EntityId;
 
 pub const ACCEL: i64 = riscade.FIXED_ONE / 4;
 pub const MAX_SPEED: i64 = 3 * riscade.FIXED_ONE;
@@ -21,20 +20,20 @@ pub const STOP_SPEED: i64 = riscade.FIXED_ONE / 32;
 
 const MAX_PLAYERS = 64;
 
-const Input = struct { player: i64, buttons: i64 };
+const Input = struct { player: PlayerId, buttons: i64 };
 
 /// The last buttons of each player that sent input, in order of first input.
 var inputs: [MAX_PLAYERS]Input = undefined;
 var input_count: usize = 0;
 
-fn findInput(player: i64) ?usize {
+fn findInput(player: PlayerId) ?usize {
     for (inputs[0..input_count], 0..) |slot, i| {
         if (slot.player == player) return i;
     }
     return null;
 }
 
-export fn on_input(player: i64, buttons: i64) void {
+pub fn on_input(player: PlayerId, buttons: i64) void {
     if (findInput(player)) |i| {
         inputs[i].buttons = buttons;
     } else if (input_count < MAX_PLAYERS) {
@@ -45,17 +44,17 @@ export fn on_input(player: i64, buttons: i64) void {
     }
 }
 
-export fn on_load() void {
+pub fn on_load() void {
     _ = riscade.kind_style(riscade.KIND_PLAYER, riscade.SHAPE_SQUARE, 0x3399FF, riscade.FIXED_ONE);
 }
 
-export fn on_player_join(player: i64, entity: i64) void {
+pub fn on_player_join(player: PlayerId, entity: EntityId) void {
     var buf: [24]u8 = undefined;
-    const label = std.fmt.bufPrint(&buf, "P{d}", .{player}) catch "P";
+    const label = std.fmt.bufPrint(&buf, "P{d}", .{player.raw()}) catch "P";
     _ = riscade.entity_label(entity, label);
 }
 
-export fn on_player_leave(player: i64, entity: i64) void {
+pub fn on_player_leave(player: PlayerId, entity: EntityId) void {
     _ = entity;
     if (findInput(player)) |i| {
         input_count -= 1;
@@ -81,8 +80,7 @@ pub fn steer(v: i64, direction: i64) i64 {
 
 fn steerPlayers() void {
     for (inputs[0..input_count]) |slot| {
-        const e = riscade.player_entity(slot.player);
-        if (e == riscade.NO_ENTITY) continue;
+        const e = riscade.player_entity(slot.player) orelse continue;
         const vx = steer(riscade.entity_get_vx(e), axis(slot.buttons, riscade.BUTTON_LEFT, riscade.BUTTON_RIGHT));
         const vy = steer(riscade.entity_get_vy(e), axis(slot.buttons, riscade.BUTTON_UP, riscade.BUTTON_DOWN));
         riscade.entity_set_vel(e, vx, vy);
@@ -112,7 +110,7 @@ fn moveEntities() void {
         const got: usize = @min(@as(usize, @intCast(matched)), PAGE);
         for (0..got) |i| {
             const r = page[i * RECORD ..][0..RECORD];
-            const e = r[0];
+            const e: EntityId = @enumFromInt(r[0]);
             const vx = r[4];
             const vy = r[5];
             if (vx == 0 and vy == 0) continue;
@@ -126,10 +124,9 @@ fn moveEntities() void {
     }
 }
 
-export fn on_tick(tick: i64) void {
+pub fn on_tick(tick: i64) void {
     _ = tick;
     steerPlayers();
     moveEntities();
 }
 
-pub fn main() void {}

@@ -1,6 +1,7 @@
 """SDK generator: the host API of ``mods.host_api`` as a C header, a Zig module, a Nim module.
 
-``python -m mods.sdk`` rewrites ``mods/sdk/riscade.{h,zig,nim}``; ``python -m mods.sdk
+``python -m mods.sdk`` rewrites ``mods/sdk/riscade.{h,zig,nim}`` and
+``riscade_root.zig``; ``python -m mods.sdk
 --check`` exits 1 if a committed file differs from what the generator makes now. Output is
 a pure function of the tables (no dates, no paths), so it is reproducible byte for byte.
 
@@ -22,13 +23,14 @@ __all__ = ["SDK_DIR", "SDK_FILES", "Sdk", "generate", "stale_files", "write_sdk"
 SDK_DIR = Path(__file__).resolve().parent
 
 #: Generated file name per language.
-SDK_FILES = {"c": "riscade.h", "zig": "riscade.zig", "nim": "riscade.nim"}
+SDK_FILES = {"c": "riscade.h", "zig": "riscade.zig", "nim": "riscade.nim",
+             "zig_root": zig.ROOT_FILE}
 
 
 def generate(sdk: Sdk | None = None) -> dict[str, str]:
     """The text of every SDK file, by file name."""
     sdk = sdk or Sdk.of()
-    renderers = {"c": c.render, "zig": zig.render, "nim": nim.render}
+    renderers = {"c": c.render, "zig": zig.render, "nim": nim.render, "zig_root": zig.render_root}
     return {SDK_FILES[lang]: render(sdk) for lang, render in renderers.items()}
 
 

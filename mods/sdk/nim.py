@@ -58,7 +58,7 @@ def render_function(fn: HostFunction) -> str:
 
 _LOG_RAISED = 'log(hook & ": uncaught " & $e.name & ": " & e.msg)'
 #: The ``hook`` pragma (after the host functions: an escaped exception is logged).
-HOOK_MACRO = '''\
+HOOK_MACRO = """\
 proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   ## An exception escaped hook ``hook``: log it, then trap (an illegal instruction), so the
   ## game records a fault for the hook (and disables the mod after repeated faults) instead
@@ -66,39 +66,90 @@ proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   {log}
   {.emit: "__builtin_trap();".}
 
-macro hook*(p: untyped): untyped =
-  ## Pragma for a hook: an exported, global C symbol with the C calling convention, whose
-  ## body runs inside ``try``: an exception that escapes it becomes a fault of the hook.
-  let name = $p.name
-  var body = copyNimTree(p)
-  body.name = genSym(nskProc, "riscadeBody_" & name)
-  let call = newCall(body.name)
+proc riscadeMainRaised(e: ref Exception) {.nimcall, tags: [], raises: [], gcsafe.} =
+  ## An exception escaped the mod's top-level code (its main): log it, then trap, so the
+  ## game records a fault of main (Nim would print it to stderr, which nobody reads).
+  # No Nim proc call here: with the exception pending, Nim skips what follows one.
+  let text = "main: uncaught " & $e.name & ": " & e.msg
+  let (p, n) = (text.cstring, csize_t(text.len))
+  {main_log}
+  {.emit: "__builtin_trap();".}
+
+unhandledExceptionHook = riscadeMainRaised
+
+proc riscadeSignature(p: NimNode): string =
+  ## A proc's parameter and result types as text: "(int64, string): int64".
+  var types: seq[string]
   for defs in p.params[1 .. ^1]:
-    for arg in defs[0 .. ^3]:
-      call.add(arg)
-  let run = if p.params[0].kind == nnkEmpty: call
-            else: newAssignment(ident"result", call)
-  let e = genSym(nskLet, "e")
-  var wrapper = copyNimTree(p)
-  wrapper.body = nnkTryStmt.newTree(run, nnkExceptBranch.newTree(
-    infix(bindSym"Exception", "as", e),
-    newCall(bindSym"riscadeHookRaised", newLit(name), e)))
-  wrapper.addPragma(ident"exportc")
-  wrapper.addPragma(ident"dynlib")
-  wrapper.addPragma(ident"cdecl")
-  result = newStmtList(body, wrapper)
-'''
+    for _ in defs[0 .. ^3]:
+      types.add(repr(defs[^2]))
+  result = "(" & types.join(", ") & ")"
+  if p.params[0].kind != nnkEmpty:
+    result.add(": " & repr(p.params[0]))
+
+macro hook*(p: untyped): untyped =
+  ## Pragma for a hook. Checks that the proc is a hook with the hook's signature (else a
+  ## compile error at the proc), then exports a C-ABI wrapper under the hook's name that
+  ## turns (pointer, length) strings into ``string`` and runs the body inside ``try``: an
+  ## exception that escapes it becomes a fault of the hook.
+  let name = $p.name
+  var found = false
+  for (hook, signature, declaration, wrapper) in riscadeHooks:
+    if hook == name:
+      found = true
+      let got = riscadeSignature(p)
+      if got != signature:
+        error("riscade: hook " & name & " must be `" & declaration & "`, not " & got, p)
+      var body = copyNimTree(p)
+      body.name = ident("riscadeBody_" & name)
+      result = newStmtList(body, parseStmt(wrapper))
+  if not found:
+    error("riscade: " & name & " is not a hook (names starting with on_ are reserved " &
+          "for hooks: {names})", p)
+"""
 
 
-def _hook_signature(hook: Hook) -> str:
+def hook_declaration(hook: Hook) -> str:
+    """How a mod declares ``hook`` in Nim (the ``hook`` pragma checks it)."""
+    params = ", ".join(f"{n}: {_hook_type(k)}" for n, k in hook.params)
     ret = f": {NIM_TYPES[hook.returns]}" if hook.returns else ""
-    return f"proc {hook.name}({_c_side_params(hook.params)}){ret} {{.hook.}}"
+    return f"proc {hook.name}({params}){ret} {{.hook.}}"
+
+
+def _hook_type(kind: ArgKind) -> str:
+    return "seq[byte]" if kind is ArgKind.BYTES else NIM_TYPES[kind]
+
+
+def _hook_entry(hook: Hook) -> str:
+    """One row of ``riscadeHooks``: name, signature, declaration, wrapper source."""
+    signature = "(" + ", ".join(_hook_type(k) for _, k in hook.params) + ")"
+    if hook.returns:
+        signature += f": {NIM_TYPES[hook.returns]}"
+    args = []
+    for name, kind in hook.params:
+        if kind is ArgKind.STR:
+            args.append(f"toString({name}, {name}_len)")
+        elif kind is ArgKind.BYTES:
+            args.append(f"toBytes({name}, {name}_len)")
+        else:
+            args.append(name)
+    ret = f": {NIM_TYPES[hook.returns]}" if hook.returns else ""
+    call = f"riscadeBody_{hook.name}({', '.join(args)})"
+    run = f"result = {call}" if hook.returns else call
+    wrapper = (f"proc {hook.name}({_c_side_params(hook.params)}){ret} "
+               "{.exportc, dynlib, cdecl.} =\\n"
+               f"  try:\\n    {run}\\n"
+               "  except Exception as e:\\n"
+               f"    riscadeHookRaised(\\\"{hook.name}\\\", e)\\n")
+    return (f'  ("{hook.name}", "{signature}",\n'
+            f'   "{hook_declaration(hook)}",\n'
+            f'   "{wrapper}"),\n')
 
 
 def render(sdk: Sdk) -> str:
     """The whole module."""
     convention = "\n".join(f"## {line}".rstrip() for line in CONVENTION.splitlines())
-    hooks = "\n".join(f"##     {_hook_signature(h)}\n##         {h.doc}" for h in sdk.hooks)
+    hooks = "\n".join(f"##     {hook_declaration(h)}\n##         {h.doc}" for h in sdk.hooks)
     out = [f"""\
 ## riscade.nim: the riscade mod SDK for Nim.
 ## GENERATED by `python -m mods.sdk` from mods/host_api.py. Do not edit.
@@ -107,14 +158,15 @@ def render(sdk: Sdk) -> str:
 ##
 {convention}
 ##
-## A mod is a Nim program: its top-level code runs once when the mod loads. It exports any
-## of these hooks, which the game calls (a str argument arrives as pointer and length, not
-## NUL-terminated: ``toString(text, text_len)`` copies it):
+## A mod is a Nim program: its top-level code runs once when the mod loads. It declares any
+## of these hooks with the ``{{.hook.}}`` pragma, which checks the signature at compile time
+## and exports the hook; an exception that escapes a hook is a fault of that call:
 {hooks}
 ## Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
 import std/macros
 from std/os import parentDir, quoteShell
+from std/strutils import join
 
 {{.passC: "-I" & quoteShell(currentSourcePath().parentDir).}}
 {{.passC: "-DRISCADE_NO_HOOK_PROTOTYPES".}}  # Nim's cstring is not const char *
@@ -123,10 +175,16 @@ const HOST_ABI* = "{sdk.abi_hash}"
 const HOSTCALL_BASE* = {HOSTCALL_BASE:#x}'i64 ## a7 = HOSTCALL_BASE + host function number
 
 proc toString*(text: cstring, text_len: csize_t): string =
-  ## Copy a (pointer, length) string a hook received into a Nim string.
+  ## Copy a (pointer, length) string into a Nim string.
   result = newString(int(text_len))
   if text_len > 0:
     copyMem(addr result[0], text, int(text_len))
+
+proc toBytes*(data: pointer, data_len: csize_t): seq[byte] =
+  ## Copy (pointer, length) bytes into a Nim seq.
+  result = newSeq[byte](int(data_len))
+  if data_len > 0:
+    copyMem(addr result[0], data, int(data_len))
 
 """]
     if sdk.constants:
@@ -136,6 +194,12 @@ proc toString*(text: cstring, text_len: csize_t): string =
     out.append("\n# Host functions\n")
     out += ["\n" + render_function(fn) for fn in sdk.functions]
     logs = any(fn.name == "log" for fn in sdk.functions)
-    out.append("\n# Hooks\n\n" + HOOK_MACRO.replace("{log}", _LOG_RAISED if logs else
-                                                       "discard  # no log host function"))
+    out.append("\n# Hooks\n\nconst riscadeHooks = [\n")
+    out += [_hook_entry(h) for h in sdk.hooks]
+    out.append("]\n\n")
+    main_log = ("rc_log(p, n)" if logs else "discard (p, n)  # no log host function")
+    out.append(HOOK_MACRO.replace("{log}", _LOG_RAISED if logs else
+                                  "discard  # no log host function")
+               .replace("{main_log}", main_log)
+               .replace("{names}", ", ".join(h.name for h in sdk.hooks)))
     return "".join(out)

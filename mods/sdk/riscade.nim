@@ -8,9 +8,9 @@
 ## bit patterns); the result comes back in a0 and no other register changes. A bad
 ## pointer faults the mod (HostCallFault), it never reaches the game.
 ##
-## A mod is a Nim program: its top-level code runs once when the mod loads. It exports any
-## of these hooks, which the game calls (a str argument arrives as pointer and length, not
-## NUL-terminated: ``toString(text, text_len)`` copies it):
+## A mod is a Nim program: its top-level code runs once when the mod loads. It declares any
+## of these hooks with the ``{.hook.}`` pragma, which checks the signature at compile time
+## and exports the hook; an exception that escapes a hook is a fault of that call:
 ##     proc on_load() {.hook.}
 ##         Once, after main returned and before the first tick; the world exists.
 ##     proc on_player_leave(player: int64, entity: int64) {.hook.}
@@ -19,7 +19,7 @@
 ##         A player joined; the engine already spawned its KIND_PLAYER entity.
 ##     proc on_input(player: int64, buttons: int64) {.hook.}
 ##         A player's BUTTON_* bits for this tick (players that sent input, in id order).
-##     proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.hook.}
+##     proc on_chat(player: int64, text: string): int64 {.hook.}
 ##         A chat line from a player; return 1 if the mod handled it as a command, else 0.
 ##     proc on_tick(tick: int64) {.hook.}
 ##         Once per tick, after the tick's inputs and chat.
@@ -27,14 +27,15 @@
 ##         After on_tick, once per event emitted this tick (also by on_event), in order.
 ##     proc on_timer(tag: int64) {.hook.}
 ##         A timer this mod set with timer_after is due: after chat lines, before on_message and on_tick; a mod's timers due in one tick fire in the order they were set.
-##     proc on_message(from_mod: cstring, from_mod_len: csize_t, payload: pointer, payload_len: csize_t) {.hook.}
+##     proc on_message(from_mod: string, payload: seq[byte]) {.hook.}
 ##         A message another mod (or this one) sent with send_message in the previous tick: after on_timer, before on_tick, in the order they were sent.
-##     proc on_mod_disabled(name: cstring, name_len: csize_t) {.hook.}
+##     proc on_mod_disabled(name: string) {.hook.}
 ##         Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it happened in, after the events.
 ## Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
 import std/macros
 from std/os import parentDir, quoteShell
+from std/strutils import join
 
 {.passC: "-I" & quoteShell(currentSourcePath().parentDir).}
 {.passC: "-DRISCADE_NO_HOOK_PROTOTYPES".}  # Nim's cstring is not const char *
@@ -43,10 +44,16 @@ const HOST_ABI* = "fc36e585cac6cfacf3065bcf9ed2fecbcca6e6a5cc44fe3d3416fdbd5bdba
 const HOSTCALL_BASE* = 0x10000'i64 ## a7 = HOSTCALL_BASE + host function number
 
 proc toString*(text: cstring, text_len: csize_t): string =
-  ## Copy a (pointer, length) string a hook received into a Nim string.
+  ## Copy a (pointer, length) string into a Nim string.
   result = newString(int(text_len))
   if text_len > 0:
     copyMem(addr result[0], text, int(text_len))
+
+proc toBytes*(data: pointer, data_len: csize_t): seq[byte] =
+  ## Copy (pointer, length) bytes into a Nim seq.
+  result = newSeq[byte](int(data_len))
+  if data_len > 0:
+    copyMem(addr result[0], data, int(data_len))
 
 # Constants
 const
@@ -306,6 +313,39 @@ proc command_register*(name: string, help: string): int64 {.inline.} =
 
 # Hooks
 
+const riscadeHooks = [
+  ("on_load", "()",
+   "proc on_load() {.hook.}",
+   "proc on_load() {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_load()\n  except Exception as e:\n    riscadeHookRaised(\"on_load\", e)\n"),
+  ("on_player_leave", "(int64, int64)",
+   "proc on_player_leave(player: int64, entity: int64) {.hook.}",
+   "proc on_player_leave(player: int64, entity: int64) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_player_leave(player, entity)\n  except Exception as e:\n    riscadeHookRaised(\"on_player_leave\", e)\n"),
+  ("on_player_join", "(int64, int64)",
+   "proc on_player_join(player: int64, entity: int64) {.hook.}",
+   "proc on_player_join(player: int64, entity: int64) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_player_join(player, entity)\n  except Exception as e:\n    riscadeHookRaised(\"on_player_join\", e)\n"),
+  ("on_input", "(int64, int64)",
+   "proc on_input(player: int64, buttons: int64) {.hook.}",
+   "proc on_input(player: int64, buttons: int64) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_input(player, buttons)\n  except Exception as e:\n    riscadeHookRaised(\"on_input\", e)\n"),
+  ("on_chat", "(int64, string): int64",
+   "proc on_chat(player: int64, text: string): int64 {.hook.}",
+   "proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.exportc, dynlib, cdecl.} =\n  try:\n    result = riscadeBody_on_chat(player, toString(text, text_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_chat\", e)\n"),
+  ("on_tick", "(int64)",
+   "proc on_tick(tick: int64) {.hook.}",
+   "proc on_tick(tick: int64) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_tick(tick)\n  except Exception as e:\n    riscadeHookRaised(\"on_tick\", e)\n"),
+  ("on_event", "(int64, int64, int64)",
+   "proc on_event(kind: int64, a: int64, b: int64) {.hook.}",
+   "proc on_event(kind: int64, a: int64, b: int64) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_event(kind, a, b)\n  except Exception as e:\n    riscadeHookRaised(\"on_event\", e)\n"),
+  ("on_timer", "(int64)",
+   "proc on_timer(tag: int64) {.hook.}",
+   "proc on_timer(tag: int64) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_timer(tag)\n  except Exception as e:\n    riscadeHookRaised(\"on_timer\", e)\n"),
+  ("on_message", "(string, seq[byte])",
+   "proc on_message(from_mod: string, payload: seq[byte]) {.hook.}",
+   "proc on_message(from_mod: cstring, from_mod_len: csize_t, payload: pointer, payload_len: csize_t) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_message(toString(from_mod, from_mod_len), toBytes(payload, payload_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_message\", e)\n"),
+  ("on_mod_disabled", "(string)",
+   "proc on_mod_disabled(name: string) {.hook.}",
+   "proc on_mod_disabled(name: cstring, name_len: csize_t) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_mod_disabled(toString(name, name_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_mod_disabled\", e)\n"),
+]
+
 proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   ## An exception escaped hook ``hook``: log it, then trap (an illegal instruction), so the
   ## game records a fault for the hook (and disables the mod after repeated faults) instead
@@ -313,24 +353,43 @@ proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
   log(hook & ": uncaught " & $e.name & ": " & e.msg)
   {.emit: "__builtin_trap();".}
 
-macro hook*(p: untyped): untyped =
-  ## Pragma for a hook: an exported, global C symbol with the C calling convention, whose
-  ## body runs inside ``try``: an exception that escapes it becomes a fault of the hook.
-  let name = $p.name
-  var body = copyNimTree(p)
-  body.name = genSym(nskProc, "riscadeBody_" & name)
-  let call = newCall(body.name)
+proc riscadeMainRaised(e: ref Exception) {.nimcall, tags: [], raises: [], gcsafe.} =
+  ## An exception escaped the mod's top-level code (its main): log it, then trap, so the
+  ## game records a fault of main (Nim would print it to stderr, which nobody reads).
+  # No Nim proc call here: with the exception pending, Nim skips what follows one.
+  let text = "main: uncaught " & $e.name & ": " & e.msg
+  let (p, n) = (text.cstring, csize_t(text.len))
+  rc_log(p, n)
+  {.emit: "__builtin_trap();".}
+
+unhandledExceptionHook = riscadeMainRaised
+
+proc riscadeSignature(p: NimNode): string =
+  ## A proc's parameter and result types as text: "(int64, string): int64".
+  var types: seq[string]
   for defs in p.params[1 .. ^1]:
-    for arg in defs[0 .. ^3]:
-      call.add(arg)
-  let run = if p.params[0].kind == nnkEmpty: call
-            else: newAssignment(ident"result", call)
-  let e = genSym(nskLet, "e")
-  var wrapper = copyNimTree(p)
-  wrapper.body = nnkTryStmt.newTree(run, nnkExceptBranch.newTree(
-    infix(bindSym"Exception", "as", e),
-    newCall(bindSym"riscadeHookRaised", newLit(name), e)))
-  wrapper.addPragma(ident"exportc")
-  wrapper.addPragma(ident"dynlib")
-  wrapper.addPragma(ident"cdecl")
-  result = newStmtList(body, wrapper)
+    for _ in defs[0 .. ^3]:
+      types.add(repr(defs[^2]))
+  result = "(" & types.join(", ") & ")"
+  if p.params[0].kind != nnkEmpty:
+    result.add(": " & repr(p.params[0]))
+
+macro hook*(p: untyped): untyped =
+  ## Pragma for a hook. Checks that the proc is a hook with the hook's signature (else a
+  ## compile error at the proc), then exports a C-ABI wrapper under the hook's name that
+  ## turns (pointer, length) strings into ``string`` and runs the body inside ``try``: an
+  ## exception that escapes it becomes a fault of the hook.
+  let name = $p.name
+  var found = false
+  for (hook, signature, declaration, wrapper) in riscadeHooks:
+    if hook == name:
+      found = true
+      let got = riscadeSignature(p)
+      if got != signature:
+        error("riscade: hook " & name & " must be `" & declaration & "`, not " & got, p)
+      var body = copyNimTree(p)
+      body.name = ident("riscadeBody_" & name)
+      result = newStmtList(body, parseStmt(wrapper))
+  if not found:
+    error("riscade: " & name & " is not a hook (names starting with on_ are reserved " &
+          "for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event, on_timer, on_message, on_mod_disabled)", p)

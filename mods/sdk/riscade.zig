@@ -8,30 +8,33 @@
 //! bit patterns); the result comes back in a0 and no other register changes. A bad
 //! pointer faults the mod (HostCallFault), it never reaches the game.
 //!
-//! A mod's root file imports this module and declares, besides `pub fn main() void {}`:
-//!     pub const std_options = riscade.std_options;  // no signal stack: the VM has no signals
-//!     pub const panic = riscade.panic;              // a panic logs its message, then traps
-//! and exports any of these hooks, which the game calls:
-//!     export fn on_load() void
+//! A mod's file is the module "mod" under a root file the build supplies (riscade_root.zig:
+//! std options, panic handler, `main`, hook exports). It declares any of these hooks as
+//! `pub fn` (not `export`): the SDK checks each signature at compile time, then exports a
+//! C-ABI wrapper under the hook's name. It may declare `pub fn main() void` (run once when
+//! the mod loads).
+//!     pub fn on_load() void
 //!         Once, after main returned and before the first tick; the world exists.
-//!     export fn on_player_leave(player: i64, entity: i64) void
+//!     pub fn on_player_leave(player: PlayerId, entity: EntityId) void
 //!         A player left; its entity is despawned after every mod saw this call.
-//!     export fn on_player_join(player: i64, entity: i64) void
+//!     pub fn on_player_join(player: PlayerId, entity: EntityId) void
 //!         A player joined; the engine already spawned its KIND_PLAYER entity.
-//!     export fn on_input(player: i64, buttons: i64) void
+//!     pub fn on_input(player: PlayerId, buttons: i64) void
 //!         A player's BUTTON_* bits for this tick (players that sent input, in id order).
-//!     export fn on_chat(player: i64, text: [*]const u8, text_len: usize) i64
+//!     pub fn on_chat(player: PlayerId, text: []const u8) i64
 //!         A chat line from a player; return 1 if the mod handled it as a command, else 0.
-//!     export fn on_tick(tick: i64) void
+//!     pub fn on_tick(tick: i64) void
 //!         Once per tick, after the tick's inputs and chat.
-//!     export fn on_event(kind: i64, a: i64, b: i64) void
+//!     pub fn on_event(kind: i64, a: i64, b: i64) void
 //!         After on_tick, once per event emitted this tick (also by on_event), in order.
-//!     export fn on_timer(tag: i64) void
+//!     pub fn on_timer(tag: i64) void
 //!         A timer this mod set with timer_after is due: after chat lines, before on_message and on_tick; a mod's timers due in one tick fire in the order they were set.
-//!     export fn on_message(from_mod: [*]const u8, from_mod_len: usize, payload: [*]const u8, payload_len: usize) void
+//!     pub fn on_message(from_mod: []const u8, payload: []const u8) void
 //!         A message another mod (or this one) sent with send_message in the previous tick: after on_timer, before on_tick, in the order they were sent.
-//!     export fn on_mod_disabled(name: [*]const u8, name_len: usize) void
+//!     pub fn on_mod_disabled(name: []const u8) void
 //!         Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it happened in, after the events.
+//! Entity and player ids are the distinct types `EntityId` and `PlayerId`; a function that
+//! may find none returns an optional (null instead of NO_ENTITY / NO_PLAYER).
 //! Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
 const std = @import("std");
@@ -41,8 +44,25 @@ pub const HOST_ABI = "fc36e585cac6cfacf3065bcf9ed2fecbcca6e6a5cc44fe3d3416fdbd5b
 /// a7 = HOSTCALL_BASE + host function number
 pub const HOSTCALL_BASE: u64 = 0x10000;
 
-/// std options every mod adopts: the VM delivers no signals, so no signal stack
-/// (it would cost 256 KiB of thread-local memory and a failing sigaltstack call).
+/// An entity's id (the host's i64). `raw()` gives the number, `@enumFromInt(n)` makes one.
+pub const EntityId = enum(i64) {
+    _,
+    pub fn raw(self: EntityId) i64 {
+        return @intFromEnum(self);
+    }
+};
+
+/// A player's id (the host's i64). `raw()` gives the number, `@enumFromInt(n)` makes one.
+pub const PlayerId = enum(i64) {
+    _,
+    pub fn raw(self: PlayerId) i64 {
+        return @intFromEnum(self);
+    }
+};
+
+/// std options every mod adopts (the build's root file declares them): the VM delivers no
+/// signals, so no signal stack (it would cost 256 KiB of thread-local memory and a failing
+/// sigaltstack call).
 pub const std_options: std.Options = .{
     .signal_stack_size = null,
     .enable_segfault_handler = false,
@@ -61,9 +81,12 @@ fn panicHandler(msg: []const u8, first_trace_addr: ?usize) noreturn {
 // Constants
 pub const FIXED_SHIFT: i64 = 8; // positions are in 1/2^FIXED_SHIFT world units
 pub const FIXED_ONE: i64 = 256; // one world unit in fixed-point
-pub const NO_ENTITY: i64 = -1; // returned where no entity exists
-pub const NO_PLAYER: i64 = -1; // owner of an entity no player owns
-pub const ALL_PLAYERS: i64 = -1; // send_chat to everyone
+pub const NO_ENTITY: EntityId = @enumFromInt(-1); // returned where no entity exists
+const NO_ENTITY_RAW: i64 = -1;
+pub const NO_PLAYER: PlayerId = @enumFromInt(-1); // owner of an entity no player owns
+const NO_PLAYER_RAW: i64 = -1;
+pub const ALL_PLAYERS: PlayerId = @enumFromInt(-1); // send_chat to everyone
+const ALL_PLAYERS_RAW: i64 = -1;
 pub const KIND_PLAYER: i64 = 1; // an entity a player controls
 pub const KIND_COIN: i64 = 2; // a coin to pick up
 pub const KIND_PROJECTILE: i64 = 3; // a projectile
@@ -104,11 +127,11 @@ pub inline fn log(text: []const u8) void {
 }
 
 /// 1: Send a chat line to one player, or to everyone with ALL_PLAYERS (not secret). [both]
-pub inline fn send_chat(player: i64, text: []const u8) void {
+pub inline fn send_chat(player: PlayerId, text: []const u8) void {
     _ = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 1),
-          [a0] "{a0}" (@as(u64, @bitCast(player))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(player)))),
           [a1] "{a1}" (@intFromPtr(text.ptr)),
           [a2] "{a2}" (@as(u64, text.len)),
         : .{ .memory = true });
@@ -173,33 +196,33 @@ pub inline fn world_height() i64 {
 }
 
 /// 32: Create an entity at rest; returns its id, or NO_ENTITY if the world is full. [both]
-pub inline fn entity_spawn(kind: i64, x: i64, y: i64) i64 {
-    const r: u64 = asm volatile ("ecall"
+pub inline fn entity_spawn(kind: i64, x: i64, y: i64) ?EntityId {
+    const r: i64 = @bitCast(asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 32),
           [a0] "{a0}" (@as(u64, @bitCast(kind))),
           [a1] "{a1}" (@as(u64, @bitCast(x))),
           [a2] "{a2}" (@as(u64, @bitCast(y))),
-        : .{ .memory = true });
-    return @bitCast(r);
+        : .{ .memory = true }));
+    return if (r == NO_ENTITY_RAW) null else @enumFromInt(r);
 }
 
 /// 33: Remove an entity; returns 1 if it existed, else 0. [both]
-pub inline fn entity_despawn(id: i64) i64 {
+pub inline fn entity_despawn(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 33),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 34: 1 if the entity exists, else 0. [both]
-pub inline fn entity_exists(id: i64) i64 {
+pub inline fn entity_exists(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 34),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
@@ -214,156 +237,156 @@ pub inline fn entity_count() i64 {
 }
 
 /// 36: Id of the index-th entity in id order, or NO_ENTITY past the end. [both]
-pub inline fn entity_at(index: i64) i64 {
-    const r: u64 = asm volatile ("ecall"
+pub inline fn entity_at(index: i64) ?EntityId {
+    const r: i64 = @bitCast(asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 36),
           [a0] "{a0}" (@as(u64, @bitCast(index))),
-        : .{ .memory = true });
-    return @bitCast(r);
+        : .{ .memory = true }));
+    return if (r == NO_ENTITY_RAW) null else @enumFromInt(r);
 }
 
 /// 40: Kind of an entity (KIND_*). [both]
-pub inline fn entity_get_kind(id: i64) i64 {
+pub inline fn entity_get_kind(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 40),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 41: X position (fixed-point). [both]
-pub inline fn entity_get_x(id: i64) i64 {
+pub inline fn entity_get_x(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 41),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 42: Y position (fixed-point). [both]
-pub inline fn entity_get_y(id: i64) i64 {
+pub inline fn entity_get_y(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 42),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 43: X velocity (fixed-point per tick). [both]
-pub inline fn entity_get_vx(id: i64) i64 {
+pub inline fn entity_get_vx(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 43),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 44: Y velocity (fixed-point per tick). [both]
-pub inline fn entity_get_vy(id: i64) i64 {
+pub inline fn entity_get_vy(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 44),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 45: Health points. [both]
-pub inline fn entity_get_health(id: i64) i64 {
+pub inline fn entity_get_health(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 45),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 46: Score. [both]
-pub inline fn entity_get_score(id: i64) i64 {
+pub inline fn entity_get_score(id: EntityId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 46),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 47: Owning player, or NO_PLAYER. [both]
-pub inline fn entity_get_owner(id: i64) i64 {
-    const r: u64 = asm volatile ("ecall"
+pub inline fn entity_get_owner(id: EntityId) ?PlayerId {
+    const r: i64 = @bitCast(asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 47),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
-        : .{ .memory = true });
-    return @bitCast(r);
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
+        : .{ .memory = true }));
+    return if (r == NO_PLAYER_RAW) null else @enumFromInt(r);
 }
 
 /// 48: Move an entity (no collision check). [both]
-pub inline fn entity_set_pos(id: i64, x: i64, y: i64) void {
+pub inline fn entity_set_pos(id: EntityId, x: i64, y: i64) void {
     _ = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 48),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
           [a1] "{a1}" (@as(u64, @bitCast(x))),
           [a2] "{a2}" (@as(u64, @bitCast(y))),
         : .{ .memory = true });
 }
 
 /// 49: Set an entity's velocity. [both]
-pub inline fn entity_set_vel(id: i64, vx: i64, vy: i64) void {
+pub inline fn entity_set_vel(id: EntityId, vx: i64, vy: i64) void {
     _ = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 49),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
           [a1] "{a1}" (@as(u64, @bitCast(vx))),
           [a2] "{a2}" (@as(u64, @bitCast(vy))),
         : .{ .memory = true });
 }
 
 /// 50: Set an entity's health. [both]
-pub inline fn entity_set_health(id: i64, health: i64) void {
+pub inline fn entity_set_health(id: EntityId, health: i64) void {
     _ = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 50),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
           [a1] "{a1}" (@as(u64, @bitCast(health))),
         : .{ .memory = true });
 }
 
 /// 51: Add to an entity's score; returns the new score. [both]
-pub inline fn entity_add_score(id: i64, delta: i64) i64 {
+pub inline fn entity_add_score(id: EntityId, delta: i64) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 51),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
           [a1] "{a1}" (@as(u64, @bitCast(delta))),
         : .{ .memory = true });
     return @bitCast(r);
 }
 
 /// 52: Set the owning player (NO_PLAYER for none). [both]
-pub inline fn entity_set_owner(id: i64, player: i64) void {
+pub inline fn entity_set_owner(id: EntityId, player: PlayerId) void {
     _ = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 52),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
-          [a1] "{a1}" (@as(u64, @bitCast(player))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
+          [a1] "{a1}" (@as(u64, @bitCast(@intFromEnum(player)))),
         : .{ .memory = true });
 }
 
 /// 64: The entity a player controls, or NO_ENTITY. [both]
-pub inline fn player_entity(player: i64) i64 {
-    const r: u64 = asm volatile ("ecall"
+pub inline fn player_entity(player: PlayerId) ?EntityId {
+    const r: i64 = @bitCast(asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 64),
-          [a0] "{a0}" (@as(u64, @bitCast(player))),
-        : .{ .memory = true });
-    return @bitCast(r);
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(player)))),
+        : .{ .memory = true }));
+    return if (r == NO_ENTITY_RAW) null else @enumFromInt(r);
 }
 
 /// 65: Number of players in the game. [both]
@@ -376,13 +399,13 @@ pub inline fn player_count() i64 {
 }
 
 /// 66: Id of the index-th player in id order, or NO_PLAYER past the end. [both]
-pub inline fn player_at(index: i64) i64 {
-    const r: u64 = asm volatile ("ecall"
+pub inline fn player_at(index: i64) ?PlayerId {
+    const r: i64 = @bitCast(asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 66),
           [a0] "{a0}" (@as(u64, @bitCast(index))),
-        : .{ .memory = true });
-    return @bitCast(r);
+        : .{ .memory = true }));
+    return if (r == NO_PLAYER_RAW) null else @enumFromInt(r);
 }
 
 /// 80: Entities whose position is within `radius` of (x, y) (distance <= radius). [both]
@@ -430,11 +453,11 @@ pub inline fn query_kind(kind: i64, first: i64, buf: u64, max: i64) i64 {
 }
 
 /// 84: Write up to max bytes of the player's UTF-8 name at buf; returns its whole length in bytes, or -1 if there is no such player. [both]
-pub inline fn player_name(player: i64, buf: u64, max: i64) i64 {
+pub inline fn player_name(player: PlayerId, buf: u64, max: i64) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 84),
-          [a0] "{a0}" (@as(u64, @bitCast(player))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(player)))),
           [a1] "{a1}" (buf),
           [a2] "{a2}" (@as(u64, @bitCast(max))),
         : .{ .memory = true });
@@ -442,11 +465,11 @@ pub inline fn player_name(player: i64, buf: u64, max: i64) i64 {
 }
 
 /// 85: Ticks since the player joined (0 in its join tick), or -1 if there is no such player. [both]
-pub inline fn player_ticks_connected(player: i64) i64 {
+pub inline fn player_ticks_connected(player: PlayerId) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 85),
-          [a0] "{a0}" (@as(u64, @bitCast(player))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(player)))),
         : .{ .memory = true });
     return @bitCast(r);
 }
@@ -511,11 +534,11 @@ pub inline fn kind_label(kind: i64, text: []const u8) i64 {
 }
 
 /// 114: An entity's label (at most 32 characters kept; empty: none), gone with the entity; 1 if set, 0 if no such entity. A player's entity needs the players permission. [both]
-pub inline fn entity_label(id: i64, text: []const u8) i64 {
+pub inline fn entity_label(id: EntityId, text: []const u8) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 114),
-          [a0] "{a0}" (@as(u64, @bitCast(id))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(id)))),
           [a1] "{a1}" (@intFromPtr(text.ptr)),
           [a2] "{a2}" (@as(u64, text.len)),
         : .{ .memory = true });
@@ -523,11 +546,11 @@ pub inline fn entity_label(id: i64, text: []const u8) i64 {
 }
 
 /// 115: Line 0..3 of this mod's HUD lines for a player (at most 64 characters kept; empty clears it); 1 if set, 0 if no such player. Another line number faults. [both]
-pub inline fn hud_set(player: i64, line: i64, text: []const u8) i64 {
+pub inline fn hud_set(player: PlayerId, line: i64, text: []const u8) i64 {
     const r: u64 = asm volatile ("ecall"
         : [ret] "={a0}" (-> u64),
         : [a7] "{a7}" (HOSTCALL_BASE + 115),
-          [a0] "{a0}" (@as(u64, @bitCast(player))),
+          [a0] "{a0}" (@as(u64, @bitCast(@intFromEnum(player)))),
           [a1] "{a1}" (@as(u64, @bitCast(line))),
           [a2] "{a2}" (@intFromPtr(text.ptr)),
           [a3] "{a3}" (@as(u64, text.len)),
@@ -565,4 +588,126 @@ pub inline fn command_register(name: []const u8, help: []const u8) i64 {
           [a3] "{a3}" (@as(u64, help.len)),
         : .{ .memory = true });
     return @bitCast(r);
+}
+
+// Hooks
+
+fn hasPub(comptime Mod: type, comptime name: []const u8) bool {
+    for (@typeInfo(Mod).@"struct".decl_names) |decl| {
+        if (std.mem.eql(u8, decl, name)) return true;
+    }
+    return false;
+}
+
+fn checkHook(comptime Mod: type, comptime name: []const u8, comptime T: type,
+             comptime signature: []const u8) void {
+    const F = @TypeOf(@field(Mod, name));
+    if (F != T) @compileError("riscade: hook " ++ name ++ " must be `" ++ signature ++
+        "`, not " ++ @typeName(F));
+}
+
+const hook_names = [_][]const u8{ "on_load", "on_player_leave", "on_player_join", "on_input", "on_chat", "on_tick", "on_event", "on_timer", "on_message", "on_mod_disabled" };
+
+/// Check the hooks `mod` declares and export each under its name (the build's root file
+/// calls this). A `pub` declaration named on_* that is not a hook is a compile error.
+pub fn exportHooks(comptime Mod: type) void {
+    for (@typeInfo(Mod).@"struct".decl_names) |decl| {
+        if (!std.mem.startsWith(u8, decl, "on_")) continue;
+        for (hook_names) |hook| {
+            if (std.mem.eql(u8, decl, hook)) break;
+        } else @compileError("riscade: " ++ decl ++ " is not a hook (names starting with " ++
+            "on_ are reserved for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event, on_timer, on_message, on_mod_disabled)");
+    }
+    if (comptime hasPub(Mod, "on_load")) {
+        checkHook(Mod, "on_load", fn () void, "pub fn on_load() void");
+        @export(&struct {
+            fn f() callconv(.c) void {
+                Mod.on_load();
+            }
+        }.f, .{ .name = "on_load" });
+    }
+    if (comptime hasPub(Mod, "on_player_leave")) {
+        checkHook(Mod, "on_player_leave", fn (PlayerId, EntityId) void, "pub fn on_player_leave(player: PlayerId, entity: EntityId) void");
+        @export(&struct {
+            fn f(player: i64, entity: i64) callconv(.c) void {
+                Mod.on_player_leave(@enumFromInt(player), @enumFromInt(entity));
+            }
+        }.f, .{ .name = "on_player_leave" });
+    }
+    if (comptime hasPub(Mod, "on_player_join")) {
+        checkHook(Mod, "on_player_join", fn (PlayerId, EntityId) void, "pub fn on_player_join(player: PlayerId, entity: EntityId) void");
+        @export(&struct {
+            fn f(player: i64, entity: i64) callconv(.c) void {
+                Mod.on_player_join(@enumFromInt(player), @enumFromInt(entity));
+            }
+        }.f, .{ .name = "on_player_join" });
+    }
+    if (comptime hasPub(Mod, "on_input")) {
+        checkHook(Mod, "on_input", fn (PlayerId, i64) void, "pub fn on_input(player: PlayerId, buttons: i64) void");
+        @export(&struct {
+            fn f(player: i64, buttons: i64) callconv(.c) void {
+                Mod.on_input(@enumFromInt(player), buttons);
+            }
+        }.f, .{ .name = "on_input" });
+    }
+    if (comptime hasPub(Mod, "on_chat")) {
+        checkHook(Mod, "on_chat", fn (PlayerId, []const u8) i64, "pub fn on_chat(player: PlayerId, text: []const u8) i64");
+        @export(&struct {
+            fn f(player: i64, text: [*]const u8, text_len: usize) callconv(.c) i64 {
+                return Mod.on_chat(@enumFromInt(player), text[0..text_len]);
+            }
+        }.f, .{ .name = "on_chat" });
+    }
+    if (comptime hasPub(Mod, "on_tick")) {
+        checkHook(Mod, "on_tick", fn (i64) void, "pub fn on_tick(tick: i64) void");
+        @export(&struct {
+            fn f(tick: i64) callconv(.c) void {
+                Mod.on_tick(tick);
+            }
+        }.f, .{ .name = "on_tick" });
+    }
+    if (comptime hasPub(Mod, "on_event")) {
+        checkHook(Mod, "on_event", fn (i64, i64, i64) void, "pub fn on_event(kind: i64, a: i64, b: i64) void");
+        @export(&struct {
+            fn f(kind: i64, a: i64, b: i64) callconv(.c) void {
+                Mod.on_event(kind, a, b);
+            }
+        }.f, .{ .name = "on_event" });
+    }
+    if (comptime hasPub(Mod, "on_timer")) {
+        checkHook(Mod, "on_timer", fn (i64) void, "pub fn on_timer(tag: i64) void");
+        @export(&struct {
+            fn f(tag: i64) callconv(.c) void {
+                Mod.on_timer(tag);
+            }
+        }.f, .{ .name = "on_timer" });
+    }
+    if (comptime hasPub(Mod, "on_message")) {
+        checkHook(Mod, "on_message", fn ([]const u8, []const u8) void, "pub fn on_message(from_mod: []const u8, payload: []const u8) void");
+        @export(&struct {
+            fn f(from_mod: [*]const u8, from_mod_len: usize, payload: [*]const u8, payload_len: usize) callconv(.c) void {
+                Mod.on_message(from_mod[0..from_mod_len], payload[0..payload_len]);
+            }
+        }.f, .{ .name = "on_message" });
+    }
+    if (comptime hasPub(Mod, "on_mod_disabled")) {
+        checkHook(Mod, "on_mod_disabled", fn ([]const u8) void, "pub fn on_mod_disabled(name: []const u8) void");
+        @export(&struct {
+            fn f(name: [*]const u8, name_len: usize) callconv(.c) void {
+                Mod.on_mod_disabled(name[0..name_len]);
+            }
+        }.f, .{ .name = "on_mod_disabled" });
+    }
+}
+
+/// Run the mod's `pub fn main() void` (or `!void`: an error panics with its name), if it
+/// has one (the build's root file calls this).
+pub fn runMain(comptime Mod: type) void {
+    if (comptime !hasPub(Mod, "main")) return;
+    const R = @typeInfo(@TypeOf(Mod.main)).@"fn".return_type.?;
+    if (@typeInfo(R) == .error_union) {
+        Mod.main() catch |err| @panic(@errorName(err));
+    } else {
+        Mod.main();
+    }
 }

@@ -33,3 +33,22 @@ def test_escaped_exception_is_a_fault_and_the_mod_keeps_running(tmp_path) -> Non
     logged = len(sim.logs)
     sim.step(TickInputs(5))
     assert len(sim.logs) == logged and len(sim.faults) == MAX_FAULTS
+
+
+def test_exception_escaping_main_is_a_reported_fault_of_main(tmp_path) -> None:
+    """Nim would print it to stderr (which nobody reads) and exit; the SDK logs it and traps,
+    so the game records a fault of main and the mod does not run half-initialised."""
+    mods = stage(tmp_path / "mods", "nim_main_raises")
+    result = build_mods(mods, tmp_path / "cache")[0]
+    assert result.ok, result.error
+    spec = result.spec
+    sim = Simulation([ModImage("nim_main_raises", result.path.read_bytes(),
+                               memory=spec.limits.memory, stack=spec.limits.stack,
+                               instructions=spec.limits.instructions)])
+    assert [line for _, line in sim.logs[:2]] == ["before",
+                                                  "main: uncaught ValueError: bad start"]
+    assert sim.logs[2][1].startswith("main contained: illegal instruction")
+    assert [(f.tick, f.hook) for f in sim.faults] == [(0, "main")]
+    assert sim.mod_status() == [("nim_main_raises", 1, True)]
+    sim.step(TickInputs(1))
+    assert len(sim.logs) == 3  # disabled: on_tick never runs

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mods import HOOKS, HOST_API
+from mods.host_api import Hook
 from mods.manifest import Language, ModSpec
 from mods.sdk import SDK_DIR, SDK_FILES, Sdk, generate, stale_files, write_sdk
 from mods.toolchain import command, write_cc_wrapper
@@ -48,8 +49,8 @@ def test_every_function_hook_and_constant_appears_in_every_language() -> None:
         assert f"pub inline fn {fn.name}(" in files["riscade.zig"]
         assert f"proc {fn.name}*(" in files["riscade.nim"]
     for hook in HOOKS:
-        for text in files.values():
-            assert hook.name in text
+        for lang in ("c", "zig", "nim"):
+            assert hook.name in files[SDK_FILES[lang]]
 
 
 def test_host_api_table_rules() -> None:
@@ -91,17 +92,14 @@ int main(void) { return 0; }
 """),
     Language.ZIG: ("probe.zig", """\
 const rc = @import("riscade");
-pub const std_options = rc.std_options;
-pub const panic = rc.panic;
-export fn on_tick(tick: i64) void {
+pub fn on_tick(tick: i64) void {
     rc.log("probe");
     rc.send_chat(rc.ALL_PLAYERS, "to all");
-    const id = rc.entity_spawn(rc.KIND_COIN, -5 * rc.FIXED_ONE, tick);
+    const id: rc.EntityId = rc.entity_spawn(rc.KIND_COIN, -5 * rc.FIXED_ONE, tick) orelse return;
     rc.entity_set_vel(id, -9223372036854775808, 9223372036854775807);
     const r: u32 = rc.random_u32();
-    rc.emit_event(@as(i64, r), id, rc.entity_add_score(id, -3));
+    rc.emit_event(@as(i64, r), id.raw(), rc.entity_add_score(id, -3));
 }
-pub fn main() void {}
 """),
     Language.NIM: ("probe.nim", """\
 import riscade
@@ -197,9 +195,7 @@ int main(void) { return 0; }
 """),
     Language.ZIG: ("kinds.zig", """\
 const rc = @import("riscade");
-pub const std_options = rc.std_options;
-pub const panic = rc.panic;
-export fn on_tick(tick: i64) void {
+pub fn on_tick(tick: i64) void {
     _ = tick;
     rc.report(rc.mix(-7, 4000000000, 1.5, -2.25));
     rc.report(rc.ret_u32());
@@ -237,3 +233,45 @@ def test_every_argument_kind_round_trips(tmp_path, make_machine, language) -> No
         ("ret_f64",), ("report", -1),
         ("blob", b"\x01\x02\x03", 99), ("report", 102),
     ]
+
+
+# -- hooks with a bytes argument and a Zig main that can fail ---------------------------------
+
+BYTES_HOOK = Hook("on_restore", (("data", BYTES),), None, "state from on_save")
+BYTES_PROBES = {
+    Language.C: ("restore.c", """\
+#include "riscade.h"
+RISCADE_HOOK void on_restore(const void *data, size_t data_len) {
+    rc_report((int64_t)data_len * 1000 + ((const unsigned char *)data)[data_len - 1]);
+}
+int main(void) { return 0; }
+"""),
+    Language.ZIG: ("restore.zig", """\
+const rc = @import("riscade");
+pub fn main() !void {
+    rc.report(7);
+}
+pub fn on_restore(data: []const u8) void {
+    rc.report(@as(i64, @intCast(data.len)) * 1000 + data[data.len - 1]);
+}
+"""),
+    Language.NIM: ("restore.nim", """\
+import riscade
+proc on_restore(data: seq[byte]) {.hook.} =
+  report(int64(data.len) * 1000 + int64(data[^1]))
+"""),
+}
+
+
+@pytest.mark.parametrize("language", list(Language), ids=lambda lang: lang.value)
+def test_hook_with_a_bytes_argument(tmp_path, make_machine, language) -> None:
+    """A hook taking bytes (as on_restore might) gets them as the language's byte slice."""
+    sdk_dir = tmp_path / "sdk"
+    write_sdk(sdk_dir, Sdk.of(ALL_KINDS, (*HOOKS, BYTES_HOOK), ()))
+    elf = compile_probe(tmp_path, language, BYTES_PROBES[language], sdk_dir)
+    registry, calls = recording(ALL_KINDS, {})
+    machine = make_machine(elf, registry)
+    machine.run_main()
+    machine.call("on_restore", b"\x01\x02\xfe")
+    main_calls = [("report", 7)] if language is Language.ZIG else []
+    assert calls == [*main_calls, ("report", 3254)]

@@ -9,7 +9,7 @@ proc on_tick(tick: int64) {.hook.} =
   check(tick)
   log("tick " & $tick)
 
-proc on_chat(player: int64, text: cstring, text_len: csize_t): int64 {.hook.} =
-  if toString(text, text_len) == "boom":
+proc on_chat(player: int64, text: string): int64 {.hook.} =
+  if text == "boom":
     raise newException(KeyError, "boom")
   1
