@@ -244,4 +244,4 @@ def test_zig_mod_gets_std_options_from_the_build(shipped) -> None:
     so the ELF has no signal stack (elfcheck refuses one) and its hooks are exported."""
     source = (MODS_DIR / "movement" / "movement.zig").read_text()
     assert "std_options" not in source and "export fn" not in source
-    assert shipped["movement"].hooks == ("on_player_leave", "on_input", "on_tick")
+    assert shipped["movement"].hooks == EXPECTED_HOOKS["movement"]
