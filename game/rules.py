@@ -28,7 +28,7 @@ __all__ = [
     "ENTITIES_PER_MOD", "MAX_ENTITIES", "MAX_EVENTS_PER_TICK",
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
-    "PERMISSION_PLAYERS", "MAX_FAULTS",
+    "PERMISSION_PLAYERS", "MAX_FAULTS", "MOD_SAVE_MAX",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -122,3 +122,8 @@ class ModLimits:
             elif paged and value % PAGE:
                 found.append(f"{key} = {value} is not a multiple of {PAGE}")
         return found
+
+
+#: Bytes a mod's ``on_save`` may hand to its next version (``on_restore``) in a hot reload: the
+#: buffer the game lends it on its stack (so within ``MOD_STACK_MIN`` with room to spare).
+MOD_SAVE_MAX = 4096

@@ -138,6 +138,12 @@ HOOKS: tuple[Hook, ...] = (
     Hook("on_tick", (("tick", I64),), None, "Once per tick, after the tick's inputs and chat."),
     Hook("on_event", (("kind", I64), ("a", I64), ("b", I64)), None,
          "After on_tick, once per event emitted this tick (also by on_event), in order."),
+    Hook("on_save", (("buf", I64), ("cap", I64)), I64,
+         "Hot reload, before this version goes: write up to cap bytes of state at buf (a "
+         "pointer) and return how many; the next version's on_restore gets them."),
+    Hook("on_restore", (("data", STR),), None,
+         "Hot reload, after main of the new version: the bytes on_save returned (instead of "
+         "on_load, which runs when either version lacks the pair)."),
 )
 
 

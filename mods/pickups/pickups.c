@@ -7,6 +7,7 @@
  * COIN_VALUE, an EVENT_COIN_TAKEN event and a coin sound go out, and a new coin spawns.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "riscade.h"
 
@@ -80,6 +81,20 @@ RISCADE_HOOK void on_tick(int64_t tick) {
             }
         }
     }
+}
+
+/* Hot reload: the count of coins taken carries over to the next version (the coins
+ * themselves are entities: the world stays). */
+RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap) {
+    if (cap < (int64_t)sizeof coins_taken)
+        return 0;
+    memcpy((void *)(uintptr_t)buf, &coins_taken, sizeof coins_taken);
+    return (int64_t)sizeof coins_taken;
+}
+
+RISCADE_HOOK void on_restore(const char *data, size_t data_len) {
+    if (data_len == sizeof coins_taken)
+        memcpy(&coins_taken, data, sizeof coins_taken);
 }
 
 int main(void) {

@@ -24,6 +24,10 @@
  *       Once per tick, after the tick's inputs and chat.
  *   RISCADE_HOOK void on_event(int64_t kind, int64_t a, int64_t b);
  *       After on_tick, once per event emitted this tick (also by on_event), in order.
+ *   RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap);
+ *       Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
+ *   RISCADE_HOOK void on_restore(const char *data, size_t data_len);
+ *       Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
  * Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
  * Host functions are named rc_<name>; RC_LIT("text") passes a string literal and its length.
  */
@@ -66,6 +70,8 @@ RISCADE_HOOK void on_input(int64_t player, int64_t buttons);
 RISCADE_HOOK int64_t on_chat(int64_t player, const char *text, size_t text_len);
 RISCADE_HOOK void on_tick(int64_t tick);
 RISCADE_HOOK void on_event(int64_t kind, int64_t a, int64_t b);
+RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap);
+RISCADE_HOOK void on_restore(const char *data, size_t data_len);
 #endif
 
 /* Host functions */

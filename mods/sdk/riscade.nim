@@ -25,6 +25,10 @@
 ##         Once per tick, after the tick's inputs and chat.
 ##     proc on_event(kind: int64, a: int64, b: int64) {.hook.}
 ##         After on_tick, once per event emitted this tick (also by on_event), in order.
+##     proc on_save(buf: int64, cap: int64): int64 {.hook.}
+##         Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
+##     proc on_restore(data: cstring, data_len: csize_t) {.hook.}
+##         Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
 ## Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
 import std/macros

@@ -26,6 +26,10 @@
 //!         Once per tick, after the tick's inputs and chat.
 //!     export fn on_event(kind: i64, a: i64, b: i64) void
 //!         After on_tick, once per event emitted this tick (also by on_event), in order.
+//!     export fn on_save(buf: i64, cap: i64) i64
+//!         Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
+//!     export fn on_restore(data: [*]const u8, data_len: usize) void
+//!         Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
 //! Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
 const std = @import("std");
