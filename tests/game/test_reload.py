@@ -97,3 +97,15 @@ def test_reloading_an_unknown_mod_is_refused(saver, walker) -> None:
     with pytest.raises(SimulationError, match="no mod called 'walker'"):
         sim.replace_mod(walker)
     assert sim.state_hash() == before
+
+
+@pytest.mark.parametrize("liar", ["saver_liar", "saver_negative"])
+def test_an_on_save_that_lies_about_its_length_hands_nothing_over(liar, saver) -> None:
+    old = dataclasses.replace(_image(liar), name="saver")
+    sims = [Simulation([old]), Simulation([old])]
+    run(sims, 1, 3)
+    run(sims, 4, 5, t4=(saver,))
+    # Nothing handed over: the new version ran on_load and counts in a new entity.
+    assert counters(sims[0]) == [3, 2]
+    assert any("on_save returned" in text and "nothing saved" in text
+               for _, text in sims[0].logs)

@@ -2,8 +2,8 @@
  *
  * on_load spawns its entity (kind 100) and starts counting from 0; on_tick adds STEP to the
  * count and writes it into the entity's score. on_save hands over (entity, count) as 16
- * bytes; on_restore takes them back (with RESTORE_FAULTS, it faults instead). saver_v2.c and
- * saver_bad.c are this file with other defines.
+ * bytes; on_restore takes them back. With RESTORE_FAULTS on_restore faults instead; with
+ * SAVE_RETURNS on_save returns that length. The other saver_*.c are this file with defines.
  */
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +28,9 @@ RISCADE_HOOK void on_tick(int64_t tick) {
 }
 
 RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap) {
+#ifdef SAVE_RETURNS
+    return SAVE_RETURNS; /* a lie about what it wrote */
+#endif
     if (cap < (int64_t)sizeof state)
         return -1;
     memcpy((void *)(uintptr_t)buf, state, sizeof state);
