@@ -13,10 +13,11 @@ checking in this order:
 A ``Welcome`` holds the slot and the name for its player id, and its ``sending`` lists the
 manifest's mods the client did not say it has cached (``missing``): the blobs the shell sends.
 ``admit`` lets the player into the world when its ``Ready`` arrives; ``leave`` frees what it
-held, at any stage. A hot reload changes the manifest (``swap``) when it happens; a player
-welcomed with the manifest before it (``current`` is False) cannot load the snapshot after
-it, and must join again. The shell (``server.app``) moves the bytes, sends the blobs and runs the
-timers; how many connections one address may open is ``lockstep.admission``'s.
+held, at any stage. A hot reload changes the manifest (``swap``) when it is announced (the
+server sends no snapshot until it happened); a player welcomed with the manifest before it
+(``current`` is False) cannot load the snapshot after it, and must join again. The shell
+(``server.app``) moves the bytes, sends the blobs and runs the timers; how many connections
+one address may open is ``lockstep.admission``'s.
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ class Handshake:
             del self._holders[name_key(name)]
 
     def swap(self, entries: Iterable[ModEntry]) -> None:
-        """A hot reload happened: the mods named in ``entries`` are these from now on (the
-        order of the manifest stays)."""
+        """A hot reload was announced: joiners get the mods named in ``entries`` as these
+        entries from now on (the order of the manifest stays)."""
         new = {e.name: e for e in entries}
         self.manifest = tuple(new.get(e.name, e) for e in self.manifest)
 

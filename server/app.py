@@ -20,9 +20,10 @@ The rule this module keeps: **nothing one connection does can raise into the tic
 Hot reload: ``reload(mod)`` takes a new build of a running mod (``server.watch`` makes them)
 and lets ``lockstep.reload`` decide what it replaces and ``Room`` when; the next tick
 announces it, a client that lacks the build sends ``Fetch`` and gets its ``ModBlob``, and at
-the announced tick every machine swaps it in. Snapshots wait while a reload is pending (a
-joiner would not hear of it), and a joiner welcomed with the manifest before a reload is
-told to join again (``Code.RELOADED``).
+the announced tick every machine swaps it in. From the announcement on, a joiner's
+``Welcome`` lists the new builds, and snapshots wait until the swap (so a joiner's mods are
+those of its snapshot); one welcomed before the announcement and not yet in the game when
+it happens is told to join again (``Code.RELOADED``).
 
 A connection walks the protocol ``Link``: Hello → Welcome (or Refusal) → the missing mods →
 Ready → Snapshot → Ticks. Anything a client does wrong closes that connection only, with a
@@ -318,14 +319,15 @@ class GameServer:
         self._add_blob(mod)
         self._builds[mod.entry.sha256] = mod
         notice = self.room.announce_reload(swaps, self.policy.reload_lead)
+        # Joiners from now on get the new builds: their snapshot waits until the swap.
+        self.handshake.swap(s.entry for s in swaps)
         self.on_log(f"[reload] mod {mod.entry.name} becomes {mod.entry.sha256[:12]} at tick "
                     f"{notice.tick}" + (f", then {', '.join(s.entry.name for s in swaps[1:])}"
                                         if len(swaps) > 1 else ""))
         return notice
 
     def _swapped(self, tick: int, entries: tuple[ModEntry, ...]) -> None:
-        """The reload of ``tick`` happened: the manifest, the mods and the blobs follow."""
-        self.handshake.swap(entries)
+        """The reload of ``tick`` happened: the mods and the blobs follow the manifest."""
         self.mods = [self._builds[e.sha256] for e in self.handshake.manifest]
         keep = {e.sha256 for e in self.handshake.manifest} | self.room.reloads.upcoming
         self._builds = {sha: m for sha, m in self._builds.items() if sha in keep}

@@ -216,20 +216,24 @@ async def test_state_carries_over_through_on_save_and_on_restore(
     await game.finish()
 
 
-async def test_a_late_joiner_gets_the_new_build_in_its_welcome(
+async def test_joiners_during_and_after_a_reload_get_the_new_build(
     tmp_path: Path, build_cache: Path, make_server
 ) -> None:
     game = await start_game(tmp_path, build_cache, make_server, bots=1)
-    announced, _ = await reload_one(game, build_cache, "pickups", "pickups.c",
-                                    "#define PICKUP_RADIUS (12 *", "#define PICKUP_RADIUS (14 *")
+    saved = edit(game.mods / "pickups" / "pickups.c", "#define PICKUP_RADIUS (12 *",
+                 "#define PICKUP_RADIUS (14 *")
+    (announced,) = await watcher(game, build_cache).rebuild(["pickups"])
     new = announced.mods[0].sha256
+    assert game.server.room.tick < announced.tick
+    game.join(tmp_path, "window", seed=5)  # welcomed while the reload is pending
+    report("pickups", await game.until_running("pickups", new), saved)
     game.join(tmp_path, "late", seed=7)
     await game.until_running("pickups", new)
     await game.ticks(10)
     summaries = await game.finish()
-    late = game.running[1]["pickups"]
-    assert list(late) == [new]  # it never ran the old build
-    assert summaries[1]["mods"] == 3
+    for seen in game.running[1:]:
+        assert list(seen["pickups"]) == [new]  # it never ran the old build
+    assert [s["mods"] for s in summaries] == [3, 3, 3]
 
 
 async def test_a_failed_build_changes_nothing(
