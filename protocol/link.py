@@ -7,7 +7,8 @@ for it pass through the same states), so the table states the protocol once. A f
 a type alone cannot express are checked beside it (``Link._guards``): the version chosen is
 one the client offered, every mod is cached or sent, each announced mod is sent once with its
 manifest size and before ``Ready``, a mod a ``Tick``'s reload announced is fetched at most
-once and before its tick, and sent only once fetched, with its size; ticks follow each other
+once and before its tick, and sent only once fetched, with its size (at most ``max_mods``
+reloads and builds pending); ticks follow each other
 one by one, input numbers increase, a snapshot is no larger than the manifest's mods can make
 it (``snapshot_room`` of their memory), and its parts come in order and add up exactly to the
 size it declared. They are checked the same way on both sides.
@@ -144,6 +145,7 @@ class Link:
         self._pending: dict[str, int] = {}  # sha256 -> size of announced mods not yet sent
         # sha256 -> (size, tick) of mods a Tick's reload announced, until fetched or due
         self._offered: dict[str, tuple[int, int]] = {}
+        self._reloads: set[int] = set()  # ticks of the reloads announced, until they come
         self._input_seq = 0
         self._snapshot_cap = 0  # the largest snapshot the manifest's mods can make
         self._snapshot_at = 0  # bytes of the snapshot in flight received so far
@@ -293,11 +295,18 @@ class Link:
         assert self.tick is not None  # PLAYING is reached by a Snapshot only
         if msg.tick != self.tick + 1:
             raise LocalMisuse(f"Tick {msg.tick} follows tick {self.tick}")
-        self.tick = msg.tick
-        self._offered = {sha: due for sha, due in self._offered.items() if due[1] > msg.tick}
+        offered = {sha: due for sha, due in self._offered.items() if due[1] > msg.tick}
+        reloads = {t for t in self._reloads if t > msg.tick}
         for reload in msg.reloads:
+            reloads.add(reload.tick)
             for entry in reload.mods:
-                self._offered[entry.sha256] = (entry.size, reload.tick)
+                offered[entry.sha256] = (entry.size, reload.tick)
+        if max(len(offered), len(reloads)) > self.limits.max_mods:
+            raise LocalMisuse(f"Tick {msg.tick} leaves {len(reloads)} reloads of "
+                              f"{len(offered)} builds pending, over max_mods="
+                              f"{self.limits.max_mods}")
+        self.tick = msg.tick
+        self._offered, self._reloads = offered, reloads
 
     def _on_fetch(self, msg: Fetch) -> None:
         offered = self._offered.pop(msg.sha256, None)

@@ -393,3 +393,19 @@ def test_a_new_snapshot_resets_the_tick_sequence() -> None:
     p.s2c(dataclasses.replace(SNAPSHOT, tick=50))
     p.s2c(dataclasses.replace(TICK, tick=51))
     assert p.client.tick == 51
+
+
+def test_pending_reloads_are_bounded() -> None:
+    limits = Limits(max_mods=2)
+    client, server = Link(Role.CLIENT, limits=limits), Link(Role.SERVER, limits=limits)
+    p = pair_in(State.PLAYING)
+    p.client, p.server = client, server
+    for link in (client, server):  # straight to PLAYING at tick 10, as pair_in leaves it
+        link.state, link.tick = State.PLAYING, 10
+    p.s2c(dataclasses.replace(TICK, reloads=(Reload(tick=100, mods=(MANIFEST[1],)),
+                                             Reload(tick=200, mods=(MANIFEST[1],)))))
+    third = dataclasses.replace(TICK, tick=12, reloads=(Reload(tick=300, mods=(MANIFEST[1],)),))
+    with pytest.raises(LocalMisuse, match="3 reloads of 1 builds pending, over max_mods=2"):
+        server.send(third)
+    with pytest.raises(PeerViolation, match="3 reloads of 1 builds pending"):
+        client.receive(encode(third, limits=limits))
