@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import shutil
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from server.startup import prepare_mods
 from server.watch import ModWatcher
 from tests.support.hostile_mods import stage_mods
 
+ROOT = Path(__file__).resolve().parents[2]
 SAVER = Path(__file__).parent / "reload_mods" / "saver"
 #: Seconds a rebuild and the swap on every client may take at most (a cold Nim build on a
 #: loaded 2-core machine is the slowest), before the test gives up.
@@ -285,3 +289,48 @@ async def _until_prefix(game: Game, mod: str, short: str) -> list[float]:
         assert time.perf_counter() < deadline
         await asyncio.sleep(0.02)
 
+
+
+async def test_riscade_serve_watch_reloads_a_saved_file(tmp_path: Path, build_cache: Path) -> None:
+    """The command itself: ``riscade serve --watch`` in a process, a bot in this one."""
+    mods = stage_mods(tmp_path / "mods")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "riscade_cli.py"), "serve", "--mods", str(mods),
+        "--cache", str(build_cache), "--port", "0", "--watch", cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert proc.stdout is not None
+    lines: list[str] = []
+
+    async def line_with(text: str) -> str:
+        while True:
+            raw = await asyncio.wait_for(proc.stdout.readline(), DEADLINE)
+            assert raw, "\n".join(lines)
+            lines.append(raw.decode().rstrip())
+            if text in lines[-1]:
+                return lines[-1]
+
+    try:
+        port = re.search(r"ws://127\.0\.0\.1:(\d+)", await line_with("listening on"))
+        assert port is not None
+        await line_with("watching")
+        seen: dict[str, float] = {}
+        bot = asyncio.create_task(play(ClientOptions(
+            f"ws://127.0.0.1:{port[1]}", tmp_path / "bot", bot_seed=1,
+            on_tick=lambda f: seen.setdefault(sha_of(f, "pickups"), time.perf_counter()))))
+        while not seen:
+            await asyncio.sleep(0.05)
+        saved = edit(mods / "pickups" / "pickups.c", "#define COIN_VALUE 1", "#define COIN_VALUE 3")
+        short = (await line_with("mod pickups becomes")).split("becomes ")[1][:12]
+        deadline = time.perf_counter() + DEADLINE
+        while not any(sha.startswith(short) for sha in seen):
+            assert time.perf_counter() < deadline and not bot.done(), "\n".join(lines)
+            await asyncio.sleep(0.02)
+        report("pickups (riscade serve --watch)",
+               [t for sha, t in seen.items() if sha.startswith(short)], saved)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 30)
+    summary = await bot
+    assert summary["desyncs"] == 0
+    assert proc.returncode == 0, "\n".join(lines)
