@@ -1,8 +1,9 @@
 """The deterministic simulation: a world plus one VM per mod, advanced one tick at a time.
 
 Server and clients run this same code on the same inputs. Within a tick the order is fixed:
-leaves, joins, inputs (by player id), chat lines, ``on_tick``, then events in emission order;
-each hook is called in every enabled mod in load order (dependencies first, then name).
+hot reloads (``replace_mod``), leaves, joins, inputs (by player id), chat lines, ``on_tick``,
+then events in emission order; each hook is called in every enabled mod in load order
+(dependencies first, then name).
 
 A hook that faults or runs out of its instruction budget is contained: its changes to the
 world are rolled back, the chat lines it sent are dropped, the fault is recorded (mod, hook,
