@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from game.simulation import ModImage
 from protocol import ModEntry, Reload
 
-from .errors import LockstepError
+from .errors import ReloadRefused
 
 __all__ = ["Swap", "ReloadRefused", "plan_reload", "ReloadSchedule"]
 
@@ -29,16 +29,6 @@ class Swap:
 
     entry: ModEntry
     image: ModImage
-
-
-class ReloadRefused(LockstepError):
-    """A rebuilt mod cannot replace the running one; ``reason`` says why (the old one runs
-    on)."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"mod {name} not reloaded: {reason}")
 
 
 def plan_reload(manifest: Sequence[ModEntry], images: Mapping[str, ModImage],
