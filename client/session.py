@@ -3,7 +3,9 @@
 What the join decides (the ``Hello``, which mods the cache must give, each blob verified,
 all-or-nothing loading, the snapshot) is ``lockstep.join``'s, and following the game is
 ``lockstep.follower``'s. This shell owns the websocket, the cache files (``client.cache``),
-the bot's inputs, the desync report files and the summary; a failure ends in a
+the bot's inputs, the desync report files and the summary, and fetches the builds a hot
+reload announces (from the cache, else with a ``Fetch``), holding back the ticks that need
+one until it comes; a failure ends in a
 ``ClientError`` after the server got a ``Bye`` saying why.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +31,11 @@ from protocol import (
     Chat,
     Code,
     Desync,
+    Fetch,
     Input,
     Link,
     Message,
+    ModBlob,
     ProtocolError,
     Ready,
     Role,
@@ -38,6 +43,7 @@ from protocol import (
     SnapshotAssembler,
     SnapshotPart,
     Tick,
+    decompress_mod,
 )
 from vm import VM_ABI
 
@@ -50,6 +56,9 @@ __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
 SUMMARY_CHAT_LINES = 100
 #: Messages read, at most, looking for the server's Bye after a send failed.
 QUEUED_AT_CLOSE = 1024
+#: Ticks held back, at most, waiting for a build a reload swaps in (a server that never
+#: sends it ends the game).
+HELD_TICKS = 1200
 
 
 class ClientError(Exception):
@@ -175,7 +184,7 @@ async def _session(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
     try:
         follower = await _join(ws, link, cache, opts, summary)
         summary["join_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        summary["ended"] = await _follow(ws, link, follower, opts, summary)
+        summary["ended"] = await _follow(ws, link, follower, opts, summary, cache)
     except ProtocolError as exc:
         await _bye(ws, link, Code.PROTOCOL_ERROR, str(exc)[:900])
         raise ClientError(f"protocol error: {exc}") from exc
@@ -297,37 +306,70 @@ async def _load(ws: Any, link: Link, follower: Follower, whole: Snapshot) -> Non
         raise await _failed(ws, link, exc) from None
 
 
+class _Player:
+    """What the client does with each tick it applies: inputs, chat, callbacks."""
+
+    def __init__(self, ws: Any, link: Link, follower: Follower, opts: ClientOptions,
+                 summary: dict[str, Any]) -> None:
+        self.ws, self.link, self.follower, self.opts = ws, link, follower, opts
+        self.summary = summary
+        self.rng = random.Random(opts.bot_seed) if opts.bot_seed is not None else None
+        self.seq = 0
+        self.buttons = 0
+        self.say = list(opts.say)
+
+    async def tick(self, msg: Tick) -> None:
+        follower, opts, ws, link = self.follower, self.opts, self.ws, self.link
+        if not follower.apply(msg) and follower.pending is not None:
+            await _send(ws, link, Desync(tick=msg.tick, state_hash=follower.pending.client_hash))
+        if opts.on_tick:
+            opts.on_tick(follower)
+        seen: list[dict[str, Any]] = self.summary["chat"]
+        for line in follower.chat:
+            self.summary["chat_lines"] += 1
+            seen.append(line.as_dict())
+            if opts.on_chat:
+                opts.on_chat(line)
+        del seen[:-SUMMARY_CHAT_LINES]
+        if self.say and follower.player_id in follower.sim.world.players:
+            await _send(ws, link, Chat(text=self.say.pop(0)))
+        if self.rng is not None and follower.ticks % 4 == 1:
+            new = _bot_buttons(self.rng)
+            if new != self.buttons:
+                self.buttons = new
+                self.seq += 1
+                await _send(ws, link, Input(seq=self.seq, tick=follower.tick, buttons=new))
+
+
 async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,
-                  summary: dict[str, Any]) -> str:
+                  summary: dict[str, Any], cache: ModCache) -> str:
     """Follow ticks until ``opts.ticks`` are applied; returns how it ended."""
-    rng = random.Random(opts.bot_seed) if opts.bot_seed is not None else None
-    seq = 0
-    buttons = 0
-    say = list(opts.say)
-    seen: list[dict[str, Any]] = summary["chat"]
+    player = _Player(ws, link, follower, opts, summary)
+    held: deque[Tick] = deque()  # ticks waiting for a build a reload swaps in
     assembler = SnapshotAssembler()
     while opts.ticks is None or follower.ticks < opts.ticks:
         msg = await _recv(ws, link)
-        if isinstance(msg, Tick):
-            if not follower.apply(msg) and follower.pending is not None:
-                await _send(ws, link, Desync(tick=msg.tick,
-                                             state_hash=follower.pending.client_hash))
-            if opts.on_tick:
-                opts.on_tick(follower)
-            for line in follower.chat:
-                summary["chat_lines"] += 1
-                seen.append(line.as_dict())
-                if opts.on_chat:
-                    opts.on_chat(line)
-            del seen[:-SUMMARY_CHAT_LINES]
-            if say and follower.player_id in follower.sim.world.players:
-                await _send(ws, link, Chat(text=say.pop(0)))
-            if rng is not None and follower.ticks % 4 == 1:
-                new = _bot_buttons(rng)
-                if new != buttons:
-                    buttons = new
-                    seq += 1
-                    await _send(ws, link, Input(seq=seq, tick=follower.tick, buttons=buttons))
+        if isinstance(msg, Tick | ModBlob):
+            if isinstance(msg, Tick):
+                for entry in follower.announce(msg):
+                    elf = cache.get(entry.sha256)
+                    if elf is None:
+                        await _send(ws, link, Fetch(sha256=entry.sha256))
+                    else:
+                        follower.add_mod(elf)
+                        summary["mods_from_cache"] += 1
+                held.append(msg)
+            else:
+                elf = decompress_mod(msg.data, msg.size, msg.sha256)
+                cache.put(elf)
+                follower.add_mod(elf)
+                summary["mod_bytes_received"] += len(msg.data)
+            while held and follower.ready(held[0]) and (
+                    opts.ticks is None or follower.ticks < opts.ticks):
+                await player.tick(held.popleft())
+            if len(held) > HELD_TICKS:
+                raise ClientError(f"the build a reload needs at tick {held[0].tick} did not "
+                                  f"come in {HELD_TICKS} ticks")
         elif isinstance(msg, Snapshot | SnapshotPart):
             whole = assembler.add(msg)
             if whole is not None:

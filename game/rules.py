@@ -31,10 +31,8 @@ __all__ = [
     "PERMISSION_PLAYERS", "MAX_FAULTS", "KIND_STYLES_PER_MOD", "STYLE_SIZE_MAX",
     "LABEL_LENGTH", "HUD_LINES_PER_MOD", "HUD_LINE_LENGTH", "SCORE_TITLE_LENGTH",
     "SOUNDS_PER_MOD", "COMMANDS_PER_MOD", "COMMAND_NAME_LENGTH", "COMMAND_HELP_LENGTH",
-    "HELP_LINES",
-    "PERMISSION_PLAYERS", "MAX_FAULTS",
-    "QUERY_MAX", "QUERY_SCAN_PER_HOST_CALL", "TIMER_TICKS_MAX", "TIMERS_PER_MOD",
-    "MESSAGE_BYTES", "MESSAGES_PER_TICK",
+    "HELP_LINES", "QUERY_MAX", "QUERY_SCAN_PER_HOST_CALL", "TIMER_TICKS_MAX", "TIMERS_PER_MOD",
+    "MESSAGE_BYTES", "MESSAGES_PER_TICK", "MOD_SAVE_MAX",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -162,3 +160,7 @@ TIMERS_PER_MOD = constant("TIMERS_PER_MOD")
 #: per tick.
 MESSAGE_BYTES = constant("MESSAGE_BYTES")
 MESSAGES_PER_TICK = constant("MESSAGES_PER_TICK")
+
+#: Bytes a mod's ``on_save`` may hand to its next version (``on_restore``) in a hot reload: the
+#: buffer the game lends it on its stack (so within ``MOD_STACK_MIN`` with room to spare).
+MOD_SAVE_MAX = 4096

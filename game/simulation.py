@@ -1,11 +1,11 @@
 """The deterministic simulation: a world plus one VM per mod, advanced one tick at a time.
 
 Server and clients run this same code on the same inputs. Within a tick the order is fixed:
-re-enabled mods, leaves, joins, inputs (by player id), chat lines, due timers (``on_timer``),
-the previous tick's messages (``on_message``), ``on_tick``, events in emission order, then
-``on_mod_disabled`` for each mod disabled in the tick; each hook is called in every enabled
-mod in load order (dependencies first, then name). ``game.services`` has the rules of
-queries, player info, timers and messages.
+hot reloads (``replace_mod``), re-enabled mods, leaves, joins, inputs (by player id), chat
+lines, due timers (``on_timer``), the previous tick's messages (``on_message``), ``on_tick``,
+events in emission order, then ``on_mod_disabled`` for each mod disabled in the tick; each
+hook is called in every enabled mod in load order (dependencies first, then name).
+``game.services`` has the rules of queries, player info, timers and messages.
 
 A hook that faults or runs out of its instruction budget is contained: its changes to the
 world are rolled back, the chat lines it sent are dropped, the fault is recorded (mod, hook,
@@ -55,6 +55,7 @@ from .rules import (
     MOD_CHAT_LINES,
     MOD_INSTRUCTIONS_DEFAULT,
     MOD_MEMORY_DEFAULT,
+    MOD_SAVE_MAX,
     MOD_STACK_DEFAULT,
     MOD_STRING_MAX,
     PERMISSION_PLAYERS,
@@ -125,6 +126,9 @@ class TickInputs:
     chats: tuple[tuple[int, str], ...] = ()
     #: Disabled mods the server's admin re-enables at the start of this tick, by name.
     enables: tuple[str, ...] = ()
+    #: Mods whose program this tick replaces before anything else happens in it, in order
+    #: (``Simulation.replace_mod``): a hot reload, announced ahead by the server.
+    reloads: tuple[ModImage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,19 +206,8 @@ class Simulation:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
         self.services = Services()
         self._disabled_now: list[str] = []  # mods disabled this tick: on_mod_disabled
-        self._states: list[_ModState] = []
         self._consumed = 0  # chat_consumed: a mod before this one consumed the line
-        for slot, image in enumerate(self.mods, 1):
-            state = _ModState(slot, image)
-            try:
-                state.machine = Machine(
-                    image.elf, hostcalls=HOST_API.with_impls(self._host_impls(state)),
-                    limits=image.limits(), argv=[image.name])
-            except VMError as exc:
-                raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc
-            state.hooks = frozenset(n for n in state.machine.program.functions
-                                    if n.startswith("on_"))
-            self._states.append(state)
+        self._states = [self._load(slot, image) for slot, image in enumerate(self.mods, 1)]
         if start:
             for state in self._states:
                 self._start(state)
@@ -222,7 +215,21 @@ class Simulation:
 
     # --- start-up --------------------------------------------------------------------------
 
-    def _start(self, state: _ModState) -> None:
+    def _load(self, slot: int, image: ModImage) -> _ModState:
+        """A mod's state with its machine loaded (nothing of it run); SimulationError if the
+        machine cannot load it."""
+        state = _ModState(slot, image)
+        try:
+            state.machine = Machine(
+                image.elf, hostcalls=HOST_API.with_impls(self._host_impls(state)),
+                limits=image.limits(), argv=[image.name])
+        except VMError as exc:
+            raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc
+        state.hooks = frozenset(n for n in state.machine.program.functions
+                                if n.startswith("on_"))
+        return state
+
+    def _start(self, state: _ModState, saved: bytes | None = None) -> None:
         state.new_tick()
         self.world.begin()
         sent = len(self.mod_chat)
@@ -238,7 +245,59 @@ class Simulation:
             return
         self.world.commit()
         state.new_tick()
-        self._call(state, "on_load", startup=True)
+        if saved is not None and "on_restore" in state.hooks:
+            self._call(state, "on_restore", saved, startup=True)
+        else:
+            self._call(state, "on_load", startup=True)
+
+    # --- hot reload ------------------------------------------------------------------------
+
+    def replace_mod(self, image: ModImage, *, start: bool = True) -> None:
+        """Replace the program of the mod called ``image.name`` by ``image`` (a hot reload;
+        ``step`` calls it for ``TickInputs.reloads`` at the start of the tick).
+
+        The world stays, and so does the mod's slot (its entities stay its own). The old
+        version's ``on_save(buf, cap)`` may write up to ``MOD_SAVE_MAX`` bytes of state into a
+        buffer on its stack; the new machine runs ``main``, then ``on_restore(bytes)`` with
+        them, or ``on_load`` when either version lacks its half. Each is contained like any
+        hook; the new version starts with no faults, enabled. ``start=False`` only loads the
+        new machine (its state then comes from ``restore``, as for a joining client).
+
+        Raises:
+            SimulationError: no mod has that name, or its new program cannot be loaded
+                (nothing changed then).
+        """
+        index = next((i for i, s in enumerate(self._states) if s.image.name == image.name),
+                     None)
+        if index is None:
+            raise SimulationError(f"no mod called {image.name!r} to reload")
+        old = self._states[index]
+        new = self._load(old.slot, image)
+        saved = self._save(old) if start else None
+        self._states[index] = new
+        self.mods[index] = image
+        if start:
+            self._start(new, saved)
+            new.new_tick()
+
+    def _save(self, state: _ModState) -> bytes | None:
+        """What the mod's ``on_save`` hands over (None: no hook, or it faulted or returned a
+        length outside 0..MOD_SAVE_MAX)."""
+        if state.disabled or "on_save" not in state.hooks:
+            return None
+        machine = state.machine
+        # ``Machine.call`` copies a bytes argument just below the stack pointer, 16-aligned.
+        buf = (machine.x[2] - MOD_SAVE_MAX - 1) & ~15
+        if not machine.memory.writable(buf, MOD_SAVE_MAX + 1):
+            self._log(state, f"on_save not called: no room for its {MOD_SAVE_MAX} bytes")
+            return None
+        size = self._call(state, "on_save", bytes(MOD_SAVE_MAX), startup=True)
+        if size is None:
+            return None
+        if not 0 <= size <= MOD_SAVE_MAX:
+            self._log(state, f"on_save returned {size}, not 0..{MOD_SAVE_MAX}: nothing saved")
+            return None
+        return machine.read(buf, size)
 
     # --- host API -------------------------------------------------------------------------------
 
@@ -405,6 +464,8 @@ class Simulation:
             raise SimulationError(f"tick {inputs.tick} given, tick {world.tick + 1} expected")
         self.mod_chat = []
         world.start_tick(inputs.tick)
+        for image in inputs.reloads:
+            self.replace_mod(image)
         mail = self.services.mailbox.take()
         for name in inputs.enables:
             self.enable_mod(name)

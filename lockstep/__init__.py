@@ -12,6 +12,8 @@ simulation, which knows nothing of messages), and decides what neither shell sho
 - ``lockstep.admission``: connections per address, origins of browser pages.
 - ``lockstep.join``: a client's join: the ``Hello``, the mods it needs, each blob verified,
   a ``Follower`` in the server's state.
+- ``lockstep.reload``: hot reload: what a new build of a running mod replaces
+  (``plan_reload``: it, then its dependants) and the room's schedule of announced swaps.
 - ``lockstep.room``: the authoritative room: players, inputs and chat accepted within every
   limit of a tick, ticks closed.
 - ``lockstep.policy``: every limit a server applies to connections (``ServerPolicy``).
@@ -23,7 +25,7 @@ simulation, which knows nothing of messages), and decides what neither shell sho
 """
 
 from .admission import Admission, origin_allowed
-from .errors import LockstepError, PolicyError, SnapshotRejected
+from .errors import LockstepError, PolicyError, ReloadRefused, SnapshotRejected
 from .follower import ChatLine, DesyncReport, Follower
 from .handshake import Handshake
 from .hello import check_hello
@@ -36,5 +38,5 @@ __all__ = [
     "Follower", "DesyncReport", "ChatLine", "check_hello", "entry_for", "image_of",
     "tick_inputs", "tick_message", "reason_text", "Room", "ClosedTick", "ServerPolicy",
     "DEFAULT_POLICY", "Handshake", "Join", "JoinError", "Refused", "resume", "Admission",
-    "origin_allowed", "LockstepError", "SnapshotRejected", "PolicyError",
+    "origin_allowed", "LockstepError", "SnapshotRejected", "PolicyError", "ReloadRefused",
 ]

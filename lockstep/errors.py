@@ -4,6 +4,7 @@
     ├── SnapshotRejected     the follower cannot continue from a server's snapshot: not
     │                        whole, or not the state its own hash names   (SimulationError)
     ├── PolicyError          a ``ServerPolicy`` limit that is not positive      (ValueError)
+    ├── ReloadRefused        a rebuilt mod cannot replace the running one (hot reload)
     └── JoinError            a client's join or resync cannot go on; carries the Bye to send
         └── Refused          the server refused us (``Refusal``, or a ``Bye``)
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from game.errors import SimulationError
 
-__all__ = ["LockstepError", "SnapshotRejected", "PolicyError"]
+__all__ = ["LockstepError", "SnapshotRejected", "PolicyError", "ReloadRefused"]
 
 
 class LockstepError(Exception):
@@ -32,6 +33,16 @@ class SnapshotRejected(LockstepError, SimulationError):
         self.tick = tick
         self.detail = detail
         super().__init__(f"snapshot of tick {tick} {detail}")
+
+
+class ReloadRefused(LockstepError):
+    """Mod ``name``'s new build cannot replace the running one; ``reason`` says why (the old
+    one runs on)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"mod {name} not reloaded: {reason}")
 
 
 class PolicyError(LockstepError, ValueError):

@@ -10,10 +10,18 @@ Chat comes out of the same simulation: after each tick ``Follower.chat`` holds t
 player sees, the players' lines no mod consumed and the lines mods sent to everyone or to this
 player. The server's simulation produced the same lines from the same tick, so none travels
 in a message. (While a desync lasts, the lines are those of the diverged simulation.)
+
+Hot reloads: a ``Tick`` may announce that at a later tick some mods become other builds
+(``protocol.Reload``). ``announce`` records it and names the builds this client lacks (the
+shell gets them from its cache or asks the server); ``add_mod`` takes each one; ``ready``
+says whether a tick can be applied (every build it swaps in is here), and ``apply`` swaps
+them in at that tick, as the server did. A snapshot of a tick at or after a reload loads the
+new builds without running them (the state comes from the snapshot).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -27,11 +35,11 @@ from game.simulation import (
     snapshot_world,
 )
 from game.world import World
-from protocol import Snapshot, Tick, decompress_blob
+from protocol import ModEntry, Snapshot, Tick, decompress_blob
 from protocol.limits import DEFAULT_LIMITS
 
 from .errors import SnapshotRejected
-from .wire import tick_inputs
+from .wire import image_of, tick_inputs
 
 __all__ = ["Follower", "DesyncReport", "ChatLine", "visible_chat"]
 
@@ -118,6 +126,43 @@ class Follower:
         self.reports: list[DesyncReport] = []
         self.pending: DesyncReport | None = None
         self._recent: deque[dict[str, Any]] = deque(maxlen=REPORT_INPUTS)
+        self._reloads: dict[int, tuple[ModEntry, ...]] = {}  # tick -> what it swaps in
+        self._elves: dict[str, bytes] = {_sha(i.elf): i.elf for i in images}
+
+    # --- hot reloads ------------------------------------------------------------------------
+
+    def announce(self, msg: Tick) -> list[ModEntry]:
+        """Record the reloads ``msg`` announces (again: no effect); returns the builds they
+        swap in that this client does not hold, each once, to fetch before their tick."""
+        lacking: dict[str, ModEntry] = {}
+        for reload in msg.reloads:
+            self._reloads[reload.tick] = reload.mods
+            for entry in reload.mods:
+                if entry.sha256 not in self._elves:
+                    lacking.setdefault(entry.sha256, entry)
+        return list(lacking.values())
+
+    def add_mod(self, elf: bytes) -> None:
+        """A build an announced reload swaps in (verified by the caller against its hash)."""
+        self._elves[_sha(elf)] = elf
+
+    def ready(self, msg: Tick) -> bool:
+        """True if every build the reload at ``msg.tick`` swaps in is here."""
+        return all(e.sha256 in self._elves for e in self._reloads.get(msg.tick, ()))
+
+    def _swap_in(self, tick: int) -> tuple[ModImage, ...]:
+        """The images the reload at ``tick`` swaps in (none for most ticks), now taken."""
+        entries = self._reloads.pop(tick, ())
+        for entry in entries:
+            if entry.sha256 not in self._elves:
+                raise SimulationError(f"tick {tick} reloads mod {entry.name}, whose build "
+                                      f"{entry.sha256[:12]} this client does not have")
+        images = tuple(image_of(e, self._elves[e.sha256]) for e in entries)
+        if images:  # keep the builds running and those still to come
+            keep = {_sha(i.elf) for i in self.sim.mods} | {_sha(i.elf) for i in images} | {
+                e.sha256 for mods in self._reloads.values() for e in mods}
+            self._elves = {sha: elf for sha, elf in self._elves.items() if sha in keep}
+        return images
 
     @property
     def tick(self) -> int:
@@ -143,6 +188,9 @@ class Follower:
         state = decompress_blob(msg.data, msg.size, limit=limit)
         if self.pending is not None:
             self._finish_report(state, msg.tick)
+        for tick in sorted(t for t in self._reloads if t <= msg.tick):
+            for image in self._swap_in(tick):  # the snapshot holds the new builds' state
+                self.sim.replace_mod(image, start=False)
         self.sim.restore(state)
         self.chat = []
         if self.sim.state_hash() != msg.state_hash:
@@ -154,9 +202,10 @@ class Follower:
         Ticks at or before the simulation's tick (sent before a resync snapshot) are skipped.
         """
         self.chat = []
+        self.announce(msg)
         if msg.tick <= self.tick:
             return True
-        inputs = tick_inputs(msg)
+        inputs = tick_inputs(msg, self._swap_in(msg.tick))
         self.sim.step(inputs)
         self.ticks += 1
         self.chat = visible_chat(self.sim, self.player_id)
@@ -185,6 +234,10 @@ class Follower:
         except SimulationError as exc:
             report.differing_parts = [f"unknown: {exc}"]
         self.reports.append(report)
+
+
+def _sha(elf: bytes) -> str:
+    return hashlib.sha256(elf).hexdigest()
 
 
 def _entity_diffs(mine: World, theirs: World) -> list[dict[str, Any]]:

@@ -13,8 +13,11 @@ checking in this order:
 A ``Welcome`` holds the slot and the name for its player id, and its ``sending`` lists the
 manifest's mods the client did not say it has cached (``missing``): the blobs the shell sends.
 ``admit`` lets the player into the world when its ``Ready`` arrives; ``leave`` frees what it
-held, at any stage. The shell (``server.app``) moves the bytes, sends the blobs and runs the
-timers; how many connections one address may open is ``lockstep.admission``'s.
+held, at any stage. A hot reload changes the manifest (``swap``) when it is announced (the
+server sends no snapshot until it happened); a player welcomed with the manifest before it
+(``current`` is False) cannot load the snapshot after it, and must join again. The shell
+(``server.app``) moves the bytes, sends the blobs and runs the timers; how many connections
+one address may open is ``lockstep.admission``'s.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Handshake:
         self.limits = limits
         self._holders: dict[str, int] = {}  # name_key -> player id
         self._names: dict[int, str] = {}  # player id -> name, from accept until leave
+        self._welcomed: dict[int, tuple[ModEntry, ...]] = {}  # player id -> its manifest
 
     def accept(self, hello: Hello) -> Welcome | Refusal:
         """Answer ``hello``: a ``Welcome`` (a slot and the name now held for its
@@ -81,8 +85,10 @@ class Handshake:
             self.room.leave(pid)
             return refusal(Code.NAME, why)
         try:
-            return Welcome(protocol_version=checked, player_id=pid, tick_rate=self.tick_rate,
-                           manifest=self.manifest, sending=self.missing(hello.cached_mods))
+            welcome = Welcome(protocol_version=checked, player_id=pid, tick_rate=self.tick_rate,
+                              manifest=self.manifest, sending=self.missing(hello.cached_mods))
+            self._welcomed[pid] = self.manifest
+            return welcome
         except BaseException:  # a manifest of ours a Welcome cannot carry: hold nothing
             self.leave(pid)
             raise
@@ -104,9 +110,20 @@ class Handshake:
         """Player ``pid`` is gone, at any stage: its slot and its name are free (the room
         sees it leave in the next tick if it had joined). No-op for an unknown id."""
         self.room.leave(pid)
+        self._welcomed.pop(pid, None)
         name = self._names.pop(pid, None)
         if name is not None:
             del self._holders[name_key(name)]
+
+    def swap(self, entries: Iterable[ModEntry]) -> None:
+        """A hot reload was announced: joiners get the mods named in ``entries`` as these
+        entries from now on (the order of the manifest stays)."""
+        new = {e.name: e for e in entries}
+        self.manifest = tuple(new.get(e.name, e) for e in self.manifest)
+
+    def current(self, pid: int) -> bool:
+        """True if player ``pid`` was welcomed with the manifest as it is now."""
+        return self._welcomed.get(pid) == self.manifest
 
     def _claim(self, raw: str, pid: int) -> str | None:
         """Hold ``raw`` cleaned for ``pid``; or why not."""

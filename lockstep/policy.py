@@ -57,6 +57,9 @@ class ServerPolicy:
             ``"https://game.example"``; ``"*"`` for any). ``None``: the page's host must be the
             host the browser connected to (the ``Host`` header). Clients that send no
             ``Origin`` (not browsers) are always let in.
+        reload_lead: ticks between the tick announcing a hot reload and the tick it happens
+            at: the time every client has to fetch the new mod (20: one second at 20
+            ticks/s; a client whose mod is late holds its ticks until it comes).
     """
 
     max_conns_per_address: int | None = 8
@@ -75,6 +78,7 @@ class ServerPolicy:
     desync_interval: int = 50
     desync_burst: int = 4
     origins: tuple[str, ...] | None = None
+    reload_lead: int = 20
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -8,6 +8,10 @@ closes always fits the protocol's limits: ``reserve`` refuses a player beyond ``
 (players present, joining and still in their handshake all hold a slot), ``chat`` refuses a
 line beyond the tick's lines or bytes or the player's lines, and a player who leaves takes
 its buttons along.
+
+Hot reloads (``lockstep.reload``) are scheduled here too: ``announce_reload`` puts the
+announcement in the next tick closed, and the tick it names hands the new images to the
+simulation before anything else happens in it.
 """
 
 from __future__ import annotations
@@ -15,19 +19,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from game.simulation import Simulation, TickInputs
-from protocol import DEFAULT_LIMITS
+from protocol import DEFAULT_LIMITS, ModEntry, Reload
 
 from .policy import DEFAULT_POLICY
+from .reload import ReloadSchedule, Swap
 
 __all__ = ["Room", "ClosedTick"]
 
 
 @dataclass(frozen=True)
 class ClosedTick:
-    """What one tick contained, and the state hash after it."""
+    """What one tick contained, and the state hash after it.
+
+    Attributes:
+        inputs: the tick's inputs (``inputs.reloads``: the mods it replaced).
+        state_hash: the state's hash after it.
+        announced: the reloads announced in it (for later ticks).
+        swapped: the manifest entries the mods it replaced have from now on.
+    """
 
     inputs: TickInputs
     state_hash: str
+    announced: tuple[Reload, ...] = ()
+    swapped: tuple[ModEntry, ...] = ()
 
 
 @dataclass
@@ -49,6 +63,7 @@ class Room:
     _buttons: dict[int, int] = field(default_factory=dict)
     _chats: list[tuple[int, str]] = field(default_factory=list)
     _enables: list[str] = field(default_factory=list)
+    reloads: ReloadSchedule = field(default_factory=ReloadSchedule)
 
     @property
     def tick(self) -> int:
@@ -113,6 +128,11 @@ class Room:
             self._enables.append(name)
         return problem
 
+    def announce_reload(self, swaps: tuple[Swap, ...], lead: int) -> Reload:
+        """Schedule ``swaps`` (``plan_reload``) ``lead`` ticks after the next tick, which
+        announces them; returns the announcement."""
+        return self.reloads.announce(self.tick + 1 + max(1, lead), swaps)
+
     def close_tick(self) -> ClosedTick:
         """Apply the next tick to the simulation and return it with its state hash."""
         leaves = tuple(sorted(self._leaving))
@@ -130,8 +150,10 @@ class Room:
         self._chats_by.clear()
         self._chat_bytes = 0
         enables, self._enables = tuple(self._enables), []
+        swaps = self.reloads.due(self.tick + 1)
         ticked = TickInputs(self.tick + 1, joins=joins, leaves=leaves, inputs=inputs,
-                            chats=chats, enables=enables)
+                            chats=chats, enables=enables, reloads=tuple(s.image for s in swaps))
         self.sim.step(ticked)
-        return ClosedTick(ticked, self.sim.state_hash())
+        return ClosedTick(ticked, self.sim.state_hash(), self.reloads.take_announced(),
+                          tuple(s.entry for s in swaps))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from game.simulation import ModImage, TickInputs
-from protocol import ModEntry, Player, Tick, TickChat, TickInput
+from protocol import ModEntry, Player, Reload, Tick, TickChat, TickInput
 
 __all__ = ["tick_message", "tick_inputs", "image_of", "entry_for", "reason_text",
            "REASON_LENGTH"]
@@ -15,8 +15,10 @@ __all__ = ["tick_message", "tick_inputs", "image_of", "entry_for", "reason_text"
 REASON_LENGTH = 900
 
 
-def tick_message(inputs: TickInputs, state_hash: str) -> Tick:
-    """The ``Tick`` a server broadcasts for ``inputs``, with the state hash after it."""
+def tick_message(inputs: TickInputs, state_hash: str, reloads: tuple[Reload, ...] = ()) -> Tick:
+    """The ``Tick`` a server broadcasts for ``inputs``, with the state hash after it and the
+    reloads announced in it. (``inputs.reloads`` does not travel: each client applies the
+    reload it was announced at its tick.)"""
     return Tick(
         tick=inputs.tick,
         state_hash=state_hash,
@@ -25,11 +27,13 @@ def tick_message(inputs: TickInputs, state_hash: str) -> Tick:
         leaves=inputs.leaves,
         chats=tuple(TickChat(player_id=pid, text=text) for pid, text in inputs.chats),
         enables=inputs.enables,
+        reloads=reloads,
     )
 
 
-def tick_inputs(msg: Tick) -> TickInputs:
-    """The simulation's view of a ``Tick`` message (the inverse of ``tick_message``)."""
+def tick_inputs(msg: Tick, reloads: tuple[ModImage, ...] = ()) -> TickInputs:
+    """The simulation's view of a ``Tick`` message (the inverse of ``tick_message``), with
+    the images of the mods a reload announced earlier replaces at its tick."""
     return TickInputs(
         tick=msg.tick,
         joins=tuple((p.id, p.name) for p in msg.joins),
@@ -37,6 +41,7 @@ def tick_inputs(msg: Tick) -> TickInputs:
         inputs=tuple((i.player_id, i.buttons) for i in msg.inputs),
         chats=tuple((c.player_id, c.text) for c in msg.chats),
         enables=tuple(msg.enables),
+        reloads=reloads,
     )
 
 

@@ -156,6 +156,7 @@ def cache_key(spec: ModSpec, sdk_dir: Path = SDK_DIR) -> str:
     for name in SDK_INPUTS[spec.language]:
         feed("sdk:" + name, (sdk_dir / name).read_bytes())
     for module in (elfslim, hookcheck):
+        assert module.__file__ is not None  # both are source modules
         feed("post", Path(module.__file__).read_bytes())
     for path in _mod_files(spec.directory):
         feed("file:" + path.relative_to(spec.directory).as_posix(), path.read_bytes())

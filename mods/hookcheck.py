@@ -111,13 +111,13 @@ _SDK_ERROR = re.compile(r"riscade: (?:hook )?(?P<name>on_\w+) (?:must be|is not 
 def locate_compiler_errors(spec: ModSpec, log: str) -> str:
     """``log`` with a "file:line: error: ..." line first for each SDK hook error in it that
     names a hook the mod's sources define (the compiler reports those at the SDK's line)."""
-    where = {}
+    where: dict[str, Definition] = {}
     for d in definitions(spec):
         where.setdefault(d.name, d)
     lines = []
     for match in _SDK_ERROR.finditer(log):
-        d = where.get(match["name"])
-        line = f"{d.where()}: error: {match.group(0)}" if d else None
+        found = where.get(match["name"])
+        line = f"{found.where()}: error: {match.group(0)}" if found else None
         if line and line not in lines:
             lines.append(line)
     return "\n".join([*lines, log]) if lines else log

@@ -2,14 +2,16 @@
 
 Scope: this file holds every ordering rule of the protocol. ``FLOW`` is the table: for the
 role that sends a message and the current state, the message types allowed and the state each
-leads to. Both ends of a connection walk the same table (a client's link and the server's
-link for it pass through the same states), so the table states the protocol once. A few rules
-that a type alone cannot express are checked beside it (``Link._guards``): the version chosen
-is one the client offered, every mod is cached or sent, each announced mod is sent once with
-its manifest size and before ``Ready``, ticks follow each other one by one, input numbers
-increase, a snapshot is no larger than the manifest's mods can make it (``snapshot_room``
-of their memory), and its parts come in order and add up exactly to the size it declared.
-They are checked the same way on both sides.
+leads to. Both ends of a connection walk the same table (a client's link and the server's link
+for it pass through the same states), so the table states the protocol once. A few rules that
+a type alone cannot express are checked beside it (``Link._guards``): the version chosen is
+one the client offered, every mod is cached or sent, each announced mod is sent once with its
+manifest size and before ``Ready``, a mod a ``Tick``'s reload announced is fetched at most
+once and before its tick, and sent only once fetched, with its size (at most ``max_mods``
+reloads and builds pending); ticks follow each other
+one by one, input numbers increase, a snapshot is no larger than the manifest's mods can make
+it (``snapshot_room`` of their memory), and its parts come in order and add up exactly to the
+size it declared. They are checked the same way on both sides.
 
 One state is left by a rule rather than by a message type: after a ``Snapshot`` the link is
 in ``SNAPSHOT`` until its compressed data is whole (at once, if the ``Snapshot`` carries all
@@ -40,6 +42,7 @@ from .messages import (
     Bye,
     Chat,
     Desync,
+    Fetch,
     Hello,
     Input,
     ModBlob,
@@ -98,10 +101,12 @@ FLOW: dict[tuple[Role, State], dict[type[Message], State]] = {
         Input: _S.PLAYING,
         Chat: _S.PLAYING,
         Desync: _S.PLAYING,
+        Fetch: _S.PLAYING,
         Bye: _S.CLOSED,
     },
     (Role.SERVER, _S.PLAYING): {
         Tick: _S.PLAYING,
+        ModBlob: _S.PLAYING,
         Snapshot: _S.SNAPSHOT,
         Bye: _S.CLOSED,
     },
@@ -138,6 +143,9 @@ class Link:
         self.tick: int | None = None
         self._hello: Hello | None = None
         self._pending: dict[str, int] = {}  # sha256 -> size of announced mods not yet sent
+        # sha256 -> (size, tick) of mods a Tick's reload announced, until fetched or due
+        self._offered: dict[str, tuple[int, int]] = {}
+        self._reloads: set[int] = set()  # ticks of the reloads announced, until they come
         self._input_seq = 0
         self._snapshot_cap = 0  # the largest snapshot the manifest's mods can make
         self._snapshot_at = 0  # bytes of the snapshot in flight received so far
@@ -287,7 +295,25 @@ class Link:
         assert self.tick is not None  # PLAYING is reached by a Snapshot only
         if msg.tick != self.tick + 1:
             raise LocalMisuse(f"Tick {msg.tick} follows tick {self.tick}")
+        offered = {sha: due for sha, due in self._offered.items() if due[1] > msg.tick}
+        reloads = {t for t in self._reloads if t > msg.tick}
+        for reload in msg.reloads:
+            reloads.add(reload.tick)
+            for entry in reload.mods:
+                offered[entry.sha256] = (entry.size, reload.tick)
+        if max(len(offered), len(reloads)) > self.limits.max_mods:
+            raise LocalMisuse(f"Tick {msg.tick} leaves {len(reloads)} reloads of "
+                              f"{len(offered)} builds pending, over max_mods="
+                              f"{self.limits.max_mods}")
         self.tick = msg.tick
+        self._offered, self._reloads = offered, reloads
+
+    def _on_fetch(self, msg: Fetch) -> None:
+        offered = self._offered.pop(msg.sha256, None)
+        if offered is None:
+            raise LocalMisuse(f"Fetch of {msg.sha256}, which no pending reload announced, "
+                              "or which was already fetched")
+        self._pending[msg.sha256] = offered[0]
 
     def _on_input(self, msg: Input) -> None:
         if msg.seq <= self._input_seq:
@@ -313,4 +339,5 @@ class Link:
         Tick: _on_tick,
         Input: _on_input,
         Desync: _on_desync,
+        Fetch: _on_fetch,
     }

@@ -1,9 +1,9 @@
 """Every message of the protocol, and the records nested in them.
 
 Each is a frozen, slotted dataclass that checks itself in its constructor (``LocalMisuse`` on
-a bad field), so an invalid message cannot exist. A message travels as a msgpack map
-``{"t": TAG, field: value, ...}`` with its fields in the order below; a nested record
-(``ModEntry``, ``Player``, ``TickInput``, ``TickChat``) travels as an array of its fields in
+a bad field), so an invalid message cannot exist. A message travels as a msgpack map ``{"t":
+TAG, field: value, ...}`` with its fields in the order below; a nested record (``ModEntry``,
+``Player``, ``TickInput``, ``TickChat``, ``Reload``) travels as an array of its fields in
 order. Sizes a receiver bounds (names, chat, lists of mods or players, decompressed sizes) are
 checked against a ``Limits`` by the codec, in both directions.
 
@@ -16,7 +16,9 @@ Who sends what, and when, is the state table in ``link.py``:
     Ready               ─────▶
                         ◀─────      Snapshot, SnapshotPart × until its data is whole
     Input, Chat, Desync ─────▶
-                        ◀─────      Tick (inputs, joins, leaves, chat), Snapshot (+ parts)
+                        ◀─────      Tick (inputs, joins, leaves, chat, reloads), Snapshot (+ parts)
+    Fetch               ─────▶                  (a mod a Tick's reload names, not cached)
+                        ◀─────      ModBlob
     Bye                 ◀────▶      Bye      (either side, any time; then close)
 
 Conventions: a mod is named by the SHA-256 of its ELF, and a state by the SHA-256 of the world
@@ -44,6 +46,7 @@ __all__ = [
     "Player",
     "TickInput",
     "TickChat",
+    "Reload",
     "Hello",
     "Welcome",
     "Refusal",
@@ -55,6 +58,7 @@ __all__ = [
     "Tick",
     "Chat",
     "Desync",
+    "Fetch",
     "Bye",
     "Message",
     "MESSAGE_TYPES",
@@ -116,6 +120,7 @@ class Code(StrEnum):
     TIMEOUT = "timeout"  # the peer went silent
     DESYNC = "desync"  # resynchronisation failed or repeats too often
     MOD_VERIFICATION = "mod_verification"  # a mod blob failed its checks
+    RELOADED = "reloaded"  # a mod was hot-reloaded while the client joined: join again
     PROTOCOL_ERROR = "protocol_error"  # the peer broke the protocol
     SERVER_ERROR = "server_error"  # the server failed to serve this connection (our bug)
 
@@ -191,6 +196,28 @@ class TickChat(Record):
 
     player_id: int = spec(PLAYER_ID)
     text: str = spec(TEXT, limit="max_chat_length")
+
+
+@dataclass(frozen=True, slots=True)
+class Reload(Record):
+    """A hot reload, announced in a ``Tick`` ahead of the tick it happens at.
+
+    Attributes:
+        tick: the tick at whose start every machine replaces these mods' programs; after
+            the ``Tick`` that announces it.
+        mods: the mods replaced, in the order they are (load order: the changed mod, then
+            the mods that depend on it, whose entries may be unchanged), each the manifest
+            entry it has from then on. A client fetches (``Fetch``) the ones it lacks.
+    """
+
+    tick: int = spec(TICK)
+    mods: tuple[ModEntry, ...] = spec(ListOf(RecordOf(ModEntry)), limit="max_mods")
+
+    def _validate(self) -> None:
+        if not self.mods:
+            raise LocalMisuse("Reload.mods: empty")
+        if len({m.name for m in self.mods}) != len(self.mods):
+            raise LocalMisuse("Reload.mods: a mod named twice")
 
 
 _BY_ID = operator.attrgetter("id")
@@ -419,6 +446,7 @@ class Tick(Message):
         chats: chat lines in the order the server received them.
         enables: names of disabled mods the server's admin re-enables at the start of this
             tick (``Simulation.enable_mod``), so every machine re-enables them at one tick.
+        reloads: hot reloads announced in this tick, each for a later tick (``Reload``).
     """
 
     TAG: ClassVar[str] = "tick"
@@ -438,6 +466,13 @@ class Tick(Message):
         ListOf(RecordOf(TickChat)), limit="max_chats_per_tick", default=()
     )
     enables: tuple[str, ...] = spec(ListOf(IDENT, unique=True), limit="max_mods", default=())
+    reloads: tuple[Reload, ...] = spec(ListOf(RecordOf(Reload)), limit="max_mods", default=())
+
+    def _validate(self) -> None:
+        for reload in self.reloads:
+            if reload.tick <= self.tick:
+                raise LocalMisuse(f"Tick {self.tick} announces a reload at tick {reload.tick}, "
+                                  "which is not ahead of it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +494,17 @@ class Desync(Message):
 
     tick: int = spec(TICK)
     state_hash: str = spec(SHA256)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch(Message):
+    """Client → server: send me the mod ``sha256``, which a ``Reload`` of a ``Tick`` named
+    and my cache does not hold; the server answers with its ``ModBlob``. Each announced mod
+    may be fetched once."""
+
+    TAG: ClassVar[str] = "fetch"
+
+    sha256: str = spec(SHA256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,11 +535,12 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     Tick,
     Chat,
     Desync,
+    Fetch,
     Bye,
 )
 
 #: Every record class nested in messages.
-RECORD_TYPES: tuple[type[Record], ...] = (ModEntry, Player, TickInput, TickChat)
+RECORD_TYPES: tuple[type[Record], ...] = (ModEntry, Player, TickInput, TickChat, Reload)
 
 #: Message class by its ``"t"`` value.
 MESSAGE_BY_TAG: dict[str, type[Message]] = {cls.TAG: cls for cls in MESSAGE_TYPES}

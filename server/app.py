@@ -17,6 +17,14 @@ The rule this module keeps: **nothing one connection does can raise into the tic
   reason to everyone, stops accepting players, and ``running`` turns False (``riscade serve``
   then exits 1). ``stop`` never raises.
 
+Hot reload: ``reload(mod)`` takes a new build of a running mod (``server.watch`` makes them)
+and lets ``lockstep.reload`` decide what it replaces and ``Room`` when; the next tick
+announces it, a client that lacks the build sends ``Fetch`` and gets its ``ModBlob``, and at
+the announced tick every machine swaps it in. From the announcement on, a joiner's
+``Welcome`` lists the new builds, and snapshots wait until the swap (so a joiner's mods are
+those of its snapshot); one welcomed before the announcement and not yet in the game when
+it happens is told to join again (``Code.RELOADED``).
+
 A connection walks the protocol ``Link``: Hello → Welcome (or Refusal) → the missing mods →
 Ready → Snapshot → Ticks. Anything a client does wrong closes that connection only, with a
 ``Bye`` naming the reason, a close code that says what happened (1000 quit, 1001 server
@@ -47,6 +55,7 @@ from lockstep import tick_message
 from lockstep.admission import Admission, origin_allowed
 from lockstep.handshake import Handshake
 from lockstep.policy import DEFAULT_POLICY, ServerPolicy
+from lockstep.reload import ReloadRefused, plan_reload
 from lockstep.room import Room
 from lockstep.wire import reason_text
 from protocol import (
@@ -55,6 +64,7 @@ from protocol import (
     Chat,
     Code,
     Desync,
+    Fetch,
     Hello,
     Input,
     Limits,
@@ -67,6 +77,7 @@ from protocol import (
     ProtocolError,
     Ready,
     Refusal,
+    Reload,
     Role,
     encode,
     split_snapshot,
@@ -236,8 +247,8 @@ class GameServer:
         # Each blob message is encoded once and shared by every connection that needs it.
         self._blobs: dict[str, tuple[ModBlob, bytes]] = {}
         for m in self.mods:
-            msg = ModBlob(sha256=m.entry.sha256, size=m.entry.size, data=m.blob)
-            self._blobs[m.entry.sha256] = (msg, encode(msg, limits=self.limits))
+            self._add_blob(m)
+        self._builds = {m.entry.sha256: m for m in self.mods}  # running and announced
         self._server: Server | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -287,6 +298,43 @@ class GameServer:
             if not conn.ending:
                 self._say_bye(conn, code, reason, 1001)
 
+    def _add_blob(self, mod: ServedMod) -> None:
+        msg = ModBlob(sha256=mod.entry.sha256, size=mod.entry.size, data=mod.blob)
+        self._blobs[mod.entry.sha256] = (msg, encode(msg, limits=self.limits))
+
+    # --- hot reload ---------------------------------------------------------------------------
+
+    def reload(self, mod: ServedMod) -> Reload:
+        """Announce that ``mod``, a new build of a running mod, replaces it (and reloads the
+        mods depending on it) ``policy.reload_lead`` ticks after the next tick.
+
+        Raises:
+            ReloadRefused: it cannot (``lockstep.reload.plan_reload``); nothing changed.
+            MessageTooLarge: its blob does not fit in a message; nothing changed.
+        """
+        if self.room.reloads.pending:
+            raise ReloadRefused(mod.entry.name, "another reload is pending")
+        images = {m.entry.name: m.image for m in self.mods}
+        swaps = plan_reload(self.handshake.manifest, images, mod.entry, mod.image)
+        self._add_blob(mod)
+        self._builds[mod.entry.sha256] = mod
+        notice = self.room.announce_reload(swaps, self.policy.reload_lead)
+        # Joiners from now on get the new builds: their snapshot waits until the swap.
+        self.handshake.swap(s.entry for s in swaps)
+        self.on_log(f"[reload] mod {mod.entry.name} becomes {mod.entry.sha256[:12]} at tick "
+                    f"{notice.tick}" + (f", then {', '.join(s.entry.name for s in swaps[1:])}"
+                                        if len(swaps) > 1 else ""))
+        return notice
+
+    def _swapped(self, tick: int, entries: tuple[ModEntry, ...]) -> None:
+        """The reload of ``tick`` happened: the mods and the blobs follow the manifest."""
+        self.mods = [self._builds[e.sha256] for e in self.handshake.manifest]
+        keep = {e.sha256 for e in self.handshake.manifest} | self.room.reloads.upcoming
+        self._builds = {sha: m for sha, m in self._builds.items() if sha in keep}
+        self._blobs = {sha: b for sha, b in self._blobs.items() if sha in keep}
+        self.on_log(f"[reload] tick {tick}: " + ", ".join(
+            f"{e.name} is {e.sha256[:12]}" for e in entries))
+
     # --- ticking ------------------------------------------------------------------------------
 
     async def _tick_loop(self) -> None:
@@ -324,7 +372,9 @@ class GameServer:
         ticked = closed.inputs
         if self.on_tick is not None:
             self.on_tick(ticked.tick, closed.state_hash)
-        msg = tick_message(ticked, closed.state_hash)
+        if closed.swapped:
+            self._swapped(ticked.tick, closed.swapped)
+        msg = tick_message(ticked, closed.state_hash, closed.announced)
         data = encode(msg, limits=self.limits)
         for conn in tuple(self._conns):  # a copy: sending may drop (and remove) a connection
             if conn.playing:
@@ -362,7 +412,18 @@ class GameServer:
         the tick loop: a snapshot that cannot be sent turns its waiters away with a ``Bye``,
         a connection whose link refuses it is dropped alone.
         """
-        waiting = [conn for conn in self._want_snapshot if conn in self._conns]
+        if self.room.reloads.pending:  # a joiner would miss the announcement: wait
+            return
+        waiting = []
+        for conn in self._want_snapshot:
+            if conn not in self._conns:
+                continue
+            if not conn.playing and conn.pid is not None and not self.handshake.current(conn.pid):
+                self._end(conn, _End(Code.RELOADED, "a mod was reloaded while you joined: "
+                                     "join again", 1008))
+                self._forget(conn)
+                continue
+            waiting.append(conn)
         self._want_snapshot.clear()
         if not waiting:
             return
@@ -599,6 +660,12 @@ class GameServer:
                 self.stats["desyncs_reported"] += 1
                 log.info("%s desynced at tick %d: a snapshot follows", conn.who, msg.tick)
                 conn.resync_wanted = True
+            elif isinstance(msg, Fetch):  # the link lets each announced build through once
+                if msg.sha256 not in self._blobs:  # fetched as its tick came: too late
+                    raise _End(Code.PROTOCOL_ERROR, f"Fetch of {msg.sha256}: not served", 1002)
+                blob, encoded = self._blobs[msg.sha256]
+                self._send(conn, blob, encoded)
+                self.stats["mod_bytes_sent"] += len(blob.data)
             elif isinstance(msg, Bye):
                 log.info("%s left (%s): %s", conn.who, shown(msg.code, 32),
                          shown(msg.reason, 200))

@@ -21,6 +21,7 @@ from mods.host_api import HOST_API
 from .app import GameServer
 from .console import admin_command, attach_console
 from .startup import prepare_mods
+from .watch import ModWatcher
 
 __all__ = ["main"]
 
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                         "the server's host. Clients without an Origin are always allowed.")
     p.add_argument("--max-conns-per-address", type=int, default=8,
                    help="open connections one IP address may hold (0: no cap)")
+    p.add_argument("--watch", action="store_true",
+                   help="rebuild a mod when its files change and swap it into the running game")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     return p
 
@@ -118,6 +121,11 @@ async def serve(opts: argparse.Namespace) -> int:
     scheme = "wss" if tls else "ws"
     print(f"riscade serve: listening on {scheme}://{opts.host}:{port} "
           f"({len(prepared.served)} mods, {opts.tick_rate} ticks/s)", flush=True)
+    watcher = None
+    if opts.watch:
+        watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
+        watcher = asyncio.create_task(watch.run())
+        print(f"riscade serve: watching {opts.mods} for changes", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     detach = attach_console(sys.stdin.fileno(), lambda line: _console_line(server, line)) \
@@ -132,6 +140,10 @@ async def serve(opts: argparse.Namespace) -> int:
     finally:
         if detach is not None:
             detach()
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await server.stop()
     print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}")
     if server.failure:

@@ -15,6 +15,7 @@
  * greeter sends one when a player reaches a milestone.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "riscade.h"
 
@@ -110,6 +111,20 @@ RISCADE_HOOK void on_message(const char *from, size_t from_len, const void *payl
     int n = snprintf(line, sizeof line, "bonus coin %lld for entity %lld (asked by %.*s)",
                      (long long)coin, (long long)player, (int)from_len, from);
     rc_log(line, (size_t)n);
+}
+
+/* Hot reload: the count of coins taken carries over to the next version (the coins
+ * themselves are entities: the world stays). */
+RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap) {
+    if (cap < (int64_t)sizeof coins_taken)
+        return 0;
+    memcpy((void *)(uintptr_t)buf, &coins_taken, sizeof coins_taken);
+    return (int64_t)sizeof coins_taken;
+}
+
+RISCADE_HOOK void on_restore(const char *data, size_t data_len) {
+    if (data_len == sizeof coins_taken)
+        memcpy(&coins_taken, data, sizeof coins_taken);
 }
 
 int main(void) {

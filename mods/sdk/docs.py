@@ -15,6 +15,7 @@ import dataclasses
 import importlib
 import inspect
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from mods.host_api import Hook
@@ -68,10 +69,12 @@ def _hooks(sdk: Sdk) -> list[str]:
     out = ["| hook | when the game calls it |", "|------|------------------------|"]
     out += [f"| `{_cell(_signature(h))}` | {_cell(h.doc)} |" for h in sdk.hooks]
     out += ["", "Declared in each language (the build checks the name and the signature):", ""]
-    for title, declare in (("C", lambda h: c.hook_prototype(h).replace(";", " { ... }")),
-                           ("Zig", lambda h: re.sub(r"\b(EntityId|PlayerId)\b", r"riscade.\1",
-                                                    zig.hook_signature(h)) + " { ... }"),
-                           ("Nim", lambda h: nim.hook_declaration(h) + " = ...")):
+    declarers: tuple[tuple[str, Callable[[Hook], str]], ...] = (
+        ("C", lambda h: c.hook_prototype(h).replace(";", " { ... }")),
+        ("Zig", lambda h: re.sub(r"\b(EntityId|PlayerId)\b", r"riscade.\1",
+                                 zig.hook_signature(h)) + " { ... }"),
+        ("Nim", lambda h: nim.hook_declaration(h) + " = ..."))
+    for title, declare in declarers:
         out += [f"{title}:", "", "```" + title.lower()]
         out += [declare(h) for h in sdk.hooks]
         out += ["```", ""]
@@ -144,7 +147,8 @@ def _engine_facts() -> list[str]:
     from game.simulation import Simulation
     from vm.memory import MachineLimits
 
-    fields = {f.name: f.default for f in dataclasses.fields(Simulation)}
+    fields: dict[str, int] = {f.name: f.default for f in dataclasses.fields(Simulation)
+                              if isinstance(f.default, int)}
     one = next(k.value for k in Sdk.of().constants if k.name == "FIXED_ONE")
     machine = MachineLimits()
     return [

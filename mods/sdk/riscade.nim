@@ -31,6 +31,10 @@
 ##         A message another mod (or this one) sent with send_message in the previous tick: after on_timer, before on_tick, in the order they were sent.
 ##     proc on_mod_disabled(name: string) {.hook.}
 ##         Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it happened in, after the events.
+##     proc on_save(buf: int64, cap: int64): int64 {.hook.}
+##         Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
+##     proc on_restore(data: string) {.hook.}
+##         Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
 ## Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
 import std/macros
@@ -344,6 +348,12 @@ const riscadeHooks = [
   ("on_mod_disabled", "(string)",
    "proc on_mod_disabled(name: string) {.hook.}",
    "proc on_mod_disabled(name: cstring, name_len: csize_t) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_mod_disabled(toString(name, name_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_mod_disabled\", e)\n"),
+  ("on_save", "(int64, int64): int64",
+   "proc on_save(buf: int64, cap: int64): int64 {.hook.}",
+   "proc on_save(buf: int64, cap: int64): int64 {.exportc, dynlib, cdecl.} =\n  try:\n    result = riscadeBody_on_save(buf, cap)\n  except Exception as e:\n    riscadeHookRaised(\"on_save\", e)\n"),
+  ("on_restore", "(string)",
+   "proc on_restore(data: string) {.hook.}",
+   "proc on_restore(data: cstring, data_len: csize_t) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_restore(toString(data, data_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_restore\", e)\n"),
 ]
 
 proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =
@@ -392,4 +402,4 @@ macro hook*(p: untyped): untyped =
       result = newStmtList(body, parseStmt(wrapper))
   if not found:
     error("riscade: " & name & " is not a hook (names starting with on_ are reserved " &
-          "for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event, on_timer, on_message, on_mod_disabled)", p)
+          "for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event, on_timer, on_message, on_mod_disabled, on_save, on_restore)", p)

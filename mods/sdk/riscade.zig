@@ -33,6 +33,10 @@
 //!         A message another mod (or this one) sent with send_message in the previous tick: after on_timer, before on_tick, in the order they were sent.
 //!     pub fn on_mod_disabled(name: []const u8) void
 //!         Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it happened in, after the events.
+//!     pub fn on_save(buf: i64, cap: i64) i64
+//!         Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
+//!     pub fn on_restore(data: []const u8) void
+//!         Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
 //! Entity and player ids are the distinct types `EntityId` and `PlayerId`; a function that
 //! may find none returns an optional (null instead of NO_ENTITY / NO_PLAYER).
 //! Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
@@ -606,7 +610,7 @@ fn checkHook(comptime Mod: type, comptime name: []const u8, comptime T: type,
         "`, not " ++ @typeName(F));
 }
 
-const hook_names = [_][]const u8{ "on_load", "on_player_leave", "on_player_join", "on_input", "on_chat", "on_tick", "on_event", "on_timer", "on_message", "on_mod_disabled" };
+const hook_names = [_][]const u8{ "on_load", "on_player_leave", "on_player_join", "on_input", "on_chat", "on_tick", "on_event", "on_timer", "on_message", "on_mod_disabled", "on_save", "on_restore" };
 
 /// Check the hooks `mod` declares and export each under its name (the build's root file
 /// calls this). A `pub` declaration named on_* that is not a hook is a compile error.
@@ -616,7 +620,7 @@ pub fn exportHooks(comptime Mod: type) void {
         for (hook_names) |hook| {
             if (std.mem.eql(u8, decl, hook)) break;
         } else @compileError("riscade: " ++ decl ++ " is not a hook (names starting with " ++
-            "on_ are reserved for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event, on_timer, on_message, on_mod_disabled)");
+            "on_ are reserved for hooks: on_load, on_player_leave, on_player_join, on_input, on_chat, on_tick, on_event, on_timer, on_message, on_mod_disabled, on_save, on_restore)");
     }
     if (comptime hasPub(Mod, "on_load")) {
         checkHook(Mod, "on_load", fn () void, "pub fn on_load() void");
@@ -697,6 +701,22 @@ pub fn exportHooks(comptime Mod: type) void {
                 Mod.on_mod_disabled(name[0..name_len]);
             }
         }.f, .{ .name = "on_mod_disabled" });
+    }
+    if (comptime hasPub(Mod, "on_save")) {
+        checkHook(Mod, "on_save", fn (i64, i64) i64, "pub fn on_save(buf: i64, cap: i64) i64");
+        @export(&struct {
+            fn f(buf: i64, cap: i64) callconv(.c) i64 {
+                return Mod.on_save(buf, cap);
+            }
+        }.f, .{ .name = "on_save" });
+    }
+    if (comptime hasPub(Mod, "on_restore")) {
+        checkHook(Mod, "on_restore", fn ([]const u8) void, "pub fn on_restore(data: []const u8) void");
+        @export(&struct {
+            fn f(data: [*]const u8, data_len: usize) callconv(.c) void {
+                Mod.on_restore(data[0..data_len]);
+            }
+        }.f, .{ .name = "on_restore" });
     }
 }
 

@@ -21,7 +21,7 @@ from .conftest import MODS_DIR, SHIPPED
 
 EXPECTED_HOOKS = {
     "movement": ("on_load", "on_player_leave", "on_player_join", "on_input", "on_tick"),
-    "pickups": ("on_load", "on_tick", "on_message"),
+    "pickups": ("on_load", "on_tick", "on_message", "on_save", "on_restore"),
     "greeter": ("on_player_leave", "on_player_join", "on_chat", "on_event", "on_timer",
                 "on_mod_disabled"),
 }

@@ -9,6 +9,7 @@ from protocol import (
     Chat,
     Code,
     Desync,
+    Fetch,
     Hello,
     Input,
     Message,
@@ -17,6 +18,7 @@ from protocol import (
     Player,
     Ready,
     Refusal,
+    Reload,
     Snapshot,
     SnapshotPart,
     Tick,
@@ -112,9 +114,11 @@ TICK = Tick(
     inputs=(TickInput(7, 0b10001), TickInput(9, 2)),
     chats=(TickChat(7, "hi all"), TickChat(7, "gg")),
     enables=("pickups",),
+    reloads=(Reload(tick=1000, mods=(MANIFEST[1],)),),
 )
 CHAT = Chat(text="hello, world ☺")
 DESYNC = Desync(tick=11, state_hash=sha("mine"))
+FETCH = Fetch(sha256=SHAS["physics"])
 BYE = Bye(code=Code.QUIT, reason="player quit")
 
 #: One of each message type, in session order.
@@ -130,6 +134,7 @@ SAMPLES: tuple[Message, ...] = (
     TICK,
     CHAT,
     DESYNC,
+    FETCH,
     BYE,
 )
 

@@ -31,6 +31,7 @@ from tests.protocol.samples import (
     BYE,
     CHAT,
     DESYNC,
+    FETCH,
     HELLO,
     HOST_ABI,
     INPUT,
@@ -119,10 +120,12 @@ WIRE: list[tuple[Message, dict[str, Any]]] = [
             "inputs": [[7, 17], [9, 2]],
             "chats": [[7, "hi all"], [7, "gg"]],
             "enables": ["pickups"],
+            "reloads": [[1000, [mod_array("physics", ["core"], WELCOME.manifest[1].size)]]],
         },
     ),
     (CHAT, {"t": "chat", "text": "hello, world ☺"}),
     (DESYNC, {"t": "desync", "tick": 11, "state_hash": sha("mine")}),
+    (FETCH, {"t": "fetch", "sha256": SHAS["physics"]}),
     (BYE, {"t": "bye", "code": "quit", "reason": "player quit"}),
 ]
 

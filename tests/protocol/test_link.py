@@ -14,6 +14,7 @@ from protocol import (
     Chat,
     Code,
     Desync,
+    Fetch,
     Hello,
     Input,
     Limits,
@@ -25,6 +26,7 @@ from protocol import (
     PeerViolation,
     Ready,
     Refusal,
+    Reload,
     Role,
     Snapshot,
     SnapshotPart,
@@ -37,6 +39,7 @@ from tests.protocol.samples import (
     BLOBS,
     BYE,
     CHAT,
+    FETCH,
     HELLO,
     INPUT,
     MANIFEST,
@@ -185,8 +188,10 @@ ALLOWED: dict[tuple[Role, State], dict[type[Message], State]] = {
     (S, St.READY): {Snapshot: St.SNAPSHOT, Bye: St.CLOSED},
     (C, St.SNAPSHOT): {Bye: St.CLOSED},
     (S, St.SNAPSHOT): {SnapshotPart: St.SNAPSHOT, Bye: St.CLOSED},
-    (C, St.PLAYING): {Input: St.PLAYING, Chat: St.PLAYING, Desync: St.PLAYING, Bye: St.CLOSED},
-    (S, St.PLAYING): {Tick: St.PLAYING, Snapshot: St.SNAPSHOT, Bye: St.CLOSED},
+    (C, St.PLAYING): {Input: St.PLAYING, Chat: St.PLAYING, Desync: St.PLAYING,
+                      Fetch: St.PLAYING, Bye: St.CLOSED},
+    (S, St.PLAYING): {Tick: St.PLAYING, ModBlob: St.PLAYING, Snapshot: St.SNAPSHOT,
+                      Bye: St.CLOSED},
     (C, St.ERROR): {Bye: St.CLOSED},
     (S, St.ERROR): {Bye: St.CLOSED},
 }
@@ -253,6 +258,8 @@ GUARDS: list[tuple[State, Role, Message, str]] = [
     (State.PLAYING, Role.SERVER, dataclasses.replace(SNAPSHOT, tick=9), "goes back"),
     (State.PLAYING, Role.CLIENT, Input(seq=1, tick=11, buttons=0), "names tick 11"),
     (State.PLAYING, Role.CLIENT, Desync(tick=11, state_hash=sha("x")), "names tick 11"),
+    (State.PLAYING, Role.CLIENT, FETCH, "which no pending reload announced"),
+    (State.PLAYING, Role.SERVER, BLOBS["physics"], "was not announced, or was already sent"),
 ]
 
 
@@ -277,6 +284,33 @@ def test_a_mod_is_sent_once() -> None:
         p.server.send(BLOBS["physics"])
     with pytest.raises(PeerViolation, match="already sent"):
         p.client.receive(encode(BLOBS["physics"]))
+
+
+def test_a_reloaded_mod_is_fetched_once_before_its_tick_and_sent_once() -> None:
+    p = pair_in(State.PLAYING)
+    p.s2c(TICK)  # announces physics for tick 1000
+    p.c2s(FETCH)
+    p.s2c(BLOBS["physics"])
+    assert p.client.state is p.server.state is State.PLAYING
+    with pytest.raises(LocalMisuse, match="already sent"):
+        p.server.send(BLOBS["physics"])
+    with pytest.raises(LocalMisuse, match="already fetched"):
+        p.client.send(FETCH)
+
+
+def test_a_reload_cannot_be_fetched_once_its_tick_came() -> None:
+    p = pair_in(State.PLAYING)
+    p.s2c(dataclasses.replace(TICK, reloads=(Reload(tick=12, mods=(MANIFEST[1],)),)))
+    p.s2c(dataclasses.replace(TICK, tick=12, reloads=()))
+    with pytest.raises(PeerViolation, match="no pending reload announced"):
+        p.server.receive(encode(FETCH))
+
+
+def test_a_reload_is_announced_ahead() -> None:
+    with pytest.raises(LocalMisuse, match="not ahead of it"):
+        dataclasses.replace(TICK, reloads=(Reload(tick=11, mods=(MANIFEST[1],)),))
+    with pytest.raises(LocalMisuse, match="empty"):
+        Reload(tick=12, mods=())
 
 
 def test_input_numbers_increase() -> None:
@@ -359,3 +393,19 @@ def test_a_new_snapshot_resets_the_tick_sequence() -> None:
     p.s2c(dataclasses.replace(SNAPSHOT, tick=50))
     p.s2c(dataclasses.replace(TICK, tick=51))
     assert p.client.tick == 51
+
+
+def test_pending_reloads_are_bounded() -> None:
+    limits = Limits(max_mods=2)
+    client, server = Link(Role.CLIENT, limits=limits), Link(Role.SERVER, limits=limits)
+    p = pair_in(State.PLAYING)
+    p.client, p.server = client, server
+    for link in (client, server):  # straight to PLAYING at tick 10, as pair_in leaves it
+        link.state, link.tick = State.PLAYING, 10
+    p.s2c(dataclasses.replace(TICK, reloads=(Reload(tick=100, mods=(MANIFEST[1],)),
+                                             Reload(tick=200, mods=(MANIFEST[1],)))))
+    third = dataclasses.replace(TICK, tick=12, reloads=(Reload(tick=300, mods=(MANIFEST[1],)),))
+    with pytest.raises(LocalMisuse, match="3 reloads of 1 builds pending, over max_mods=2"):
+        server.send(third)
+    with pytest.raises(PeerViolation, match="3 reloads of 1 builds pending"):
+        client.receive(encode(third, limits=limits))

@@ -1,0 +1,2 @@
+#define SAVE_RETURNS 100000
+#include "saver.c"

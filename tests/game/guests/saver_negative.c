@@ -1,0 +1,2 @@
+#define SAVE_RETURNS (-5)
+#include "saver.c"

@@ -1,0 +1,2 @@
+#define STEP 10
+#include "saver.c"
