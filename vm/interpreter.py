@@ -31,12 +31,12 @@ Block = tuple[tuple[Callable[[], Any], ...], Callable[[], int], int, int, bool, 
 Enter = Callable[[int, int], int]
 
 
-class CallReturn(Exception):
+class _CallReturn(Exception):
     """The guest returned to ``EXIT_ADDR`` (raised by the exit block, caught by ``run``)."""
 
 
 def _return_to_host() -> int:
-    raise CallReturn
+    raise _CallReturn
 
 
 def _no_next() -> int:
@@ -149,7 +149,7 @@ class Interpreter:
                     pc = npc
                     raise BudgetExceeded(npc, detail=f"limit {limit}")
                 pc = npc
-        except CallReturn:
+        except _CallReturn:
             state.pc = EXIT_ADDR
             state.instret = icount
         except Fault as fault:

@@ -51,9 +51,10 @@ def test_reference_lists_every_limit_of_game_rules_with_its_value() -> None:
     numbers = [n for n in game.rules.__all__ if isinstance(getattr(game.rules, n), int)]
     assert len(numbers) >= 20
     for name in numbers:
-        row = next(line for line in ref.splitlines() if f"`{name}`" in line
-                   and line.startswith("| `"))
-        assert f"{getattr(game.rules, name):,}" in row, name
+        # a limit that is also a host constant (QUERY_MAX...) has a row in both tables
+        rows = [line for line in ref.splitlines() if f"`{name}`" in line
+                and line.startswith("| `")]
+        assert any(f"{getattr(game.rules, name):,}" in row for row in rows), name
     assert "Faults after which a mod is disabled." in ref  # MAX_FAULTS' own comment
     assert "stdout" in ref and f"{1 << 20:,} bytes per stream" in ref
 
