@@ -28,7 +28,9 @@ __all__ = [
     "ENTITIES_PER_MOD", "MAX_ENTITIES", "MAX_EVENTS_PER_TICK",
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
-    "PERMISSION_PLAYERS", "MAX_FAULTS",
+    "PERMISSION_PLAYERS", "MAX_FAULTS", "PERMISSION_ENTITIES", "NAMED_MAX", "KINDS_PER_MOD",
+    "PROP_KEYS_PER_MOD", "STORAGE_KEY_MAX", "STORAGE_VALUE_MAX", "STORAGE_BYTES_PER_MOD",
+    "STORAGE_MODS_MAX",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -79,9 +81,11 @@ SPEED_MAX = 64 * constant("FIXED_ONE")
 SCORE_MAX = (1 << 31) - 1
 HEALTH_MAX = (1 << 31) - 1
 #: What a mod.toml may ask in ``permissions``: "players" lets a mod change or remove
-#: players' entities (move them, score them); without it those calls fault.
+#: players' entities (move them, score them); "entities" lets it change or remove the
+#: entities other mods made. Without them those calls fault: a mod changes only its own.
 PERMISSION_PLAYERS = "players"
-PERMISSIONS = frozenset({PERMISSION_PLAYERS})
+PERMISSION_ENTITIES = "entities"
+PERMISSIONS = frozenset({PERMISSION_PLAYERS, PERMISSION_ENTITIES})
 #: Faults after which a mod is disabled.
 MAX_FAULTS = 3
 
@@ -122,3 +126,19 @@ class ModLimits:
             elif paged and value % PAGE:
                 found.append(f"{key} = {value} is not a multiple of {PAGE}")
         return found
+
+# --- mods' own kinds, entity properties and persistent storage (game.props, game.storage) ---
+#: Bytes of a name a mod registers (a kind or a property key): 1..NAMED_MAX, printable ASCII.
+NAMED_MAX = 32
+#: Kinds one mod may register (``kind_register``; a shared name counts for each mod that
+#: declares it), numbered from ``KIND_MOD_BASE``; and property keys (``prop_key``).
+KINDS_PER_MOD = 64
+PROP_KEYS_PER_MOD = 64
+#: Persistent storage per mod: bytes of a key (1..), of a value (0..), and of all its keys
+#: and values together; a value also fits one guest string (``MOD_STRING_MAX``).
+STORAGE_KEY_MAX = 64
+STORAGE_VALUE_MAX = 4096
+STORAGE_BYTES_PER_MOD = 64 << 10
+#: Mods whose storage one state (a snapshot, a storage file) may hold: those of the mods a
+#: server runs now and of the ones it ran before (a mod that failed to build keeps its data).
+STORAGE_MODS_MAX = 256

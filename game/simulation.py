@@ -37,6 +37,7 @@ from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
 
 from .errors import SimulationError
+from .props import props_impls
 from .rules import (
     HOST_CALLS_PER_TICK,
     LOG_LINE_LENGTH,
@@ -48,14 +49,16 @@ from .rules import (
     MOD_MEMORY_DEFAULT,
     MOD_STACK_DEFAULT,
     MOD_STRING_MAX,
+    PERMISSION_ENTITIES,
     PERMISSION_PLAYERS,
     PERMISSIONS,
     STARTUP_INSTRUCTIONS,
     TICK_INSTRUCTIONS,
     ModLimits,
 )
+from .storage import Storage, storage_impls
 from .text import printable
-from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
+from .world import ENGINE, KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
 __all__ = [
     "ModImage", "TickInputs", "FaultRecord", "ModChat", "Simulation", "SimulationError",
@@ -181,12 +184,19 @@ class Simulation:
     #: on_load), in the order they were sent; a hook that faulted sent none.
     mod_chat: list[ModChat] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
+    #: The mods' persistent storage to start from (``storage_bytes`` of an earlier run).
+    stored: bytes = field(default=b"", repr=False)
     #: False: load the mods without running main/on_load; the state must then come from
     #: ``restore`` (a joining client gets it from the server's snapshot).
     start: InitVar[bool] = True
 
     def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
+        try:
+            self.world.storage = Storage.from_bytes(self.stored, self.world._journal) \
+                if self.stored else self.world.storage
+        except ValueError as exc:
+            raise SimulationError(f"bad storage: {exc}") from None
         self._states: list[_ModState] = []
         for slot, image in enumerate(self.mods, 1):
             state = _ModState(slot, image)
@@ -248,13 +258,26 @@ class Simulation:
             ids = list(w().players)
             return ids[index] if 0 <= index < len(ids) else NO_PLAYER
 
-        def may_change(m: Machine, eid: int) -> None:
-            """Players' entities change only through mods with the "players" permission."""
+        def why_not(eid: int) -> str | None:
+            """Why this mod may not change entity ``eid`` (None: it may): a mod changes the
+            entities it made; players' entities need the "players" permission, other mods'
+            the "entities" permission."""
             entity = w().entities.get(eid)
-            if entity is not None and entity.kind == KIND_PLAYER \
-                    and PERMISSION_PLAYERS not in state.image.permissions:
-                raise ValueError(f"entity {eid} is a player's; the mod needs "
-                                 f'permissions = ["{PERMISSION_PLAYERS}"] in its mod.toml')
+            if entity is None or entity.maker == state.slot:
+                return None
+            if entity.kind == KIND_PLAYER and entity.maker == ENGINE:
+                need, whose = PERMISSION_PLAYERS, "a player's"
+            else:
+                need, whose = PERMISSION_ENTITIES, "another mod's"
+            if need in state.image.permissions:
+                return None
+            return f'entity {eid} is {whose}; the mod needs permissions = ["{need}"] in its ' \
+                "mod.toml"
+
+        def may_change(m: Machine, eid: int) -> None:
+            reason = why_not(eid)
+            if reason is not None:
+                raise ValueError(reason)
 
         def getter(name: str) -> Callable[[Machine, int], int]:
             return lambda m, eid: w().get(eid, name)
@@ -303,6 +326,9 @@ class Simulation:
             "player_entity": lambda m, pid: w().players.get(pid, NO_ENTITY),
             "player_count": lambda m: len(w().players),
             "player_at": player_at,
+            "entity_may_change": lambda m, eid: int(why_not(eid) is None),
+            **props_impls(state.image.name, w),
+            **storage_impls(state.image.name, w),
         }
         for name in ("kind", "x", "y", "vx", "vy", "health", "score", "owner"):
             impls[f"entity_get_{name}"] = getter(name)
@@ -427,6 +453,10 @@ class Simulation:
                 self._log(state, f"over its per-tick caps: dropped {', '.join(drops)}")
 
     # --- identity and snapshots -----------------------------------------------------
+
+    def storage_bytes(self) -> bytes:
+        """The mods' persistent storage, for the server to keep (``stored`` of a later run)."""
+        return self.world.storage.to_bytes()
 
     def machine(self, name: str) -> Machine:
         """The machine of the mod called ``name`` (KeyError if there is none)."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from mods.host_api import constant
 
+from .packing import Reader
+from .props import Props
 from .rules import (
     ENTITIES_PER_MOD,
     EVENTS_PER_MOD,
@@ -28,6 +30,7 @@ from .rules import (
     SCORE_MAX,
     SPEED_MAX,
 )
+from .storage import Storage
 
 __all__ = [
     "Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER", "MAX_ENTITIES",
@@ -89,6 +92,8 @@ class World:
         self.events_dropped: dict[int, int] = {}  # mod slot -> events over its quota this tick
         self._ids: list[int] | None = None
         self._undo: list[Callable[[], None]] | None = None
+        self.props = Props(self._journal)  # mods' kinds and entity properties
+        self.storage = Storage(self._journal)  # mods' persistent records
         self.reseed()  # main and on_load draw from tick 0's stream
 
     # --- journaling for fault containment -------------------------------------------------
@@ -165,6 +170,7 @@ class World:
             return 0
         self._count(entity.maker, -1)
         self._ids = None
+        self.props.forget(eid)
 
         def undo() -> None:
             self._count(entity.maker, 1)
@@ -247,6 +253,7 @@ class World:
             parts.append(struct.pack("<qq", pid, eid))
         for event in self.events:
             parts.append(struct.pack("<3q", *event))
+        parts += [self.props.to_bytes(), self.storage.to_bytes()]
         return b"".join(parts)
 
     @classmethod
@@ -273,8 +280,11 @@ class World:
                 at += 24
         except struct.error as exc:
             raise ValueError(f"malformed world: {exc}") from None
-        if at != len(data):
-            raise ValueError("malformed world: trailing bytes")
+        r = Reader(data, "world")
+        r.at = at
+        world.props = Props.read(r, world.entities, world._journal)
+        world.storage = Storage.read(r, world._journal)
+        r.end()
         return world
 
     def digest(self) -> bytes:

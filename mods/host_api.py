@@ -36,6 +36,7 @@ from vm.hostcalls import ArgKind, HostFunction, HostRegistry, Side
 __all__ = ["HOST_API", "HOOKS", "CONSTANTS", "Hook", "Constant", "hook_by_name", "constant"]
 
 I64, U32, STR = ArgKind.I64, ArgKind.U32, ArgKind.STR
+U64, BYTES = ArgKind.U64, ArgKind.BYTES
 
 
 def _placeholder(name: str) -> Callable[..., Any]:
@@ -97,6 +98,28 @@ _TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, S
     (65, "player_count", (), I64, Side.BOTH, "Number of players in the game."),
     (66, "player_at", (("index", I64),), I64, Side.BOTH,
      "Id of the index-th player in id order, or NO_PLAYER past the end."),
+    # Mods' own kinds, entity properties and ownership (game.props)
+    (96, "kind_register", (("name", STR), ("shared", I64)), I64, Side.BOTH,
+     "The kind number of a name (KIND_MOD_BASE + n, the same each call): private to this "
+     "mod, or with shared != 0 the one kind of every mod declaring that name shared."),
+    (97, "prop_key", (("name", STR), ("shared", I64)), I64, Side.BOTH,
+     "The number of an entity property key (private, or shared like kind_register)."),
+    (98, "entity_prop_get", (("id", I64), ("key", I64)), I64, Side.BOTH,
+     "An entity's value of a property key this mod registered; 0 if unset."),
+    (99, "entity_prop_set", (("id", I64), ("key", I64), ("value", I64)), None, Side.BOTH,
+     "Set an entity's property (0 removes it); it goes when the entity is despawned."),
+    (100, "entity_may_change", (("id", I64),), I64, Side.BOTH,
+     "1 if this mod may move, change or despawn the entity (it made it, or its mod.toml "
+     "permissions allow it), else 0."),
+    # Persistent storage (game.storage)
+    (104, "storage_get", (("key", STR), ("buf", U64), ("cap", I64)), I64, Side.BOTH,
+     "Copy up to cap bytes of this mod's stored value of key into buf; returns the value's "
+     "full length, or NO_VALUE."),
+    (105, "storage_set", (("key", STR), ("value", BYTES)), I64, Side.BOTH,
+     "Store bytes under key (kept across server restarts); 1, or 0 if the mod's storage "
+     "would go over its total (nothing changes)."),
+    (106, "storage_delete", (("key", STR),), I64, Side.BOTH,
+     "Remove a stored key; 1 if it held a value, else 0."),
 )
 
 #: The game's host-function table. Implementations are placeholders (see module docstring).
@@ -175,6 +198,7 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("EVENT_COIN_TAKEN", 1, "emit_event(EVENT_COIN_TAKEN, player entity, new score)"),
     Constant("EVENT_MOD_BASE", 1000, "mods define their own event kinds from here"),
     Constant("SOUND_COIN", 1, "a coin was picked up"),
+    Constant("NO_VALUE", -1, "storage_get: the key holds nothing"),
 )
 
 
