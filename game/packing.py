@@ -45,6 +45,14 @@ class Reader:
         self.at += n
         return bytes(out)
 
+    def text(self, limit: int) -> str:
+        """A length-prefixed UTF-8 string of at most ``limit`` bytes."""
+        raw = self.blob(limit)
+        try:
+            return raw.decode("utf-8", "strict")
+        except UnicodeDecodeError:
+            raise ValueError(f"malformed {self.what}: text that is not UTF-8") from None
+
     def count(self, limit: int) -> int:
         """A 4-byte count of at most ``limit`` items."""
         (n,) = self.unpack(_LEN)

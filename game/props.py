@@ -149,11 +149,10 @@ class Names:
         bytes break a rule registering could not break."""
         for i in range(r.count(_REGISTRANTS_MAX * self.per_mod)):
             (number,) = r.unpack(_ENTRY)
-            owner = r.blob(_MOD_NAME_MAX).decode("utf-8", "strict")
-            name = check_name(r.blob(NAMED_MAX).decode("ascii", "strict"), self.what)
-            mods = [r.blob(_MOD_NAME_MAX).decode("utf-8", "strict")
-                    for _ in range(r.count(_REGISTRANTS_MAX))]
-            if number != self.base + i or (owner, name) in self._by_name or not mods \
+            owner = r.text(_MOD_NAME_MAX)
+            name = r.text(NAMED_MAX)
+            mods = [r.text(_MOD_NAME_MAX) for _ in range(r.count(_REGISTRANTS_MAX))]
+            if not (name.isascii() and name.isprintable() and name) or number != self.base + i or (owner, name) in self._by_name or not mods \
                     or mods != sorted(set(mods)) or (owner != SHARED and mods != [owner]):
                 raise ValueError(f"malformed {self.what} table at {self.what} {number}")
             entry = _Named(number, owner, name)

@@ -124,7 +124,7 @@ class Storage:
         storage = cls(journal)
         last_mod = None
         for _ in range(r.count(STORAGE_MODS_MAX)):
-            mod = r.blob(_MOD_NAME_MAX).decode("utf-8", "strict")
+            mod = r.text(_MOD_NAME_MAX)
             if last_mod is not None and mod <= last_mod:
                 raise ValueError("malformed storage: mods out of order")
             last_mod = mod
