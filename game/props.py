@@ -152,8 +152,10 @@ class Names:
             owner = r.text(_MOD_NAME_MAX)
             name = r.text(NAMED_MAX)
             mods = [r.text(_MOD_NAME_MAX) for _ in range(r.count(_REGISTRANTS_MAX))]
-            if not (name.isascii() and name.isprintable() and name) or number != self.base + i or (owner, name) in self._by_name or not mods \
-                    or mods != sorted(set(mods)) or (owner != SHARED and mods != [owner]):
+            legal = name.isascii() and name.isprintable() and 0 < len(name) \
+                and number == self.base + i and (owner, name) not in self._by_name \
+                and mods and mods == sorted(set(mods)) and (owner == SHARED or mods == [owner])
+            if not legal:
                 raise ValueError(f"malformed {self.what} table at {self.what} {number}")
             entry = _Named(number, owner, name)
             self._add(entry)
