@@ -132,8 +132,7 @@ class Storage:
             used = 0
             for _ in range(r.count(STORAGE_BYTES_PER_MOD)):
                 key, value = r.blob(STORAGE_KEY_MAX), r.blob(STORAGE_VALUE_MAX)
-                _check(key, value)
-                if records and key <= next(reversed(records)):
+                if not key or (records and key <= next(reversed(records))):
                     raise ValueError(f"malformed storage of {mod!r}: keys out of order")
                 used += len(key) + len(value)
                 if used > STORAGE_BYTES_PER_MOD:
