@@ -195,12 +195,54 @@ def test_pickups_scores_and_respawns(shipped) -> None:
     assert play.score(near) == 1 and play.score(far) == 0
     assert coin.id not in play.world.entities
     assert play.sim.logs == [("pickups", f"coin {coin.id} taken by entity {near}: "
-                                         "score 1, 1 taken")]
+                                         "score 1, 1 taken, best 1")]
     # the replacement is the next entity, placed from this tick's random stream
     [new] = [c for c in play.coins() if c.id > near]
     w, h = play.world.width, play.world.height
     assert (new.id, (new.x, new.y)) == (8, coin_positions(tick_stream(7, 1), w, h, 1)[0])
     assert len(play.coins()) == COINS
+
+
+def storage_of(records: dict[bytes, bytes], mod: bytes = b"pickups") -> bytes:
+    """Storage bytes of one mod, as game.storage documents them (written out here)."""
+    blob = lambda b: struct.pack("<I", len(b)) + b  # noqa: E731
+    return struct.pack("<I", 1) + blob(mod) + struct.pack("<I", len(records)) + b"".join(
+        blob(k) + blob(v) for k, v in sorted(records.items()))
+
+
+def test_pickups_keeps_the_best_score_across_restarts(shipped) -> None:
+    """The best score goes to storage ("best", 8 bytes little-endian) when a player beats
+    it; a simulation started from that storage remembers it; a coin's worth is a property."""
+    play = Play(shipped, ["pickups"])
+    assert play.sim.storage_bytes() == struct.pack("<I", 0)
+    assert play.world.props.values == {c.id: {1: 1} for c in play.coins()}
+    coin = play.coins()[0]
+    taker = play.world.spawn(KIND_PLAYER, coin.x, coin.y)
+    play.step()
+    best = play.score(taker)  # coins are close in the small arena: it may take several
+    assert best >= 1
+    assert play.sim.storage_bytes() == storage_of({b"best": struct.pack("<q", best)})
+    image = image_of(shipped["pickups"])
+    again = Simulation([image], seed=7, stored=storage_of({b"best": struct.pack("<q", 41)}))
+    coin = [e for e in again.world.entities.values() if e.kind == KIND_COIN][0]
+    player = again.world.spawn(KIND_PLAYER, coin.x, coin.y)
+    again.world.set(player, "score", 41)
+    again.step(TickInputs(1))
+    best = again.world.entities[player].score
+    assert best > 41 and again.logs[-1][1].endswith(f"score {best}, {best - 41} taken, best {best}")
+    assert again.storage_bytes() == storage_of({b"best": struct.pack("<q", best)})
+    # Below the record, the record stays.
+    third = Simulation([image], seed=7, stored=storage_of({b"best": struct.pack("<q", 99)}))
+    coin = [e for e in third.world.entities.values() if e.kind == KIND_COIN][0]
+    third.world.spawn(KIND_PLAYER, coin.x, coin.y)
+    third.step(TickInputs(1))
+    assert third.logs[-1][1].endswith(", best 99")
+    assert third.storage_bytes() == storage_of({b"best": struct.pack("<q", 99)})
+    # A coin pickups did not make (no "value" property) is not taken.
+    other = again.world.spawn(KIND_COIN, 0, 0)
+    again.world.spawn(KIND_PLAYER, 0, 0)
+    again.step(TickInputs(2))
+    assert other in again.world.entities and not again.faults
 
 
 def test_pickups_ignores_players_out_of_reach(shipped) -> None:
@@ -329,7 +371,7 @@ def test_lockstep_run_collects_coin_on_predicted_tick(shipped) -> None:
     assert play.score(eid) == 1
     assert play.state(eid) == state
     assert target.id not in play.world.entities
-    assert ("pickups", f"coin {target.id} taken by entity {eid}: score 1, 1 taken") \
+    assert ("pickups", f"coin {target.id} taken by entity {eid}: score 1, 1 taken, best 1") \
         in play.sim.logs
     assert play.sim.faults == []
 
