@@ -273,6 +273,64 @@ def test_pickups_may_not_score_without_the_players_permission(shipped) -> None:
                                                                "host call fault")]
 
 
+# -- waypoints (C) -------------------------------------------------------------------------
+
+KIND_BEACON = 100  # the first kind a mod registers: KIND_MOD_BASE
+BEACON_MARGIN, REACH = 8 * ONE, 4 * ONE
+
+
+def beacon_spots(stream: Iterator[int], width: int, height: int, n: int) -> list[tuple]:
+    """Where waypoints puts its next ``n`` beacons, drawing from ``stream``."""
+    return [(BEACON_MARGIN + next(stream) % (width - 2 * BEACON_MARGIN),
+             BEACON_MARGIN + next(stream) % (height - 2 * BEACON_MARGIN)) for _ in range(n)]
+
+
+def beacons(play: Play) -> list:
+    return [e for _, e in sorted(play.world.entities.items()) if e.kind == KIND_BEACON]
+
+
+def test_waypoints_beacons_are_a_shared_kind_at_seeded_places(shipped) -> None:
+    play = Play(shipped, ["waypoints"])
+    w, h = play.world.width, play.world.height
+    assert [(b.x, b.y) for b in beacons(play)] == beacon_spots(tick_stream(7, 0), w, h, 2)
+    # Another mod declaring "beacon" shared gets the same kind; a private "beacon" does not.
+    assert play.world.props.kinds.register("other", "beacon", True) == KIND_BEACON
+    assert play.world.props.kinds.register("other", "beacon", False) == KIND_BEACON + 1
+
+
+def test_waypoints_counts_visits_in_a_property_and_in_storage(shipped) -> None:
+    play = Play(shipped, ["waypoints"])
+    w, h = play.world.width, play.world.height
+    first = beacons(play)[0]
+    near = play.world.spawn(KIND_PLAYER, first.x + REACH, first.y - REACH)  # on the edge
+    play.step()
+    assert play.sim.logs == [("waypoints", f"beacon {first.id} visited by entity {near}: "
+                                           "1 visits, 1 in all")]
+    assert (first.x, first.y) == beacon_spots(tick_stream(7, 1), w, h, 1)[0]
+    assert play.world.props.values == {first.id: {1: 1}}  # "visits", the first key
+    stored = storage_of({b"total": struct.pack("<q", 1)}, mod=b"waypoints")
+    assert play.sim.storage_bytes() == stored
+    # A restart from that storage remembers the total; /waypoints reset forgets it.
+    again = Simulation([image_of(shipped["waypoints"])], seed=7, stored=stored)
+    again.step(TickInputs(1, joins=((1, "ann"),)))
+    again.step(TickInputs(2, chats=((1, "/waypoints"),)))
+    assert again.mod_chat == [ModChat("waypoints", 1, "Beacons visited: 1")] and not again.chat
+    again.step(TickInputs(3, chats=((1, "/waypoints reset"),)))
+    assert again.mod_chat == [ModChat("waypoints", 1, "Beacon visits reset")]
+    assert again.storage_bytes() == struct.pack("<I", 0)
+
+
+def test_waypoints_leaves_the_beacons_of_other_mods_alone(shipped) -> None:
+    play = Play(shipped, ["waypoints"])
+    theirs = play.world.spawn(KIND_BEACON, 20 * ONE, 20 * ONE, maker=9)  # mod slot 9's
+    for b in beacons(play)[:2]:
+        play.place(b.id, 2 * ONE, 2 * ONE)  # out of the player's reach
+    play.world.spawn(KIND_PLAYER, 20 * ONE, 20 * ONE)
+    play.step()
+    assert play.state(theirs) == (20 * ONE, 20 * ONE, 0, 0)
+    assert play.sim.logs == [] and not play.sim.faults and play.world.props.values == {}
+
+
 # -- greeter (Nim) -------------------------------------------------------------------------
 
 def test_greeter_welcomes_and_counts_visits(shipped) -> None:
