@@ -265,7 +265,7 @@ class Simulation:
             entity = w().entities.get(eid)
             if entity is None or entity.maker == state.slot:
                 return None
-            if entity.kind == KIND_PLAYER and entity.maker == ENGINE:
+            if entity.maker == ENGINE:  # the engine makes players' entities only
                 need, whose = PERMISSION_PLAYERS, "a player's"
             else:
                 need, whose = PERMISSION_ENTITIES, "another mod's"

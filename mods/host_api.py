@@ -10,7 +10,11 @@ The game is a top-down arena. The world holds entities (id, kind, position, velo
 health, score, owning player). Positions and velocities are fixed-point integers in
 1/``FIXED_ONE`` world units; there are no floats anywhere in game state, so every machine
 computes the same world. Entity ids are positive and never reused; iteration order is id
-order. Getters on an id that does not exist return 0; setters on one do nothing.
+order. Getters on an id that does not exist return 0; setters on one do nothing. A mod
+changes (moves, scores, despawns ...) only the entities it made: players' entities need
+``permissions = ["players"]`` in its mod.toml and other mods' ``["entities"]``, else the
+call faults (``entity_may_change`` asks first). Mods register their own kinds and entity
+property keys by name (``game.props``) and keep bytes across restarts (``game.storage``).
 
 Sides: ``Side.BOTH`` functions behave identically on server and clients: most read or change
 the simulated world; ``log`` and ``send_chat`` have effects outside it, the same on every
