@@ -16,7 +16,8 @@ integer per entity and key, 0 until set (setting 0 removes it). A mod may use a 
 only if it registered it, and a shared key only if it declared it shared: any other key
 faults. Properties change no entity field, so any mod may set them on any entity; an
 entity's properties go with it when it is despawned, and a property of an entity that does
-not exist reads 0 and is not set. At most (keys) x (entities) values exist.
+not exist reads 0 and is not set. A value is held by the mod that last set it, and a mod
+holds at most ``PROP_VALUES_PER_MOD`` (one more faults).
 
 Every change is journaled through the world's journal, so a faulting hook's changes are
 undone with the world's; ``to_bytes`` is canonical (sorted), so equal states hash alike.
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from mods.host_api import constant
 
 from .packing import Reader, blob
-from .rules import KINDS_PER_MOD, NAMED_MAX, PROP_KEYS_PER_MOD
+from .rules import KINDS_PER_MOD, NAMED_MAX, PROP_KEYS_PER_MOD, PROP_VALUES_PER_MOD
 
 if TYPE_CHECKING:
     from .world import World
@@ -47,7 +48,7 @@ _MOD_NAME_MAX = 64
 #: Mods that may declare one shared name, in serialised state.
 _REGISTRANTS_MAX = 4096
 _ENTRY = struct.Struct("<q")
-_VALUE = struct.Struct("<qqq")
+_VALUE = struct.Struct("<qqqH")
 _MASK64 = (1 << 64) - 1
 
 Journal = Callable[[Callable[[], None]], None]
@@ -114,6 +115,11 @@ class Names:
     def __len__(self) -> int:
         return len(self._by_number)
 
+    def registrants(self, number: int) -> list[str]:
+        """The mods that registered ``number`` (sorted; empty if nobody did)."""
+        entry = self._by_number.get(number)
+        return entry.registrants if entry is not None else []
+
     def _add(self, entry: _Named) -> None:
         self._by_name[entry.owner, entry.name] = entry
         self._by_number[entry.number] = entry
@@ -166,13 +172,19 @@ class Names:
 
 
 class Props:
-    """Mods' kinds, property keys and the entities' property values."""
+    """Mods' kinds, property keys and the entities' property values.
+
+    Each value is held by the mod that last set it (a registrant of its key): a mod holds at
+    most ``PROP_VALUES_PER_MOD`` values, so one mod cannot make every machine's state grow.
+    """
 
     def __init__(self, journal: Journal = _no_journal) -> None:
         self.journal = journal
         self.kinds = Names(KIND_MOD_BASE, KINDS_PER_MOD, "kind", journal)
         self.keys = Names(1, PROP_KEYS_PER_MOD, "property key", journal)
         self.values: dict[int, dict[int, int]] = {}  # entity id -> key -> value (never 0)
+        self.holders: dict[tuple[int, int], str] = {}  # (entity id, key) -> the mod holding it
+        self.held: dict[str, int] = {}  # mod -> values it holds
         self._bytes: bytes | None = None
         self.kinds.changed = self.keys.changed = self._changed
 
@@ -191,19 +203,29 @@ class Props:
 
     def set(self, mod: str, eid: int, key: int, value: int) -> None:
         """Set ``key`` on entity ``eid`` (the caller checks that it exists); 0 removes it.
-        ``ValueError`` if ``mod`` may not use ``key``."""
+        ``ValueError`` if ``mod`` may not use ``key``, or would hold more than
+        ``PROP_VALUES_PER_MOD`` values."""
         self._key(mod, key)
         value &= _MASK64
         value = value - (1 << 64) if value >> 63 else value
         old = self.values.get(eid, {}).get(key, 0)
-        if old != value:
-            self._put(eid, key, value)
-            self.journal(lambda: self._put(eid, key, old))
+        holder = self.holders.get((eid, key))
+        if old == value and holder in (mod, None):
+            return
+        if value and holder != mod and self.held.get(mod, 0) >= PROP_VALUES_PER_MOD:
+            raise ValueError(f"a mod holds at most {PROP_VALUES_PER_MOD} property values")
+        self._put(eid, key, value, mod)
+        self.journal(lambda: self._put(eid, key, old, holder))
 
-    def _put(self, eid: int, key: int, value: int) -> None:
+    def _put(self, eid: int, key: int, value: int, mod: str | None) -> None:
         row = self.values.setdefault(eid, {})
-        if value:
+        old = self.holders.pop((eid, key), None)
+        if old is not None:
+            self.held[old] -= 1
+        if value and mod is not None:
             row[key] = value
+            self.holders[eid, key] = mod
+            self.held[mod] = self.held.get(mod, 0) + 1
         else:
             row.pop(key, None)
             if not row:
@@ -212,39 +234,51 @@ class Props:
 
     def forget(self, eid: int) -> None:
         """Drop the properties of entity ``eid`` (it was despawned)."""
-        row = self.values.pop(eid, None)
-        if row is not None:
-            self._bytes = None
+        row = self.values.get(eid)
+        if row is None:
+            return
+        saved = [(key, value, self.holders[eid, key]) for key, value in row.items()]
+        for key, _, _ in saved:
+            self._put(eid, key, 0, None)
 
-            def undo() -> None:
-                self.values[eid] = row
-                self._bytes = None
-            self.journal(undo)
+        def undo() -> None:
+            for key, value, mod in saved:
+                self._put(eid, key, value, mod)
+        self.journal(undo)
 
     def to_bytes(self) -> bytes:
-        """Canonical bytes: kinds, keys, then values by entity id and key."""
+        """Canonical bytes: kinds, keys, then values by entity id and key, each with the
+        index of its holder among the key's registrants."""
         if self._bytes is None:
-            rows = [_VALUE.pack(eid, key, self.values[eid][key])
-                    for eid in sorted(self.values) for key in sorted(self.values[eid])]
+            rows = []
+            for eid in sorted(self.values):
+                row = self.values[eid]
+                for key in sorted(row):
+                    holder = self.keys.registrants(key).index(self.holders[eid, key])
+                    rows.append(_VALUE.pack(eid, key, row[key], holder))
             self._bytes = b"".join([self.kinds.to_bytes(), self.keys.to_bytes(),
                                     struct.pack("<I", len(rows)), *rows])
         return self._bytes
 
     @classmethod
     def read(cls, r: Reader, entities: Any, journal: Journal = _no_journal) -> Props:
-        """The state ``to_bytes`` wrote; ``ValueError`` if malformed, or if a value is of an
-        entity not in ``entities``, a key nobody registered, or 0."""
+        """The state ``to_bytes`` wrote; ``ValueError`` if malformed: a value of an entity
+        not in ``entities``, of a key nobody registered, 0, out of order, or over its
+        holder's cap."""
         props = cls(journal)
         props.kinds.read(r)
         props.keys.read(r)
         last = (0, 0)
         for _ in range(r.count(len(entities) * max(1, len(props.keys)))):
-            eid, key, value = r.unpack(_VALUE)
-            if eid not in entities or not 0 < key <= len(props.keys) or value == 0 \
+            eid, key, value, index = r.unpack(_VALUE)
+            mods = props.keys.registrants(key)
+            if eid not in entities or not index < len(mods) or value == 0 \
                     or (eid, key) <= last:
                 raise ValueError(f"malformed properties: entity {eid} key {key}")
             last = (eid, key)
-            props.values.setdefault(eid, {})[key] = value
+            if props.held.get(mods[index], 0) >= PROP_VALUES_PER_MOD:
+                raise ValueError(f"malformed properties: {mods[index]!r} over its cap")
+            props._put(eid, key, value, mods[index])
         props._bytes = None
         return props
 

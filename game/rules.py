@@ -29,8 +29,8 @@ __all__ = [
     "EVENTS_PER_MOD", "LOG_LINES_PER_TICK", "LOG_LINE_LENGTH", "MOD_CHAT_LINES",
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
     "PERMISSION_PLAYERS", "MAX_FAULTS", "PERMISSION_ENTITIES", "NAMED_MAX", "KINDS_PER_MOD",
-    "PROP_KEYS_PER_MOD", "STORAGE_KEY_MAX", "STORAGE_VALUE_MAX", "STORAGE_BYTES_PER_MOD",
-    "STORAGE_MODS_MAX",
+    "PROP_KEYS_PER_MOD", "PROP_VALUES_PER_MOD", "STORAGE_KEY_MAX", "STORAGE_VALUE_MAX",
+    "STORAGE_BYTES_PER_MOD", "STORAGE_MODS_MAX",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -134,6 +134,9 @@ NAMED_MAX = 32
 #: declares it), numbered from ``KIND_MOD_BASE``; and property keys (``prop_key``).
 KINDS_PER_MOD = 64
 PROP_KEYS_PER_MOD = 64
+#: Property values one mod may hold (set, and not removed or despawned) at once: 8 for each
+#: of its ``ENTITIES_PER_MOD`` entities, so every machine serialises at most this many per mod.
+PROP_VALUES_PER_MOD = 4096
 #: Persistent storage per mod: bytes of a key (1..), of a value (0..), and of all its keys
 #: and values together; a value also fits one guest string (``MOD_STRING_MAX``).
 STORAGE_KEY_MAX = 64

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from game.props import Props
-from game.rules import KINDS_PER_MOD, NAMED_MAX, PROP_KEYS_PER_MOD
+from game.rules import KINDS_PER_MOD, NAMED_MAX, PROP_KEYS_PER_MOD, PROP_VALUES_PER_MOD
 from game.simulation import Simulation, SimulationError
 from game.world import World
 from tests.game.keeper import Driver, image, use_engine
@@ -148,6 +148,24 @@ def test_props_round_trip_byte_for_byte() -> None:
     assert again.props.kinds.register("c", "coin", False) == BASE + 2
 
 
+def test_a_mod_holds_a_bounded_number_of_values() -> None:
+    p = Props()
+    mine, shared = p.keys.register("a", "mine", False), p.keys.register("a", "team", True)
+    assert p.keys.register("b", "team", True) == shared
+    for eid in range(1, PROP_VALUES_PER_MOD + 1):
+        p.set("a", eid, mine, eid)
+    assert p.held == {"a": PROP_VALUES_PER_MOD}
+    with pytest.raises(ValueError, match="at most 4096 property values"):
+        p.set("a", 1, shared, 5)
+    p.set("a", 1, mine, 7)  # changing a value it holds is not one more
+    p.set("b", 1, shared, 5)  # b holds its own
+    p.set("a", 2, mine, 0)  # removing one frees one
+    p.set("a", 1, shared, 6)  # ... and a value b held passes to a
+    assert p.held == {"a": PROP_VALUES_PER_MOD, "b": 0}
+    p.forget(1)
+    assert p.held == {"a": PROP_VALUES_PER_MOD - 2, "b": 0} and 1 not in p.values
+
+
 def test_a_mods_names_are_capped() -> None:
     p = Props()
     for i in range(KINDS_PER_MOD):
@@ -164,23 +182,30 @@ def test_a_mods_names_are_capped() -> None:
 @pytest.mark.parametrize("change", [
     "value of a missing entity", "zero value", "unknown key",
     "kind numbered out of order", "private kind of two mods", "count 2**32-1", "non-ascii name",
+    "holder not a registrant", "out of order",
 ])
 def test_hostile_props_bytes_are_refused(change: str) -> None:
     w = world_with_props()
     data = bytearray(w.to_bytes())
-    values_at = len(data) - 4 - 2 * 24  # the two values, before storage's count
+    row = 8 + 8 + 8 + 2  # entity, key, value, holder (its index among the key's registrants)
+    values_at = len(data) - 4 - 2 * row  # the two values, before storage's count
 
-    def value(i: int, eid: int | None = None, key: int | None = None, v: int | None = None):
-        at = values_at + 24 * i
-        for off, new in ((0, eid), (8, key), (16, v)):
+    def value(i: int, eid: int | None = None, key: int | None = None, v: int | None = None,
+              holder: int | None = None) -> None:
+        at = values_at + row * i
+        for off, new, size in ((0, eid, 8), (8, key, 8), (16, v, 8), (24, holder, 2)):
             if new is not None:
-                data[at + off:at + off + 8] = new.to_bytes(8, "little", signed=True)
+                data[at + off:at + off + size] = new.to_bytes(size, "little", signed=True)
     if change == "value of a missing entity":
         value(1, eid=99)
     elif change == "zero value":
         value(0, v=0)
     elif change == "unknown key":
         value(0, key=2)
+    elif change == "holder not a registrant":
+        value(1, holder=1)
+    elif change == "out of order":
+        value(1, eid=2)
     elif change == "count 2**32-1":
         data[values_at - 4:values_at] = b"\xff\xff\xff\xff"
     else:
