@@ -13,6 +13,7 @@ journaled like the rest of the world. This module does no I/O: the server shell 
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -59,7 +60,10 @@ class Storage:
         self.journal = journal
         self._mods: dict[str, dict[bytes, bytes]] = {}
         self._used: dict[str, int] = {}  # mod -> bytes of its keys and values
+        # Caches: each mod's part of ``to_bytes`` and its SHA-256, the whole bytes and digest.
+        self._parts: dict[str, tuple[bytes, bytes]] = {}
         self._bytes: bytes | None = None
+        self._digest: bytes | None = None
 
     def get(self, mod: str, key: bytes) -> bytes | None:
         """The value of ``key`` in ``mod``'s storage, or None."""
@@ -103,19 +107,36 @@ class Storage:
             self._used[mod] = used
         else:
             del self._mods[mod], self._used[mod]
-        self._bytes = None
+        self._parts.pop(mod, None)
+        self._bytes = self._digest = None
+
+    def _part(self, mod: str) -> tuple[bytes, bytes]:
+        """``mod``'s part of ``to_bytes`` and its SHA-256 (cached until it changes)."""
+        part = self._parts.get(mod)
+        if part is None:
+            records = self._mods[mod]
+            chunks = [blob(mod.encode()), struct.pack("<I", len(records))]
+            for key in sorted(records):
+                chunks += [blob(key), blob(records[key])]
+            data = b"".join(chunks)
+            part = self._parts[mod] = (data, hashlib.sha256(data).digest())
+        return part
 
     def to_bytes(self) -> bytes:
         """Canonical bytes: mods by name, each one's keys sorted."""
         if self._bytes is None:
-            parts = [struct.pack("<I", len(self._mods))]
-            for mod in sorted(self._mods):
-                records = self._mods[mod]
-                parts += [blob(mod.encode()), struct.pack("<I", len(records))]
-                for key in sorted(records):
-                    parts += [blob(key), blob(records[key])]
-            self._bytes = b"".join(parts)
+            self._bytes = b"".join([struct.pack("<I", len(self._mods)),
+                                    *(self._part(mod)[0] for mod in sorted(self._mods))])
         return self._bytes
+
+    def digest(self) -> bytes:
+        """SHA-256 of ``to_bytes()`` with each mod's part replaced by its SHA-256: a change
+        re-hashes one mod's part (at most ``STORAGE_BYTES_PER_MOD``), not everyone's."""
+        if self._digest is None:
+            self._digest = hashlib.sha256(b"".join(
+                [struct.pack("<I", len(self._mods)),
+                 *(self._part(mod)[1] for mod in sorted(self._mods))])).digest()
+        return self._digest
 
     @classmethod
     def read(cls, r: Reader, journal: Journal = _no_journal) -> Storage:
