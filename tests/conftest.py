@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from game.rules import PERMISSION_PLAYERS
+from game.rules import PERMISSION_ENTITIES, PERMISSION_PLAYERS
 from game.simulation import ModImage
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 
@@ -22,7 +22,8 @@ GUESTS = Path(__file__).parent / "game" / "guests"
 def _image(name: str, instructions: int = 200_000) -> ModImage:
     path = compile_c(GUESTS / f"{name}.c", opt="O2", compressed=True, out_dir=DEFAULT_CACHE_DIR)
     return ModImage(name=name, elf=path.read_bytes(), memory=1 << 20, stack=256 << 10,
-                    instructions=instructions, permissions=frozenset({PERMISSION_PLAYERS}))
+                    instructions=instructions,
+                    permissions=frozenset({PERMISSION_PLAYERS, PERMISSION_ENTITIES}))
 
 
 @pytest.fixture(scope="session")
