@@ -56,7 +56,7 @@ from .rules import (
     TICK_INSTRUCTIONS,
     ModLimits,
 )
-from .storage import Storage, storage_impls
+from .storage import storage_impls
 from .text import printable
 from .world import ENGINE, KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
@@ -192,11 +192,11 @@ class Simulation:
 
     def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
-        try:
-            self.world.storage = Storage.from_bytes(self.stored, self.world._journal) \
-                if self.stored else self.world.storage
-        except ValueError as exc:
-            raise SimulationError(f"bad storage: {exc}") from None
+        if self.stored:
+            try:
+                self.world.load_storage(self.stored)
+            except ValueError as exc:
+                raise SimulationError(f"bad storage: {exc}") from None
         self._states: list[_ModState] = []
         for slot, image in enumerate(self.mods, 1):
             state = _ModState(slot, image)

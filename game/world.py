@@ -8,6 +8,9 @@ The world keeps its own invariants, whatever a mod asks (``game.rules`` has the 
 positions stay inside the arena, velocities, scores and health saturate at their bounds, a
 mod has at most ``ENTITIES_PER_MOD`` entities and emits at most ``EVENTS_PER_MOD`` events a
 tick. So one mod's wild values cannot make another mod's arithmetic overflow.
+
+The world also holds the mods' own kinds and entity properties (``game.props``) and their
+persistent storage (``game.storage``): journaled, serialised and hashed with the rest.
 """
 
 from __future__ import annotations
@@ -236,6 +239,11 @@ class World:
         self.reseed()
         self._emitted.clear()
         self.events_dropped.clear()
+
+    def load_storage(self, data: bytes) -> None:
+        """Replace the mods' storage by ``data`` (``Storage.to_bytes`` of an earlier run);
+        ``ValueError`` if it is malformed."""
+        self.storage = Storage.from_bytes(data, self._journal)
 
     # --- identity ----------------------------------------------------------------------------
 
