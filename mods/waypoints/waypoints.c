@@ -20,7 +20,7 @@
 #include "riscade.h"
 
 #define BEACONS 2
-#define REACH (4 * RC_FIXED_ONE)
+#define REACH (8 * RC_FIXED_ONE)
 #define MARGIN (8 * RC_FIXED_ONE)
 #define MAX_TRACKED 256
 

@@ -276,7 +276,7 @@ def test_pickups_may_not_score_without_the_players_permission(shipped) -> None:
 # -- waypoints (C) -------------------------------------------------------------------------
 
 KIND_BEACON = 100  # the first kind a mod registers: KIND_MOD_BASE
-BEACON_MARGIN, REACH = 8 * ONE, 4 * ONE
+BEACON_MARGIN, REACH = 8 * ONE, 8 * ONE
 
 
 def beacon_spots(stream: Iterator[int], width: int, height: int, n: int) -> list[tuple]:
