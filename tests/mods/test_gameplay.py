@@ -312,7 +312,10 @@ def test_waypoints_counts_visits_in_a_property_and_in_storage(shipped) -> None:
     assert play.sim.storage_bytes() == stored
     # A restart from that storage remembers the total; /waypoints reset forgets it.
     again = Simulation([image_of(shipped["waypoints"])], seed=7, stored=stored)
+    for e in again.world.entities.values():  # the beacons into a corner, out of ann's reach
+        e.x = e.y = 0
     again.step(TickInputs(1, joins=((1, "ann"),)))
+    assert again.logs == []  # no visit
     again.step(TickInputs(2, chats=((1, "/waypoints"),)))
     assert again.mod_chat == [ModChat("waypoints", 1, "Beacons visited: 1")] and not again.chat
     again.step(TickInputs(3, chats=((1, "/waypoints reset"),)))
