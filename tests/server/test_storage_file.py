@@ -131,3 +131,17 @@ def test_a_mod_finds_its_storage_after_a_restart(tmp_path: Path) -> None:
     broken = serve(*common)
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
     assert "bad storage: malformed storage" in broken.stderr, broken.stderr
+
+
+@pytest.mark.parametrize("case", ["every 0", "not a storage file"])
+def test_serve_refuses_storage_it_cannot_use_before_building(tmp_path: Path, case: str) -> None:
+    (tmp_path / "storage").mkdir()
+    (tmp_path / "storage" / FILE_NAME).write_bytes(b"something else")
+    args = ("--storage-every", "0") if case == "every 0" else ()
+    done = serve("--mods", str(tmp_path / "no-mods"), "--ticks", "1",
+                 "--storage", str(tmp_path / "storage"), *args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    phrase = "every 1 or more ticks, not 0" if case == "every 0" else \
+        "is not a riscade storage file"
+    assert phrase in done.stderr and "building" not in done.stdout
