@@ -30,7 +30,7 @@ __all__ = [
     "MOD_CHAT_LENGTH", "SPEED_MAX", "SCORE_MAX", "HEALTH_MAX", "PERMISSIONS",
     "PERMISSION_PLAYERS", "MAX_FAULTS", "PERMISSION_ENTITIES", "NAMED_MAX", "KINDS_PER_MOD",
     "PROP_KEYS_PER_MOD", "PROP_VALUES_PER_MOD", "STORAGE_KEY_MAX", "STORAGE_VALUE_MAX",
-    "STORAGE_BYTES_PER_MOD", "STORAGE_MODS_MAX",
+    "STORAGE_BYTES_PER_MOD", "STORAGE_KEYS_PER_MOD", "STORAGE_MODS_MAX",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -134,14 +134,18 @@ NAMED_MAX = 32
 #: declares it), numbered from ``KIND_MOD_BASE``; and property keys (``prop_key``).
 KINDS_PER_MOD = 64
 PROP_KEYS_PER_MOD = 64
-#: Property values one mod may hold (set, and not removed or despawned) at once: 8 for each
-#: of its ``ENTITIES_PER_MOD`` entities, so every machine serialises at most this many per mod.
-PROP_VALUES_PER_MOD = 4096
-#: Persistent storage per mod: bytes of a key (1..), of a value (0..), and of all its keys
-#: and values together; a value also fits one guest string (``MOD_STRING_MAX``).
+#: Property values one mod may hold (set, and not removed or despawned) at once: 4 for each
+#: of its ``ENTITIES_PER_MOD`` entities. With the storage limits below, a world whose mods
+#: all fill every cap still fits the snapshot room (``protocol.limits.SNAPSHOT_ROOM_WORLD``).
+PROP_VALUES_PER_MOD = 2048
+#: Persistent storage per mod: bytes of a key (1..), of a value (0..), of all its keys and
+#: values together, and how many keys (so tiny records cannot multiply its serialised size);
+#: a value also fits one guest string (``MOD_STRING_MAX``).
 STORAGE_KEY_MAX = 64
 STORAGE_VALUE_MAX = 4096
-STORAGE_BYTES_PER_MOD = 64 << 10
+STORAGE_BYTES_PER_MOD = 16 << 10
+STORAGE_KEYS_PER_MOD = 256
 #: Mods whose storage one state (a snapshot, a storage file) may hold: those of the mods a
-#: server runs now and of the ones it ran before (a mod that failed to build keeps its data).
-STORAGE_MODS_MAX = 256
+#: server runs now and of the ones it ran before (a mod that failed to build keeps its data);
+#: the protocol's most mods a server may serve (``protocol.Limits.max_mods``).
+STORAGE_MODS_MAX = 64

@@ -3,8 +3,9 @@
 Each mod has its own keys (named by the mod's name, so a mod finds its data again after a
 restart however the mods are ordered). A key is 1..``STORAGE_KEY_MAX`` bytes (UTF-8 of the
 guest's string), a value 0..``STORAGE_VALUE_MAX`` bytes, and a mod's keys and values together
-at most ``STORAGE_BYTES_PER_MOD`` bytes: a key or value too long faults, a write that would
-take the mod over its total returns 0 and changes nothing.
+at most ``STORAGE_BYTES_PER_MOD`` bytes in at most ``STORAGE_KEYS_PER_MOD`` keys: a key or
+value too long faults, a write that would take the mod over its total or its number of keys
+returns 0 and changes nothing.
 
 The storage is world state: hashed every tick, in every snapshot (so joiners get it) and
 journaled like the rest of the world. This module does no I/O: the server shell loads
@@ -24,6 +25,7 @@ from .packing import Reader, blob
 from .rules import (
     STORAGE_BYTES_PER_MOD,
     STORAGE_KEY_MAX,
+    STORAGE_KEYS_PER_MOD,
     STORAGE_MODS_MAX,
     STORAGE_VALUE_MAX,
 )
@@ -31,12 +33,15 @@ from .rules import (
 if TYPE_CHECKING:
     from .world import World
 
-__all__ = ["Storage", "storage_impls", "NO_VALUE"]
+__all__ = ["Storage", "storage_impls", "NO_VALUE", "MAX_BYTES"]
 
 #: ``storage_get``'s result for a key that holds nothing.
 NO_VALUE = constant("NO_VALUE")
 #: Bytes of a mod's name in serialised state (``mods.manifest`` allows 32).
 _MOD_NAME_MAX = 64
+#: The most bytes ``Storage.to_bytes`` can be: every mod full, each record's two lengths too.
+MAX_BYTES = 4 + STORAGE_MODS_MAX * (4 + _MOD_NAME_MAX + 4 + STORAGE_BYTES_PER_MOD
+                                    + 8 * STORAGE_KEYS_PER_MOD)
 
 Journal = Callable[[Callable[[], None]], None]
 
@@ -76,11 +81,14 @@ class Storage:
 
     def set(self, mod: str, key: bytes, value: bytes) -> bool:
         """Store ``value`` under ``key``; False (nothing changed) if the mod's total would go
-        over ``STORAGE_BYTES_PER_MOD``. ``ValueError`` if the key or value is too long."""
+        over ``STORAGE_BYTES_PER_MOD`` or its keys over ``STORAGE_KEYS_PER_MOD``.
+        ``ValueError`` if the key or value is too long."""
         _check(key, value)
-        old = self._mods.get(mod, {}).get(key)
+        records = self._mods.get(mod, {})
+        old = records.get(key)
         grows = len(value) - (len(old) if old is not None else -len(key))
-        if self.used(mod) + grows > STORAGE_BYTES_PER_MOD:
+        if self.used(mod) + grows > STORAGE_BYTES_PER_MOD \
+                or (old is None and len(records) >= STORAGE_KEYS_PER_MOD):
             return False
         self._put(mod, key, value)
         self.journal(lambda: self._put(mod, key, old))
@@ -151,7 +159,7 @@ class Storage:
             last_mod = mod
             records: dict[bytes, bytes] = {}
             used = 0
-            for _ in range(r.count(STORAGE_BYTES_PER_MOD)):
+            for _ in range(r.count(STORAGE_KEYS_PER_MOD)):
                 key, value = r.blob(STORAGE_KEY_MAX), r.blob(STORAGE_VALUE_MAX)
                 if not key or (records and key <= next(reversed(records))):
                     raise ValueError(f"malformed storage of {mod!r}: keys out of order")

@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from game.storage import MAX_BYTES
+
 __all__ = ["MAGIC", "FILE_NAME", "StorageFileError", "load", "write_atomic", "StorageFile"]
 
 #: The first bytes of a storage file (the format's version is in it).
@@ -35,11 +37,14 @@ def load(path: Path) -> bytes:
         StorageFileError: it cannot be read, or it is not a storage file.
     """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(len(MAGIC) + MAX_BYTES + 1)  # a bigger one is no storage file
     except FileNotFoundError:
         return b""
     except OSError as exc:
         raise StorageFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > len(MAGIC) + MAX_BYTES:
+        raise StorageFileError(f"{path} is larger than any storage ({MAX_BYTES} bytes)")
     if not data.startswith(MAGIC):
         raise StorageFileError(f"{path} is not a riscade storage file")
     return data[len(MAGIC):]

@@ -155,7 +155,7 @@ def test_a_mod_holds_a_bounded_number_of_values() -> None:
     for eid in range(1, PROP_VALUES_PER_MOD + 1):
         p.set("a", eid, mine, eid)
     assert p.held == {"a": PROP_VALUES_PER_MOD}
-    with pytest.raises(ValueError, match="at most 4096 property values"):
+    with pytest.raises(ValueError, match="at most 2048 property values"):
         p.set("a", 1, shared, 5)
     p.set("a", 1, mine, 7)  # changing a value it holds is not one more
     p.set("b", 1, shared, 5)  # b holds its own

@@ -11,7 +11,7 @@ from game.simulation import Simulation, SimulationError
 from game.storage import Storage
 from tests.game.keeper import Driver, image, use_engine
 
-LIMIT = 64 << 10  # STORAGE_BYTES_PER_MOD, written out
+LIMIT = 16 << 10  # STORAGE_BYTES_PER_MOD, written out
 
 
 @pytest.fixture(params=["interp", "translate"])
@@ -46,10 +46,10 @@ def test_sizes_are_bounded(engine: str) -> None:
     d.say("@b /sbig 4097")  # longer than a guest string may be: the VM refuses it first
     assert "4097 bytes, more than 4096" in d.faults()[-1].message
     d3 = two()
-    assert d3.say("@a /sfill") == ["a: sfill 65"]  # 10 x (5 + 1000) + 55 x (6 + 1000) bytes
-    assert d3.sim.world.storage.used("a") == 10 * 1005 + 55 * 1006 <= LIMIT
-    # A smaller value fits, and then exactly what is left (65536 - 65380 + 999 = 1155 bytes).
-    assert d3.say("@a /sset fill0 z", "@a /sbig 1153", "@a /sbig 1152", "@a /sset x y",
+    assert d3.say("@a /sfill") == ["a: sfill 16"]  # 10 x (5 + 1000) + 6 x (6 + 1000) bytes
+    assert d3.sim.world.storage.used("a") == 10 * 1005 + 6 * 1006 <= LIMIT
+    # A smaller value fits, and then exactly what is left (16384 - 16086 + 999 = 1297 bytes).
+    assert d3.say("@a /sset fill0 z", "@a /sbig 1295", "@a /sbig 1294", "@a /sset x y",
                   "@b /sset x y") == [
         "a: sset 1", "a: sbig 0", "a: sbig 1", "a: sset 0", "b: sset 1"]  # b: its own total
     assert d3.sim.world.storage.used("a") == LIMIT
@@ -125,6 +125,16 @@ def test_the_format_is_what_the_docs_say() -> None:
     assert Storage.from_bytes(s.to_bytes()).to_bytes() == s.to_bytes()
 
 
+def test_a_mod_has_at_most_256_keys() -> None:
+    s = Storage()
+    for i in range(256):
+        assert s.set("a", b"%04d" % i, b"")
+    assert not s.set("a", b"one-more", b"")
+    assert s.set("a", b"0001", b"changed") and s.set("b", b"one-more", b"")
+    assert s.delete("a", b"0000") and s.set("a", b"one-more", b"")
+    assert len(Storage.from_bytes(s.to_bytes()).to_bytes()) == len(s.to_bytes())
+
+
 HOSTILE = {
     "truncated": storage_bytes((b"a", [(b"k", b"v")]))[:-1],
     "trailing": storage_bytes((b"a", [(b"k", b"v")])) + b"\0",
@@ -135,10 +145,11 @@ HOSTILE = {
     "empty key first": storage_bytes((b"a", [(b"", b"v"), (b"k", b"v")])),
     "key too long": storage_bytes((b"a", [(b"k" * 65, b"v")])),
     "value too long": storage_bytes((b"a", [(b"k", b"v" * 4097)])),
-    "over the total": storage_bytes((b"a", [(b"%03d" % i, b"v" * 4096) for i in range(17)])),
+    "over the total": storage_bytes((b"a", [(b"%03d" % i, b"v" * 4096) for i in range(4)])),
     "a mod without records": storage_bytes((b"a", [])),
     "a mod name not UTF-8": storage_bytes((b"\xff", [(b"k", b"v")])),
     "2**32-1 mods": b"\xff\xff\xff\xff",
+    "257 keys": storage_bytes((b"a", [(b"%04d" % i, b"") for i in range(257)])),
     "a length of 2**32-1": struct.pack("<I", 1) + b"\xff\xff\xff\xff",
 }
 
@@ -152,3 +163,33 @@ def test_hostile_storage_bytes_are_refused(case: str) -> None:
 def test_a_simulation_refuses_bad_stored_bytes(engine: str) -> None:
     with pytest.raises(SimulationError, match="bad storage: malformed storage"):
         Simulation([image("a")], stored=HOSTILE["over the total"])
+
+
+def test_a_world_with_every_cap_of_every_mod_full_fits_the_snapshot_room() -> None:
+    """64 mods (the protocol's most) each with 64 kinds and 64 keys of 32-character names,
+    2048 property values and 16 KiB of storage in 256 keys, beside a full world of entities,
+    players and events: a joiner's snapshot can still carry the world."""
+    from game.rules import ENTITIES_PER_MOD, MAX_ENTITIES, MAX_EVENTS_PER_TICK
+    from game.world import World
+    from protocol.limits import DEFAULT_LIMITS, SNAPSHOT_ROOM_WORLD
+
+    mods = DEFAULT_LIMITS.max_mods
+    world = World(width=1 << 20, height=1 << 20, seed=1)
+    for i in range(MAX_ENTITIES):
+        world.spawn(2, i, i, maker=1 + i // ENTITIES_PER_MOD)
+    world.players = {pid: pid for pid in range(1, DEFAULT_LIMITS.max_players + 1)}
+    world.events = [(1, 2, 3)] * MAX_EVENTS_PER_TICK
+    for m in range(mods):
+        mod = f"mod{m:02d}" + "x" * 27  # 32 characters, the longest mod name
+        for i in range(64):
+            world.props.kinds.register(mod, f"{i:02d}" + "k" * 30, False)
+            key = world.props.keys.register(mod, f"{i:02d}" + "p" * 30, False)
+            if i == 0:
+                for eid in range(1, 2048 + 1):
+                    world.props.set(mod, eid, key, -1)
+        for k in range(256):
+            assert world.storage.set(mod, b"%03d" % k, b"v" * (16384 // 256 - 3))
+        assert world.storage.used(mod) == 16384
+    size = len(world.to_bytes())
+    assert size <= SNAPSHOT_ROOM_WORLD, size  # measured: 5,926,488 bytes of 8 MiB
+    assert World.from_bytes(world.to_bytes()).to_bytes() == world.to_bytes()

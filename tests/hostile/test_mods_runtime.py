@@ -180,15 +180,15 @@ def test_a_hoarder_gets_its_caps_and_no_other_mods_data(build_with: Callable) ->
     coins_worth = {eid: dict(row) for eid, row in world.props.values.items()}
     assert coins_worth and all(list(row.values()) == [1] for row in coins_worth.values())
     game.step(2)
-    # 64 KiB in all: k0..k9 (2 + 4096 bytes each) and k10..k14 (3 + 4096); k15 is refused.
-    assert ("hoarder", "stored 15") in game.lines
-    assert world.storage.used("hoarder") == 10 * 4098 + 5 * 4099
+    # 16 KiB in all: k0..k2 (2 + 4096 bytes each); k3 would take it 8 bytes over.
+    assert ("hoarder", "stored 3") in game.lines
+    assert world.storage.used("hoarder") == 3 * 4098
     assert not game.faults("hoarder")
     for tick in (3, 4, 5):
         game.step(tick)
     messages = [f.message for f in game.faults("hoarder")]
     assert [f.tick for f in game.faults("hoarder")] == [3, 4, 5]
-    assert "at most 4096 property values" in messages[0]
+    assert "at most 2048 property values" in messages[0]
     assert "at most 64 kinds" in messages[1]
     assert "is not one this mod registered" in messages[2]
     assert game.disabled("hoarder")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from game.storage import MAX_BYTES
 from server.storage_file import (
     FILE_NAME,
     MAGIC,
@@ -45,6 +46,18 @@ def test_a_file_that_is_not_a_storage_file_is_refused(tmp_path: Path) -> None:
     path.mkdir()
     with pytest.raises(StorageFileError, match="cannot read"):
         load(path)
+
+
+def test_a_file_larger_than_any_storage_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    path.write_bytes(MAGIC)
+    with path.open("r+b") as f:
+        f.truncate(len(MAGIC) + MAX_BYTES + 1)  # sparse: nothing to write
+    with pytest.raises(StorageFileError, match="larger than any storage"):
+        load(path)
+    with path.open("r+b") as f:
+        f.truncate(len(MAGIC) + MAX_BYTES)
+    assert len(load(path)) == MAX_BYTES  # the size is fine; its bytes are the game's to judge
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
