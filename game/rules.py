@@ -33,6 +33,9 @@ __all__ = [
     "SOUNDS_PER_MOD", "COMMANDS_PER_MOD", "COMMAND_NAME_LENGTH", "COMMAND_HELP_LENGTH",
     "HELP_LINES", "QUERY_MAX", "QUERY_SCAN_PER_HOST_CALL", "TIMER_TICKS_MAX", "TIMERS_PER_MOD",
     "MESSAGE_BYTES", "MESSAGES_PER_TICK", "MOD_SAVE_MAX",
+    "PERMISSION_PLAYERS", "MAX_FAULTS", "PERMISSION_ENTITIES", "NAMED_MAX", "KINDS_PER_MOD",
+    "PROP_KEYS_PER_MOD", "PROP_VALUES_PER_MOD", "STORAGE_KEY_MAX", "STORAGE_VALUE_MAX",
+    "STORAGE_BYTES_PER_MOD", "STORAGE_KEYS_PER_MOD", "STORAGE_MODS_MAX",
 ]
 
 #: A mod's instruction budget per tick, across all its hooks and the events it handles
@@ -83,9 +86,11 @@ SPEED_MAX = 64 * constant("FIXED_ONE")
 SCORE_MAX = (1 << 31) - 1
 HEALTH_MAX = (1 << 31) - 1
 #: What a mod.toml may ask in ``permissions``: "players" lets a mod change or remove
-#: players' entities (move them, score them); without it those calls fault.
+#: players' entities (move them, score them); "entities" lets it change or remove the
+#: entities other mods made. Without them those calls fault: a mod changes only its own.
 PERMISSION_PLAYERS = "players"
-PERMISSIONS = frozenset({PERMISSION_PLAYERS})
+PERMISSION_ENTITIES = "entities"
+PERMISSIONS = frozenset({PERMISSION_PLAYERS, PERMISSION_ENTITIES})
 #: Faults after which a mod is disabled.
 MAX_FAULTS = 3
 
@@ -164,3 +169,27 @@ MESSAGES_PER_TICK = constant("MESSAGES_PER_TICK")
 #: Bytes a mod's ``on_save`` may hand to its next version (``on_restore``) in a hot reload: the
 #: buffer the game lends it on its stack (so within ``MOD_STACK_MIN`` with room to spare).
 MOD_SAVE_MAX = 4096
+
+
+# --- mods' own kinds, entity properties and persistent storage (game.props, game.storage) ---
+#: Bytes of a name a mod registers (a kind or a property key): 1..NAMED_MAX, printable ASCII.
+NAMED_MAX = 32
+#: Kinds one mod may register (``kind_register``; a shared name counts for each mod that
+#: declares it), numbered from ``KIND_MOD_BASE``; and property keys (``prop_key``).
+KINDS_PER_MOD = 64
+PROP_KEYS_PER_MOD = 64
+#: Property values one mod may hold (set, and not removed or despawned) at once: 4 for each
+#: of its ``ENTITIES_PER_MOD`` entities. With the storage limits below, a world whose mods
+#: all fill every cap still fits the snapshot room (``protocol.limits.SNAPSHOT_ROOM_WORLD``).
+PROP_VALUES_PER_MOD = 2048
+#: Persistent storage per mod: bytes of a key (1..), of a value (0..), of all its keys and
+#: values together, and how many keys (so tiny records cannot multiply its serialised size);
+#: a value also fits one guest string (``MOD_STRING_MAX``).
+STORAGE_KEY_MAX = 64
+STORAGE_VALUE_MAX = 4096
+STORAGE_BYTES_PER_MOD = 16 << 10
+STORAGE_KEYS_PER_MOD = 256
+#: Mods whose storage one state (a snapshot, a storage file) may hold: those of the mods a
+#: server runs now and of the ones it ran before (a mod that failed to build keeps its data);
+#: the protocol's most mods a server may serve (``protocol.Limits.max_mods``).
+STORAGE_MODS_MAX = 64

@@ -46,6 +46,7 @@ from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VME
 from .chat import GAME_SPEAKER, chat_impls, is_help
 from .errors import SimulationError
 from .presentation import presentation_impls
+from .props import props_impls
 from .rules import (
     HOST_CALLS_PER_TICK,
     LOG_LINE_LENGTH,
@@ -58,6 +59,7 @@ from .rules import (
     MOD_SAVE_MAX,
     MOD_STACK_DEFAULT,
     MOD_STRING_MAX,
+    PERMISSION_ENTITIES,
     PERMISSION_PLAYERS,
     PERMISSIONS,
     STARTUP_INSTRUCTIONS,
@@ -65,8 +67,9 @@ from .rules import (
     ModLimits,
 )
 from .services import Services
+from .storage import storage_impls
 from .text import printable
-from .world import KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
+from .world import ENGINE, KIND_PLAYER, NO_ENTITY, NO_PLAYER, World
 
 __all__ = [
     "ModImage", "TickInputs", "FaultRecord", "ModChat", "Simulation", "SimulationError",
@@ -198,12 +201,19 @@ class Simulation:
     #: on_load), in the order they were sent; a hook that faulted sent none.
     mod_chat: list[ModChat] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
+    #: The mods' persistent storage to start from (``storage_bytes`` of an earlier run).
+    stored: bytes = field(default=b"", repr=False)
     #: False: load the mods without running main/on_load; the state must then come from
     #: ``restore`` (a joining client gets it from the server's snapshot).
     start: InitVar[bool] = True
 
     def __post_init__(self, start: bool) -> None:
         self.world = World(width=self.width, height=self.height, seed=self.seed)
+        if self.stored:
+            try:
+                self.world.load_storage(self.stored)
+            except ValueError as exc:
+                raise SimulationError(f"bad storage: {exc}") from None
         self.services = Services()
         self._disabled_now: list[str] = []  # mods disabled this tick: on_mod_disabled
         self._consumed = 0  # chat_consumed: a mod before this one consumed the line
@@ -328,13 +338,26 @@ class Simulation:
             ids = list(w().players)
             return ids[index] if 0 <= index < len(ids) else NO_PLAYER
 
-        def may_change(m: Machine, eid: int) -> None:
-            """Players' entities change only through mods with the "players" permission."""
+        def why_not(eid: int) -> str | None:
+            """Why this mod may not change entity ``eid`` (None: it may): a mod changes the
+            entities it made; players' entities need the "players" permission, other mods'
+            the "entities" permission."""
             entity = w().entities.get(eid)
-            if entity is not None and entity.kind == KIND_PLAYER \
-                    and PERMISSION_PLAYERS not in state.image.permissions:
-                raise ValueError(f"entity {eid} is a player's; the mod needs "
-                                 f'permissions = ["{PERMISSION_PLAYERS}"] in its mod.toml')
+            if entity is None or entity.maker == state.slot:
+                return None
+            if entity.maker == ENGINE:  # the engine makes players' entities only
+                need, whose = PERMISSION_PLAYERS, "a player's"
+            else:
+                need, whose = PERMISSION_ENTITIES, "another mod's"
+            if need in state.image.permissions:
+                return None
+            return f'entity {eid} is {whose}; the mod needs permissions = ["{need}"] in its ' \
+                "mod.toml"
+
+        def may_change(m: Machine, eid: int) -> None:
+            reason = why_not(eid)
+            if reason is not None:
+                raise ValueError(reason)
 
         def getter(name: str) -> Callable[[Machine, int], int]:
             return lambda m, eid: w().get(eid, name)
@@ -382,6 +405,9 @@ class Simulation:
             "player_entity": lambda m, pid: w().players.get(pid, NO_ENTITY),
             "player_count": lambda m: len(w().players),
             "player_at": player_at,
+            "entity_may_change": lambda m, eid: int(why_not(eid) is None),
+            **props_impls(state.image.name, w),
+            **storage_impls(state.image.name, w),
         }
         for name in ("kind", "x", "y", "vx", "vy", "health", "score", "owner"):
             impls[f"entity_get_{name}"] = getter(name)
@@ -578,6 +604,10 @@ class Simulation:
                 self._log(state, f"over its per-tick caps: dropped {', '.join(drops)}")
 
     # --- identity and snapshots -----------------------------------------------------
+
+    def storage_bytes(self) -> bytes:
+        """The mods' persistent storage, for the server to keep (``stored`` of a later run)."""
+        return self.world.storage.to_bytes()
 
     def machine(self, name: str) -> Machine:
         """The machine of the mod called ``name`` (KeyError if there is none)."""

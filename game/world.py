@@ -8,6 +8,9 @@ The world keeps its own invariants, whatever a mod asks (``game.rules`` has the 
 positions stay inside the arena, velocities, scores and health saturate at their bounds, a
 mod has at most ``ENTITIES_PER_MOD`` entities and emits at most ``EVENTS_PER_MOD`` events a
 tick. So one mod's wild values cannot make another mod's arithmetic overflow.
+
+The world also holds the mods' own kinds and entity properties (``game.props``) and their
+persistent storage (``game.storage``): journaled, serialised and hashed with the rest.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import msgpack
 from mods.host_api import constant
 
 from .chat import Commands
+from .packing import Reader
 from .presentation import Presentation
+from .props import Props
 from .rules import (
     ENTITIES_PER_MOD,
     EVENTS_PER_MOD,
@@ -32,6 +37,7 @@ from .rules import (
     SCORE_MAX,
     SPEED_MAX,
 )
+from .storage import Storage
 
 __all__ = [
     "Entity", "World", "NO_ENTITY", "NO_PLAYER", "KIND_PLAYER", "MAX_ENTITIES",
@@ -95,6 +101,8 @@ class World:
         self._undo: list[Callable[[], None]] | None = None
         self.look = Presentation(self._journal)  # how things look (game.presentation)
         self.commands = Commands(self._journal)  # chat commands for /help (game.chat)
+        self.props = Props(self._journal)  # mods' kinds and entity properties
+        self.storage = Storage(self._journal)  # mods' persistent records
         self.reseed()  # main and on_load draw from tick 0's stream
 
     # --- journaling for fault containment -------------------------------------------------
@@ -176,6 +184,7 @@ class World:
         self._count(entity.maker, -1)
         self._ids = None
         self.look.forget_entity(eid)
+        self.props.forget(eid)
 
         def undo() -> None:
             self._count(entity.maker, 1)
@@ -243,10 +252,19 @@ class World:
         self.events_dropped.clear()
         self.look.new_tick()
 
+    def load_storage(self, data: bytes) -> None:
+        """Replace the mods' storage by ``data`` (``Storage.to_bytes`` of an earlier run);
+        ``ValueError`` if it is malformed."""
+        self.storage = Storage.from_bytes(data, self._journal)
+
     # --- identity ----------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
         """Canonical serialisation: equal worlds give equal bytes."""
+        return b"".join([*self._parts(), self.storage.to_bytes(), self._tail()])
+
+    def _parts(self) -> list[bytes]:
+        """``to_bytes`` but the storage and the presentation (``_tail``)."""
         parts = [
             struct.pack("<qqQqqQQQQ", self.width, self.height, self.seed, self.tick,
                         self.next_id, self.rng, len(self.entities), len(self.players),
@@ -259,9 +277,13 @@ class World:
             parts.append(struct.pack("<qq", pid, eid))
         for event in self.events:
             parts.append(struct.pack("<3q", *event))
-        # msgpack of [look.dump(), commands.dump()] (0x92: an array of two)
-        parts += (b"\x92", self.look.packed(), msgpack.packb(self.commands.dump()))
-        return b"".join(parts)
+        parts.append(self.props.to_bytes())
+        return parts
+
+    def _tail(self) -> bytes:
+        """msgpack of [look.dump(), commands.dump()] (0x92: an array of two); last, as it
+        runs to the end of the bytes."""
+        return b"".join((b"\x92", self.look.packed(), msgpack.packb(self.commands.dump())))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> World:
@@ -285,8 +307,15 @@ class World:
             for _ in range(n_ev):
                 world.events.append(struct.unpack_from("<3q", data, at))
                 at += 24
-            look, commands = msgpack.unpackb(data[at:], raw=False)
-        except (struct.error, ValueError, TypeError) as exc:
+        except struct.error as exc:
+            raise ValueError(f"malformed world: {exc}") from None
+        r = Reader(data, "world")
+        r.at = at
+        world.props = Props.read(r, world.entities, world._journal)
+        world.storage = Storage.read(r, world._journal)
+        try:
+            look, commands = msgpack.unpackb(data[r.at:], raw=False)
+        except (ValueError, TypeError) as exc:
             raise ValueError(f"malformed world: {str(exc)[:200]}") from None
         world.look = Presentation.load(look, world._journal)
         world.commands = Commands.load(commands, world._journal)
@@ -296,5 +325,7 @@ class World:
         return world
 
     def digest(self) -> bytes:
-        """SHA-256 of ``to_bytes()``."""
-        return hashlib.sha256(self.to_bytes()).digest()
+        """SHA-256 of ``to_bytes()`` with the storage's bytes replaced by their SHA-256
+        (kept while the storage does not change: a full storage costs no hashing a tick)."""
+        return hashlib.sha256(b"".join([*self._parts(), self.storage.digest(),
+                                        self._tail()])).digest()

@@ -10,7 +10,11 @@ The game is a top-down arena. The world holds entities (id, kind, position, velo
 health, score, owning player). Positions and velocities are fixed-point integers in
 1/``FIXED_ONE`` world units; there are no floats anywhere in game state, so every machine
 computes the same world. Entity ids are positive and never reused; iteration order is id
-order. Getters on an id that does not exist return 0; setters on one do nothing.
+order. Getters on an id that does not exist return 0; setters on one do nothing. A mod
+changes (moves, scores, despawns ...) only the entities it made: players' entities need
+``permissions = ["players"]`` in its mod.toml and other mods' ``["entities"]``, else the
+call faults (``entity_may_change`` asks first). Mods register their own kinds and entity
+property keys by name (``game.props``) and keep bytes across restarts (``game.storage``).
 
 Sides: ``Side.BOTH`` functions behave identically on server and clients: most read or change
 the simulated world; ``log`` and ``send_chat`` have effects outside it, the same on every
@@ -36,6 +40,7 @@ from vm.hostcalls import ArgKind, HostFunction, HostRegistry, Side
 __all__ = ["HOST_API", "HOOKS", "CONSTANTS", "Hook", "Constant", "hook_by_name", "constant"]
 
 I64, U32, STR = ArgKind.I64, ArgKind.U32, ArgKind.STR
+U64, BYTES = ArgKind.U64, ArgKind.BYTES
 
 
 def _placeholder(name: str) -> Callable[..., Any]:
@@ -123,6 +128,28 @@ _TABLE: tuple[tuple[int, str, tuple[tuple[str, ArgKind], ...], ArgKind | None, S
      "Send `payload` (at most MESSAGE_BYTES) to mod `to_mod`'s on_message in the next tick; "
      "returns 1, or 0 if no enabled mod has that name, or this mod already sent or that mod "
      "already has MESSAGES_PER_TICK messages this tick."),
+    # Mods' own kinds, entity properties and ownership (game.props)
+    (96, "kind_register", (("name", STR), ("shared", I64)), I64, Side.BOTH,
+     "The kind number of a name (KIND_MOD_BASE + n, the same each call): private to this "
+     "mod, or with shared != 0 the one kind of every mod declaring that name shared."),
+    (97, "prop_key", (("name", STR), ("shared", I64)), I64, Side.BOTH,
+     "The number of an entity property key (private, or shared like kind_register)."),
+    (98, "entity_prop_get", (("id", I64), ("key", I64)), I64, Side.BOTH,
+     "An entity's value of a property key this mod registered; 0 if unset."),
+    (99, "entity_prop_set", (("id", I64), ("key", I64), ("value", I64)), None, Side.BOTH,
+     "Set an entity's property (0 removes it); it goes when the entity is despawned."),
+    (100, "entity_may_change", (("id", I64),), I64, Side.BOTH,
+     "1 if this mod may move, change or despawn the entity (it made it, or its mod.toml "
+     "permissions allow it), else 0."),
+    # Persistent storage (game.storage)
+    (104, "storage_get", (("key", STR), ("buf", U64), ("cap", I64)), I64, Side.BOTH,
+     "Copy up to cap bytes of this mod's stored value of key into buf; returns the value's "
+     "full length, or NO_VALUE."),
+    (105, "storage_set", (("key", STR), ("value", BYTES)), I64, Side.BOTH,
+     "Store bytes under key (kept across server restarts); 1, or 0 if the mod's storage "
+     "would go over its total (nothing changes)."),
+    (106, "storage_delete", (("key", STR),), I64, Side.BOTH,
+     "Remove a stored key; 1 if it held a value, else 0."),
     # Presentation (world state, hashed): how things look, HUD lines, the scoreboard
     (112, "kind_style", (("kind", I64), ("shape", I64), ("rgb", I64), ("size", I64)), I64,
      Side.BOTH,
@@ -255,6 +282,7 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("TIMERS_PER_MOD", 64, "timers one mod may have pending"),
     Constant("MESSAGE_BYTES", 1024, "bytes of one send_message payload"),
     Constant("MESSAGES_PER_TICK", 32, "messages one mod may send per tick"),
+    Constant("NO_VALUE", -1, "storage_get: the key holds nothing"),
 )
 
 

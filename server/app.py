@@ -214,6 +214,7 @@ class GameServer:
         on_log: the game's account: lines the mods log and say.
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
+        stored: the mods' persistent storage to start from (``server.storage_file.load``).
     """
 
     mods: list[ServedMod]
@@ -225,12 +226,13 @@ class GameServer:
     on_log: Callable[[str], None] = print
     on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
     stop_after: int | None = None
+    stored: bytes = field(default=b"", repr=False)
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        sim = Simulation([m.image for m in self.mods], seed=self.seed,
+        sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
         self.room = Room(sim, max_players=self.limits.max_players,
                          max_chats=self.limits.max_chats_per_tick,

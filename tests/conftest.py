@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from game.rules import PERMISSION_PLAYERS
+from game.rules import PERMISSION_ENTITIES, PERMISSION_PLAYERS
 from game.simulation import ModImage
 from tests.vm.toolchain import DEFAULT_CACHE_DIR, compile_c
 
@@ -22,7 +22,8 @@ GUESTS = Path(__file__).parent / "game" / "guests"
 def _image(name: str, instructions: int = 200_000) -> ModImage:
     path = compile_c(GUESTS / f"{name}.c", opt="O2", compressed=True, out_dir=DEFAULT_CACHE_DIR)
     return ModImage(name=name, elf=path.read_bytes(), memory=1 << 20, stack=256 << 10,
-                    instructions=instructions, permissions=frozenset({PERMISSION_PLAYERS}))
+                    instructions=instructions,
+                    permissions=frozenset({PERMISSION_PLAYERS, PERMISSION_ENTITIES}))
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +78,7 @@ SLOW_TESTS = frozenset({
     # 2.3 s
     "vm/test_decoder_legality.py::test_every_compressed_parcel_is_legal_exactly_when_unicorn_says_so",
     "vm/test_fpu.py::test_random",  # 3.2 s
+    "server/test_storage_file.py::test_a_mod_finds_its_storage_after_a_restart",  # 8 s
 })
 
 

@@ -17,7 +17,7 @@ from game.rules import MAX_FAULTS
 TICKS = 40
 
 
-@pytest.mark.parametrize("hostile", ["storm", "spinner", "flooder", "vandal"])
+@pytest.mark.parametrize("hostile", ["storm", "spinner", "flooder", "vandal", "hoarder"])
 async def test_a_hostile_mod_is_contained_while_bots_play(
     build_with: Callable, make_server, tmp_path: Path, hostile: str
 ) -> None:

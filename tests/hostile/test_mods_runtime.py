@@ -173,3 +173,31 @@ def test_mods_whose_budgets_do_not_fit_a_tick_are_refused_at_start(
         assert name not in served
         assert "does not fit" in why and f"{TICK_INSTRUCTIONS}" in why
     assert {"movement", "pickups", "greeter"} <= set(served)
+
+
+def test_a_hoarder_gets_its_caps_and_no_other_mods_data(build_with: Callable) -> None:
+    game = Lockstep(build_with("hoarder"))
+    world = game.server.world
+    coins_worth = {eid: dict(row) for eid, row in world.props.values.items()}
+    assert coins_worth and all(list(row.values()) == [1] for row in coins_worth.values())
+    game.step(2)
+    # 16 KiB in all: k0..k2 (2 + 4096 bytes each); k3 would take it 8 bytes over.
+    assert ("hoarder", "stored 3") in game.lines
+    assert world.storage.used("hoarder") == 3 * 4098
+    assert not game.faults("hoarder")
+    for tick in (3, 4, 5):
+        game.step(tick)
+    messages = [f.message for f in game.faults("hoarder")]
+    assert [f.tick for f in game.faults("hoarder")] == [3, 4, 5]
+    assert "at most 2048 property values" in messages[0]
+    assert "at most 64 kinds" in messages[1]
+    assert "is not one this mod registered" in messages[2]
+    assert game.disabled("hoarder")
+    # Its spawns and values of tick 3 were undone; the coins' worth is pickups' still.
+    assert world.props.held.get("hoarder", 0) == 0
+    assert not [e for e in world.entities.values() if e.kind == 107]
+    [value_key] = {key for row in coins_worth.values() for key in row}
+    coins = [e.id for e in world.entities.values() if e.kind == 2]  # KIND_COIN
+    assert coins and all(world.props.values[c] == {value_key: 1} for c in coins)
+    assert set(world.props.holders.values()) == {"pickups"}
+    honest_mods_unharmed(game)

@@ -34,7 +34,7 @@ async def test_cold_then_warm_join(bundled: Prepared, make_server, tmp_path: Pat
     server = await make_server(bundled.served, tick_rate=50)
     cache = tmp_path / "cache"
     cold = await play(ClientOptions(url(server), cache, name="ann", ticks=5))
-    assert cold["mods"] == len(bundled.served) == 3
+    assert cold["mods"] == len(bundled.served) == 4
     assert cold["mods_from_cache"] == 0
     assert cold["mod_bytes_received"] == sum(len(m.blob) for m in bundled.served)
     # What landed in the cache is exactly what the server built.
@@ -44,7 +44,7 @@ async def test_cold_then_warm_join(bundled: Prepared, make_server, tmp_path: Pat
             == m.entry.sha256
     warm = await play(ClientOptions(url(server), cache, name="ann", ticks=5))
     assert warm["mod_bytes_received"] == 0
-    assert warm["mods_from_cache"] == 3
+    assert warm["mods_from_cache"] == 4
     assert warm["desyncs"] == cold["desyncs"] == 0
 
 
@@ -57,7 +57,7 @@ async def test_corrupted_cache_file_is_fetched_again(
     victim = cache / f"{bundled.served[0].entry.sha256}.elf"
     victim.write_bytes(b"\0" + victim.read_bytes()[1:])
     again = await play(ClientOptions(url(server), cache, ticks=1))
-    assert again["mods_from_cache"] == 2
+    assert again["mods_from_cache"] == 3
     assert again["mod_bytes_received"] == len(bundled.served[0].blob)
 
 
@@ -170,7 +170,7 @@ async def test_twenty_clients_join_at_once(
         for i in range(20)
     ))
     assert len({r["player_id"] for r in results}) == 20
-    assert all(r["mods"] == 3 and r["desyncs"] == 0 for r in results)
+    assert all(r["mods"] == 4 and r["desyncs"] == 0 for r in results)
     assert server.stats["mod_bytes_sent"] == 20 * sum(len(m.blob) for m in bundled.served)
 
 

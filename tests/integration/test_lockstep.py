@@ -143,7 +143,7 @@ async def test_each_mod_runs_with_its_own_stack_on_server_and_client(
     mods = [*bundled.served, served_from_image(odd)]
     wanted = {m.image.name: m.image.stack for m in mods}
     assert wanted == {"movement": 64 << 10, "pickups": 64 << 10, "greeter": 64 << 10,
-                      "walker": 128 << 10}
+                      "waypoints": 64 << 10, "walker": 128 << 10}
     assert all(m.entry.stack_limit == m.image.stack for m in mods)
     server_hashes: dict[int, str] = {}
     server = await make_server(mods, tick_rate=60,

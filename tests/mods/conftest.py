@@ -18,7 +18,7 @@ import pytest
 from mods.build import BuildResult, build_mods
 
 MODS_DIR = Path(__file__).resolve().parents[2] / "mods"
-SHIPPED = ("movement", "pickups", "greeter")
+SHIPPED = ("movement", "pickups", "greeter", "waypoints")
 
 MachineFactory = Callable[[Path, Any], Any]
 

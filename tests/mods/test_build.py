@@ -24,6 +24,7 @@ EXPECTED_HOOKS = {
     "pickups": ("on_load", "on_tick", "on_message", "on_save", "on_restore"),
     "greeter": ("on_player_leave", "on_player_join", "on_chat", "on_event", "on_timer",
                 "on_mod_disabled"),
+    "waypoints": ("on_load", "on_chat", "on_tick"),
 }
 
 
@@ -32,7 +33,8 @@ def by_name(results):
 
 
 def test_cold_build_of_the_shipped_mods(cold_build) -> None:
-    assert [r.name for r in cold_build] == ["movement", "pickups", "greeter"]  # load order
+    assert [r.name for r in cold_build] == [
+        "movement", "pickups", "greeter", "waypoints"]  # load order
     for r in cold_build:
         assert r.ok, r.error
         assert not r.cached
@@ -41,7 +43,8 @@ def test_cold_build_of_the_shipped_mods(cold_build) -> None:
         assert len(data) == r.size and r.size < 128 * 1024
         assert hashlib.sha256(data).hexdigest() == r.sha256
     assert {r.name: r.language for r in cold_build} == {
-        "movement": Language.ZIG, "pickups": Language.C, "greeter": Language.NIM}
+        "movement": Language.ZIG, "pickups": Language.C, "greeter": Language.NIM,
+        "waypoints": Language.C}
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -67,7 +70,7 @@ def test_built_elf_runs_under_qemu(shipped, name) -> None:
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout == {"movement": b"", "pickups": b"pickups: ready\n",
-                          "greeter": b"greeter: ready\n"}[name]
+                          "greeter": b"greeter: ready\n", "waypoints": b""}[name]
 
 
 def test_rebuild_with_nothing_changed_compiles_nothing(tmp_path, mods_copy) -> None:
@@ -84,7 +87,7 @@ def test_touching_one_source_rebuilds_only_that_mod(tmp_path, mods_copy) -> None
     source.write_text(source.read_text() + "\n/* touched */\n")
     after = by_name(build_mods(mods_copy, tmp_path / "cache"))
     assert {n: r.cached for n, r in after.items()} == {
-        "movement": True, "pickups": False, "greeter": True}
+        "movement": True, "pickups": False, "greeter": True, "waypoints": True}
     assert after["pickups"].ok
 
 
@@ -124,6 +127,7 @@ SYNTAX_ERRORS = {
     "pickups": ("pickups.c", "\nint broken(void) { return 1 }\n", "expected ';'"),
     "movement": ("movement.zig", "\nfn broken() void { const x = ; }\n", "expected expression"),
     "greeter": ("greeter.nim", "\nproc broken() =\n  let x = \n", "Error"),
+    "waypoints": ("waypoints.c", "\nint broken(void) { return 1 }\n", "expected ';'"),
 }
 
 
@@ -160,7 +164,7 @@ def test_cli_builds_and_prints_manifest_json(tmp_path, mods_copy, capsys) -> Non
 
     assert cli(["build", str(mods_copy), "--cache", str(tmp_path / "c"), "--json"]) == 0
     entries = json.loads(capsys.readouterr().out)
-    assert [e["name"] for e in entries] == ["movement", "pickups", "greeter"]
+    assert [e["name"] for e in entries] == ["movement", "pickups", "greeter", "waypoints"]
     assert all(e["host_abi"] == HOST_API.abi_hash() for e in entries)
     assert entries[1]["dependencies"] == ["movement"] and entries[1]["memory"] == 1048576
 

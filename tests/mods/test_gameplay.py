@@ -209,12 +209,54 @@ def test_pickups_scores_and_respawns(shipped) -> None:
     assert play.score(near) == 1 and play.score(far) == 0
     assert coin.id not in play.world.entities
     assert play.sim.logs == [("pickups", f"coin {coin.id} taken by entity {near}: "
-                                         "score 1, 1 taken")]
+                                         "score 1, 1 taken, best 1")]
     # the replacement is the next entity, placed from this tick's random stream
     [new] = [c for c in play.coins() if c.id > near]
     w, h = play.world.width, play.world.height
     assert (new.id, (new.x, new.y)) == (8, coin_positions(tick_stream(7, 1), w, h, 1)[0])
     assert len(play.coins()) == COINS
+
+
+def storage_of(records: dict[bytes, bytes], mod: bytes = b"pickups") -> bytes:
+    """Storage bytes of one mod, as game.storage documents them (written out here)."""
+    blob = lambda b: struct.pack("<I", len(b)) + b  # noqa: E731
+    return struct.pack("<I", 1) + blob(mod) + struct.pack("<I", len(records)) + b"".join(
+        blob(k) + blob(v) for k, v in sorted(records.items()))
+
+
+def test_pickups_keeps_the_best_score_across_restarts(shipped) -> None:
+    """The best score goes to storage ("best", 8 bytes little-endian) when a player beats
+    it; a simulation started from that storage remembers it; a coin's worth is a property."""
+    play = Play(shipped, ["pickups"])
+    assert play.sim.storage_bytes() == struct.pack("<I", 0)
+    assert play.world.props.values == {c.id: {1: 1} for c in play.coins()}
+    coin = play.coins()[0]
+    taker = play.world.spawn(KIND_PLAYER, coin.x, coin.y)
+    play.step()
+    best = play.score(taker)  # coins are close in the small arena: it may take several
+    assert best >= 1
+    assert play.sim.storage_bytes() == storage_of({b"best": struct.pack("<q", best)})
+    image = image_of(shipped["pickups"])
+    again = Simulation([image], seed=7, stored=storage_of({b"best": struct.pack("<q", 41)}))
+    coin = [e for e in again.world.entities.values() if e.kind == KIND_COIN][0]
+    player = again.world.spawn(KIND_PLAYER, coin.x, coin.y)
+    again.world.set(player, "score", 41)
+    again.step(TickInputs(1))
+    best = again.world.entities[player].score
+    assert best > 41 and again.logs[-1][1].endswith(f"score {best}, {best - 41} taken, best {best}")
+    assert again.storage_bytes() == storage_of({b"best": struct.pack("<q", best)})
+    # Below the record, the record stays.
+    third = Simulation([image], seed=7, stored=storage_of({b"best": struct.pack("<q", 99)}))
+    coin = [e for e in third.world.entities.values() if e.kind == KIND_COIN][0]
+    third.world.spawn(KIND_PLAYER, coin.x, coin.y)
+    third.step(TickInputs(1))
+    assert third.logs[-1][1].endswith(", best 99")
+    assert third.storage_bytes() == storage_of({b"best": struct.pack("<q", 99)})
+    # A coin pickups did not make (no "value" property) is not taken.
+    other = again.world.spawn(KIND_COIN, 0, 0)
+    again.world.spawn(KIND_PLAYER, 0, 0)
+    again.step(TickInputs(2))
+    assert other in again.world.entities and not again.faults
 
 
 def test_pickups_ignores_players_out_of_reach(shipped) -> None:
@@ -243,6 +285,67 @@ def test_pickups_may_not_score_without_the_players_permission(shipped) -> None:
     assert sim.world.entities[eid].score == 0 and coin.id in sim.world.entities
     assert [(f.mod, f.hook, f.kind) for f in sim.faults] == [("pickups", "on_tick",
                                                                "host call fault")]
+
+
+# -- waypoints (C) -------------------------------------------------------------------------
+
+KIND_BEACON = 100  # the first kind a mod registers: KIND_MOD_BASE
+BEACON_MARGIN, REACH = 8 * ONE, 8 * ONE
+
+
+def beacon_spots(stream: Iterator[int], width: int, height: int, n: int) -> list[tuple]:
+    """Where waypoints puts its next ``n`` beacons, drawing from ``stream``."""
+    return [(BEACON_MARGIN + next(stream) % (width - 2 * BEACON_MARGIN),
+             BEACON_MARGIN + next(stream) % (height - 2 * BEACON_MARGIN)) for _ in range(n)]
+
+
+def beacons(play: Play) -> list:
+    return [e for _, e in sorted(play.world.entities.items()) if e.kind == KIND_BEACON]
+
+
+def test_waypoints_beacons_are_a_shared_kind_at_seeded_places(shipped) -> None:
+    play = Play(shipped, ["waypoints"])
+    w, h = play.world.width, play.world.height
+    assert [(b.x, b.y) for b in beacons(play)] == beacon_spots(tick_stream(7, 0), w, h, 2)
+    # Another mod declaring "beacon" shared gets the same kind; a private "beacon" does not.
+    assert play.world.props.kinds.register("other", "beacon", True) == KIND_BEACON
+    assert play.world.props.kinds.register("other", "beacon", False) == KIND_BEACON + 1
+
+
+def test_waypoints_counts_visits_in_a_property_and_in_storage(shipped) -> None:
+    play = Play(shipped, ["waypoints"])
+    w, h = play.world.width, play.world.height
+    first = beacons(play)[0]
+    near = play.world.spawn(KIND_PLAYER, first.x + REACH, first.y - REACH)  # on the edge
+    play.step()
+    assert play.sim.logs == [("waypoints", f"beacon {first.id} visited by entity {near}: "
+                                           "1 visits, 1 in all")]
+    assert (first.x, first.y) == beacon_spots(tick_stream(7, 1), w, h, 1)[0]
+    assert play.world.props.values == {first.id: {1: 1}}  # "visits", the first key
+    stored = storage_of({b"total": struct.pack("<q", 1)}, mod=b"waypoints")
+    assert play.sim.storage_bytes() == stored
+    # A restart from that storage remembers the total; /waypoints reset forgets it.
+    again = Simulation([image_of(shipped["waypoints"])], seed=7, stored=stored)
+    for e in again.world.entities.values():  # the beacons into a corner, out of ann's reach
+        e.x = e.y = 0
+    again.step(TickInputs(1, joins=((1, "ann"),)))
+    assert again.logs == []  # no visit
+    again.step(TickInputs(2, chats=((1, "/waypoints"),)))
+    assert again.mod_chat == [ModChat("waypoints", 1, "Beacons visited: 1")] and not again.chat
+    again.step(TickInputs(3, chats=((1, "/waypoints reset"),)))
+    assert again.mod_chat == [ModChat("waypoints", 1, "Beacon visits reset")]
+    assert again.storage_bytes() == struct.pack("<I", 0)
+
+
+def test_waypoints_leaves_the_beacons_of_other_mods_alone(shipped) -> None:
+    play = Play(shipped, ["waypoints"])
+    theirs = play.world.spawn(KIND_BEACON, 20 * ONE, 20 * ONE, maker=9)  # mod slot 9's
+    for b in beacons(play)[:2]:
+        play.place(b.id, 2 * ONE, 2 * ONE)  # out of the player's reach
+    play.world.spawn(KIND_PLAYER, 20 * ONE, 20 * ONE)
+    play.step()
+    assert play.state(theirs) == (20 * ONE, 20 * ONE, 0, 0)
+    assert play.sim.logs == [] and not play.sim.faults and play.world.props.values == {}
 
 
 # -- greeter (Nim) -------------------------------------------------------------------------
@@ -394,7 +497,7 @@ def test_lockstep_run_collects_coin_on_predicted_tick(shipped) -> None:
     assert play.score(eid) == 1
     assert play.state(eid) == state
     assert target.id not in play.world.entities
-    assert ("pickups", f"coin {target.id} taken by entity {eid}: score 1, 1 taken") \
+    assert ("pickups", f"coin {target.id} taken by entity {eid}: score 1, 1 taken, best 1") \
         in play.sim.logs
     assert play.sim.faults == []
 

@@ -63,7 +63,7 @@ def test_permissions(tmp_path) -> None:
     base = 'name = "demo"\nversion = "1.0.0"\nlanguage = "c"\nsources = ["a.c"]\n'
     spec = load_manifest(write_mod(tmp_path, base + 'permissions = ["players"]\n'))
     assert spec.permissions == ("players",)
-    with pytest.raises(ModManifestError, match="permission 'root' is not one of players"):
+    with pytest.raises(ModManifestError, match="permission 'root' is not one of entities, players"):
         load_manifest(write_mod(tmp_path, base + 'permissions = ["root"]\n'))
 
 
