@@ -84,7 +84,7 @@ def test_limits_are_grouped_under_their_comment(tmp_path, monkeypatch) -> None:
 
 def test_cli_check_and_write_the_readme(tmp_path) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"# mods\n\nhand-written\n\n{docs.BEGIN}\nold\n{docs.END}\n\nmore\n")
+    readme.write_text(f"# mods\n\nhand-written\n\n{docs.BEGIN}\nSTALE-REFERENCE\n{docs.END}\n\nmore\n")
     run = [sys.executable, "-m", "mods.sdk", "--docs", "--readme", str(readme)]
     cwd = MODS_DIR.parent
     check = subprocess.run([*run, "--check"], cwd=cwd, capture_output=True, text=True)
@@ -93,7 +93,7 @@ def test_cli_check_and_write_the_readme(tmp_path) -> None:
     assert subprocess.run(run, cwd=cwd, capture_output=True).returncode == 0
     text = readme.read_text()
     assert text.startswith("# mods\n\nhand-written\n\n") and text.endswith(f"{docs.END}\n\nmore\n")
-    assert "old" not in text and "### Host functions" in text
+    assert "STALE-REFERENCE" not in text and "### Host functions" in text
     assert subprocess.run([*run, "--check"], cwd=cwd, capture_output=True).returncode == 0
     readme.write_text("no markers\n")
     bad = subprocess.run(run, cwd=cwd, capture_output=True, text=True)
