@@ -228,7 +228,7 @@ HOOKS: tuple[Hook, ...] = (
     Hook("on_save", (("buf", I64), ("cap", I64)), I64,
          "Hot reload, before this version goes: write up to cap bytes of state at buf (a "
          "pointer) and return how many; the next version's on_restore gets them."),
-    Hook("on_restore", (("data", STR),), None,
+    Hook("on_restore", (("data", BYTES),), None,
          "Hot reload, after main of the new version: the bytes on_save returned (instead of "
          "on_load, which runs when either version lacks the pair)."),
 )

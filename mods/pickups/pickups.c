@@ -167,7 +167,7 @@ RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap) {
     return (int64_t)sizeof coins_taken;
 }
 
-RISCADE_HOOK void on_restore(const char *data, size_t data_len) {
+RISCADE_HOOK void on_restore(const void *data, size_t data_len) {
     init();
     if (data_len == sizeof coins_taken)
         memcpy(&coins_taken, data, sizeof coins_taken);

@@ -32,7 +32,7 @@
  *       Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it happened in, after the events.
  *   RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap);
  *       Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
- *   RISCADE_HOOK void on_restore(const char *data, size_t data_len);
+ *   RISCADE_HOOK void on_restore(const void *data, size_t data_len);
  *       Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
  * Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
  * Host functions are named rc_<name>; RC_LIT("text") passes a string literal and its length.
@@ -95,7 +95,7 @@ RISCADE_HOOK void on_timer(int64_t tag);
 RISCADE_HOOK void on_message(const char *from_mod, size_t from_mod_len, const void *payload, size_t payload_len);
 RISCADE_HOOK void on_mod_disabled(const char *name, size_t name_len);
 RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap);
-RISCADE_HOOK void on_restore(const char *data, size_t data_len);
+RISCADE_HOOK void on_restore(const void *data, size_t data_len);
 #endif
 
 /* Host functions */

@@ -33,7 +33,7 @@
 ##         Mod `name` was disabled (it faulted MAX_FAULTS times): at the end of the tick it happened in, after the events.
 ##     proc on_save(buf: int64, cap: int64): int64 {.hook.}
 ##         Hot reload, before this version goes: write up to cap bytes of state at buf (a pointer) and return how many; the next version's on_restore gets them.
-##     proc on_restore(data: string) {.hook.}
+##     proc on_restore(data: seq[byte]) {.hook.}
 ##         Hot reload, after main of the new version: the bytes on_save returned (instead of on_load, which runs when either version lacks the pair).
 ## Positions and velocities are fixed-point integers (FIXED_ONE = one world unit).
 
@@ -392,9 +392,9 @@ const riscadeHooks = [
   ("on_save", "(int64, int64): int64",
    "proc on_save(buf: int64, cap: int64): int64 {.hook.}",
    "proc on_save(buf: int64, cap: int64): int64 {.exportc, dynlib, cdecl.} =\n  try:\n    result = riscadeBody_on_save(buf, cap)\n  except Exception as e:\n    riscadeHookRaised(\"on_save\", e)\n"),
-  ("on_restore", "(string)",
-   "proc on_restore(data: string) {.hook.}",
-   "proc on_restore(data: cstring, data_len: csize_t) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_restore(toString(data, data_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_restore\", e)\n"),
+  ("on_restore", "(seq[byte])",
+   "proc on_restore(data: seq[byte]) {.hook.}",
+   "proc on_restore(data: pointer, data_len: csize_t) {.exportc, dynlib, cdecl.} =\n  try:\n    riscadeBody_on_restore(toBytes(data, data_len))\n  except Exception as e:\n    riscadeHookRaised(\"on_restore\", e)\n"),
 ]
 
 proc riscadeHookRaised*(hook: string, e: ref Exception) {.noreturn, noinline.} =

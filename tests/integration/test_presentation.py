@@ -5,6 +5,7 @@ text view of ``riscade connect`` shows it: HUD, scoreboard, legend, labels, /hel
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,8 @@ async def test_connect_shows_hud_scoreboard_labels_and_the_games_help(
     ])
     out = capsys.readouterr().out.splitlines()
     assert status == 0, out[-5:]  # 0: no desync
-    welcome = next(line for line in out if line.startswith("[greeter to you] Welcome, "))
-    pid = int(welcome.split("player ")[1].split("!")[0])
+    assert "[greeter to you] Welcome, viewer! Type /help for commands." in out
+    pid = json.loads(out[-1])["player_id"]  # the summary comes last
     views = [i for i, line in enumerate(out) if line.startswith("tick ")]
     assert views, out[:20]
     after = out[views[-1]:]

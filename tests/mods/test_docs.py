@@ -84,7 +84,8 @@ def test_limits_are_grouped_under_their_comment(tmp_path, monkeypatch) -> None:
 
 def test_cli_check_and_write_the_readme(tmp_path) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"# mods\n\nhand-written\n\n{docs.BEGIN}\nSTALE-REFERENCE\n{docs.END}\n\nmore\n")
+    readme.write_text(
+        f"# mods\n\nhand-written\n\n{docs.BEGIN}\nSTALE-REFERENCE\n{docs.END}\n\nmore\n")
     run = [sys.executable, "-m", "mods.sdk", "--docs", "--readme", str(readme)]
     cwd = MODS_DIR.parent
     check = subprocess.run([*run, "--check"], cwd=cwd, capture_output=True, text=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from mods import HOOKS, HOST_API
-from mods.host_api import Hook
 from mods.manifest import Language, ModSpec
 from mods.sdk import SDK_DIR, SDK_FILES, Sdk, generate, stale_files, write_sdk
 from mods.toolchain import command, write_cc_wrapper
@@ -237,7 +236,6 @@ def test_every_argument_kind_round_trips(tmp_path, make_machine, language) -> No
 
 # -- hooks with a bytes argument and a Zig main that can fail ---------------------------------
 
-BYTES_HOOK = Hook("on_restore", (("data", BYTES),), None, "state from on_save")
 BYTES_PROBES = {
     Language.C: ("restore.c", """\
 #include "riscade.h"
@@ -265,9 +263,9 @@ proc on_restore(data: seq[byte]) {.hook.} =
 
 @pytest.mark.parametrize("language", list(Language), ids=lambda lang: lang.value)
 def test_hook_with_a_bytes_argument(tmp_path, make_machine, language) -> None:
-    """A hook taking bytes (as on_restore might) gets them as the language's byte slice."""
+    """A hook taking bytes (on_restore) gets them as the language's byte slice."""
     sdk_dir = tmp_path / "sdk"
-    write_sdk(sdk_dir, Sdk.of(ALL_KINDS, (*HOOKS, BYTES_HOOK), ()))
+    write_sdk(sdk_dir, Sdk.of(ALL_KINDS, HOOKS, ()))
     elf = compile_probe(tmp_path, language, BYTES_PROBES[language], sdk_dir)
     registry, calls = recording(ALL_KINDS, {})
     machine = make_machine(elf, registry)

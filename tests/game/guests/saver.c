@@ -37,7 +37,7 @@ RISCADE_HOOK int64_t on_save(int64_t buf, int64_t cap) {
     return (int64_t)sizeof state;
 }
 
-RISCADE_HOOK void on_restore(const char *data, size_t len) {
+RISCADE_HOOK void on_restore(const void *data, size_t len) {
 #ifdef RESTORE_FAULTS
     *(volatile int64_t *)0 = (int64_t)len;
 #endif
