@@ -64,6 +64,7 @@ SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench"})
 SLOW_MODULES = frozenset({
     "mods/test_build.py",  # builds copies of the shipped mods in most tests
     "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
+    "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
@@ -79,6 +80,7 @@ SLOW_TESTS = frozenset({
     "vm/test_decoder_legality.py::test_every_compressed_parcel_is_legal_exactly_when_unicorn_says_so",
     "vm/test_fpu.py::test_random",  # 3.2 s
     "server/test_storage_file.py::test_a_mod_finds_its_storage_after_a_restart",  # 8 s
+    "mods/test_docs.py::test_walkthrough_mod_builds_and_runs_in_the_game",  # 3.9 s
 })
 
 
