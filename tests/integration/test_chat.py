@@ -56,11 +56,12 @@ async def test_players_see_mod_and_player_chat(
 
     # A client that joins applies the ticks that piled up while it loaded the snapshot
     # before it sees the answers to its lines: on a loaded machine that backlog was over 27
-    # ticks (CI saw ann leave before the answer to /score). 150 ticks leave room for ~2 s.
-    bob_task = asyncio.create_task(play(options("bob", ticks=300)))
+    # ticks (CI saw ann leave before the answer to /score), and 150 were once too few at a
+    # load of 8. 600 ticks leave room for a 9 s backlog.
+    bob_task = asyncio.create_task(play(options("bob", ticks=900)))
     bob = await wait_for_player(server, "bob")
     # ann is a bot that also chats: a plain line, then two greeter commands.
-    ann_summary = await play(options("ann", ticks=150, bot_seed=1,
+    ann_summary = await play(options("ann", ticks=600, bot_seed=1,
                                      say=("hello all", "/top", "/score")))
     bob_summary = await bob_task
     ann = ann_summary["player_id"]
@@ -108,7 +109,7 @@ async def test_headless_connect_prints_only_a_summary_with_chat(
 ) -> None:
     server = await make_server(bundled.served, tick_rate=60)
     status = await asyncio.to_thread(connect_main, [
-        url(server), "--headless", "--bot", "--ticks", "150", "--name", "cli",
+        url(server), "--headless", "--bot", "--ticks", "600", "--name", "cli",
         "--cache", str(tmp_path / "cache"), "--reports", str(tmp_path / "reports"),
         "--say", "hi from the cli",
     ])
