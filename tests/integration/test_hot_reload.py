@@ -30,7 +30,33 @@ from server.watch import ModWatcher
 from tests.support.hostile_mods import stage_mods
 
 ROOT = Path(__file__).resolve().parents[2]
-SAVER = Path(__file__).parent / "reload_mods" / "saver"
+#: The game tests' saver guest (tests/game/guests/saver.c), served as a mod folder here.
+SAVER_SOURCE = ROOT / "tests" / "game" / "guests" / "saver.c"
+SAVER_TOML = """\
+# Test mod for hot reload: counts by STEP each tick into the score of an entity it owns, and
+# carries (entity, count) across a reload with on_save/on_restore.
+name = "saver"
+version = "1.0.0"
+language = "c"
+sources = ["saver.c"]
+
+[limits]
+memory = 1048576
+stack = 65536
+instructions = 100000
+"""
+
+
+def saver_folder(tmp_path: Path) -> Path:
+    """A mod folder holding the saver guest, its SDK include pointed at the build's SDK."""
+    folder = tmp_path / "saver-src" / "saver"
+    folder.mkdir(parents=True)
+    source = SAVER_SOURCE.read_text()
+    assert source.count('#include "../../../mods/sdk/riscade.h"') == 1
+    (folder / "saver.c").write_text(
+        source.replace('#include "../../../mods/sdk/riscade.h"', '#include "riscade.h"'))
+    (folder / "mod.toml").write_text(SAVER_TOML)
+    return folder
 #: Seconds a rebuild and the swap on every client may take at most (a cold Nim build on a
 #: loaded 2-core machine is the slowest), before the test gives up.
 DEADLINE = 240.0
@@ -206,7 +232,7 @@ async def test_a_reload_of_a_mod_others_depend_on_reloads_them_after_it(
 async def test_state_carries_over_through_on_save_and_on_restore(
     tmp_path: Path, build_cache: Path, make_server
 ) -> None:
-    game = await start_game(tmp_path, build_cache, make_server, SAVER)
+    game = await start_game(tmp_path, build_cache, make_server, saver_folder(tmp_path))
     world = game.server.room.sim.world
     counter = next(e for e in world.ids() if world.get(e, "kind") == 100)
     announced, _ = await reload_one(game, build_cache, "saver", "saver.c",
