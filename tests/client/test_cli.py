@@ -15,7 +15,7 @@ import websockets
 from client.cli import EXIT_ERROR
 from client.cli import main as connect_main
 from game.simulation import Simulation
-from protocol import SUPPORTED_VERSIONS, Hello, Link, Role, Welcome, negotiate, split_snapshot
+from tests.support.bare_server import welcome_with_snapshot
 
 
 def refused_port() -> int:
@@ -47,15 +47,7 @@ async def snapshot_server(state: bytes, state_hash: str) -> websockets.Server:
     of tick 0, with ``state_hash`` as the hash it claims."""
 
     async def handler(ws) -> None:
-        link = Link(Role.SERVER)
-        hello = link.receive(await ws.recv())
-        assert isinstance(hello, Hello)
-        version = negotiate(hello.protocol_versions, SUPPORTED_VERSIONS)
-        await ws.send(link.send(Welcome(protocol_version=version, player_id=1, tick_rate=50,
-                                        manifest=(), sending=())))
-        link.receive(await ws.recv())  # Ready
-        for msg in split_snapshot(tick=0, state=state, state_hash=state_hash):
-            await ws.send(link.send(msg))
+        await welcome_with_snapshot(ws, state, state_hash)
         await ws.wait_closed()
 
     return await websockets.serve(handler, "127.0.0.1", 0)

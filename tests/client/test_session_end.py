@@ -22,12 +22,10 @@ from protocol import (
     ModEntry,
     Role,
     Tick,
-    Welcome,
     compress_mod,
-    negotiate,
-    split_snapshot,
 )
 from server.app import GameServer, ServedMod
+from tests.support.bare_server import welcome_with_snapshot
 from vm import VM_ABI
 
 
@@ -126,15 +124,7 @@ async def dropping_server(how: str, ticks: int = 3):
 
     async def handler(ws) -> None:
         sim = Simulation([])
-        link = Link(Role.SERVER)
-        hello = link.receive(await ws.recv())
-        assert isinstance(hello, Hello)
-        version = negotiate(hello.protocol_versions, SUPPORTED_VERSIONS)
-        await ws.send(link.send(Welcome(protocol_version=version, player_id=1, tick_rate=50,
-                                        manifest=(), sending=())))
-        link.receive(await ws.recv())  # Ready
-        for msg in split_snapshot(tick=0, state=sim.snapshot(), state_hash=sim.state_hash()):
-            await ws.send(link.send(msg))
+        link = await welcome_with_snapshot(ws, sim.snapshot(), sim.state_hash())
         for tick in range(1, ticks + 1):
             sim.step(TickInputs(tick))
             await ws.send(link.send(Tick(tick=tick, state_hash=sim.state_hash())))
