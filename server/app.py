@@ -279,21 +279,42 @@ class GameServer:
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
-    async def stop(self) -> None:
-        """Stop ticking, say goodbye to everyone, close. Safe to call twice; never raises."""
+    async def stop(self, reason: str = "the server is stopping", *,
+                   timeout: float = FLUSH_TIMEOUT) -> None:
+        """Stop ticking, say goodbye to everyone (``Bye(shutdown)`` with ``reason``), close.
+
+        Returns within about ``timeout`` seconds: a client that has not taken its goodbye
+        and answered the close by then is cut off (its TCP connection aborted). Safe to call
+        twice; never raises."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        self._bye_everyone(Code.SHUTDOWN, "the server is stopping")
+        self._bye_everyone(Code.SHUTDOWN, reason)
         writers = [c.writer_task for c in self._live if c.writer_task is not None]
-        if writers:
-            await asyncio.wait(writers, timeout=FLUSH_TIMEOUT)
+        if writers:  # leave a part of the time to the closing handshakes
+            await asyncio.wait(writers, timeout=timeout * 0.6)
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(),
+                                       max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                log.warning("stopping: %d connections did not close in time: cut off",
+                            len(self._live))
+                for conn in list(self._live):
+                    conn.ws.transport.abort()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
+
+    def save_world(self) -> str:
+        """Save the world (placeholder until the world store is merged: there is none);
+        returns what was done, in words."""
+        return "no world file"
 
     def _bye_everyone(self, code: Code, reason: str) -> None:
         for conn in list(self._live):

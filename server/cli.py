@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import ssl
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from .app import GameServer
 from .config import DEFAULT_FILE, ConfigError, parse_with_config
 from .console import admin_command, attach_console
 from .logs import FORMATS, LEVELS, setup_logging
+from .shutdown import Stopper, shut_down
 from .startup import prepare_mods
 from .storage_file import FILE_NAME, StorageFile, StorageFileError, load
 from .watch import ModWatcher
@@ -141,17 +141,16 @@ async def serve(opts: argparse.Namespace) -> int:
         watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
         watcher = asyncio.create_task(watch.run())
         print(f"riscade serve: watching {opts.mods} for changes", flush=True)
-    stop = asyncio.Event()
+    stopper = Stopper()
     loop = asyncio.get_running_loop()
     detach = attach_console(sys.stdin.fileno(), lambda line: _console_line(server, line)) \
         if sys.stdin is not None and not sys.stdin.closed else None
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stopper.install(loop)
+    saved_badly = False
     try:
-        while not stop.is_set() and server.running:
+        while not stopper.event.is_set() and server.running:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.1)
+                await asyncio.wait_for(stopper.event.wait(), 0.1)
     finally:
         if detach is not None:
             detach()
@@ -159,12 +158,24 @@ async def serve(opts: argparse.Namespace) -> int:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await server.stop()
+        if stopper.signal:
+            print(f"riscade serve: {stopper.reason}", flush=True)
+        try:
+            saved = await shut_down(server, stopper.reason, save=server.failure is None)
+        except Exception as exc:  # noqa: BLE001 - the world store's failure, in one line
+            saved_badly = True
+            print(f"riscade serve: cannot save the world: {_one_line(exc)}", file=sys.stderr)
+        else:
+            if saved is not None:
+                print(f"riscade serve: world: {saved}", flush=True)
+        stopper.uninstall(loop)
         _keep(storage, None, server)
     print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}")
     if server.failure:
         print(f"riscade serve: {server.failure} (the traceback is in the log above)",
               file=sys.stderr)
+        return 1
+    if saved_badly:
         return 1
     return 1 if prepared.failed else 0
 
