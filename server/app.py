@@ -40,6 +40,7 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -85,8 +86,10 @@ from protocol import (
 from web.assets import WebClient
 
 from .http import Routes, is_upgrade
+from .metrics import ServerMetrics
 from .names import shown
 from .ratelimit import PlayerRates
+from .status import add_routes
 
 __all__ = ["ServedMod", "GameServer"]
 
@@ -132,8 +135,10 @@ def _close_text(code: int, reason: str) -> str:
 class _Conn:
     """One client connection: its link, its outbox and who it is."""
 
-    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int) -> None:
+    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int,
+                 metrics: ServerMetrics | None = None) -> None:
         self.ws = ws
+        self.metrics = metrics
         address = ws.remote_address
         self.address = str(address[0]) if address else "?"
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
@@ -194,6 +199,8 @@ class _Conn:
                     await self.ws.close(self.close_code, self.close_reason)
                     return
                 await self.ws.send(data)
+                if self.metrics is not None:
+                    self.metrics.sent_bytes += len(data)
                 self.queued_bytes -= len(data)
                 self._sent.set()
         except websockets.ConnectionClosed:
@@ -240,6 +247,8 @@ class GameServer:
     def __post_init__(self) -> None:
         self.http = Routes()
         self.web.install(self.http)
+        self.metrics = ServerMetrics()  # counted here, in the shell: wall-clock is allowed
+        add_routes(self.http, self)  # /status, /metrics
         sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
         self.room = Room(sim, max_players=self.limits.max_players,
@@ -380,8 +389,10 @@ class GameServer:
             else:
                 next_at = loop.time()  # running late: do not try to catch up in a burst
                 await asyncio.sleep(0)
+            started = time.perf_counter()
             try:
                 self.step()
+                self.metrics.observe_tick(time.perf_counter() - started)
             except Exception as exc:  # a bug on our side: end the game cleanly, once
                 tick = self.room.tick + 1
                 log.exception("the tick loop failed at tick %d", tick)
@@ -393,6 +404,16 @@ class GameServer:
     def running(self) -> bool:
         """True while the tick loop runs."""
         return self._ticker is not None and not self._ticker.done()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, in any state."""
+        return len(self._live)
+
+    @property
+    def playing(self) -> frozenset[int]:
+        """The players whose connection has had its snapshot (and gets ticks)."""
+        return frozenset(c.pid for c in self._conns if c.playing and c.pid is not None)
 
     def step(self) -> None:
         """Send pending snapshots, close one tick and broadcast it (synchronous, no I/O wait)."""
@@ -546,7 +567,7 @@ class GameServer:
     # --- one connection -----------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = _Conn(ws, self.limits, self.policy.outbox_messages)
+        conn = _Conn(ws, self.limits, self.policy.outbox_messages, self.metrics)
         self.stats["connections"] += 1
         if not self._admission.connect(conn.address):
             self.stats["refused"] += 1
