@@ -14,14 +14,13 @@ Nothing here knows the options: they are read from the ``argparse`` parser of
   one line naming the file and the key (or the line of the syntax error).
 
 ``example(parser)`` writes the commented file ``riscade.example.toml`` from the parser
-(``python -m server.config > riscade.example.toml`` regenerates it; a test keeps it true).
+(``python -m server.example_config > riscade.example.toml`` regenerates it; a test keeps it true).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -213,7 +212,7 @@ def example(parser: argparse.ArgumentParser) -> str:
     its default (an option with no default shows the kind of value it takes)."""
     lines = [
         "# riscade.toml: the options of `riscade serve` (this file is riscade.example.toml,",
-        "# generated from the command's options by `python -m server.config`).",
+        "# generated from the command's options by `python -m server.example_config`).",
         "# `riscade serve` reads ./riscade.toml if it exists, or the file given with",
         "# --config FILE; a flag on the command line overrides the file. Keys are the long",
         "# flags without dashes (tick-rate or tick_rate). Uncomment what you change.",
@@ -247,9 +246,3 @@ def _wrap(text: str, prefix: str, width: int = 96) -> list[str]:
     if line:
         out.append(prefix + line)
     return out
-
-
-if __name__ == "__main__":
-    from .cli import build_parser
-
-    sys.stdout.write(example(build_parser()))

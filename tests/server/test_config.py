@@ -35,7 +35,7 @@ def problem(path: Path, parser: argparse.ArgumentParser | None = None) -> str:
 
 def test_the_example_file_is_the_one_the_parser_makes() -> None:
     assert EXAMPLE.read_text(encoding="utf-8") == example(build_parser()), \
-        "riscade.example.toml is stale: python -m server.config > riscade.example.toml"
+        "riscade.example.toml is stale: python -m server.example_config > riscade.example.toml"
 
 
 def test_the_example_lists_every_option_a_flag_has() -> None:
