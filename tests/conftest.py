@@ -68,6 +68,7 @@ SLOW_MODULES = frozenset({
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
     "server/test_serve_ops.py",  # builds two mods, runs servers and bots in processes (26 s)
     "server/test_status_metrics.py",  # real servers and clients (11 s)
+    "server/test_shutdown.py",  # real servers and clients (5 s)
     "test_deploy.py",  # docker compose config (3 s) and a server for the health check
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
