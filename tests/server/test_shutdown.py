@@ -15,6 +15,7 @@ import pytest
 from client.session import ClientOptions, GameEnded, play
 from game.simulation import ModImage
 from lockstep import entry_for
+from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
 from protocol import compress_mod
 from server.app import GameServer, ServedMod
@@ -100,3 +101,27 @@ async def test_no_save_after_a_failed_tick_loop_and_stop_is_idempotent() -> None
     assert await shut_down(server, "bye", save=False) is None
     await server.stop("again")
     assert server.saved_at == []
+
+
+async def test_a_client_that_never_answers_the_close_is_cut_off_at_the_bound(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With a close timeout far beyond the bound, a client that neither reads nor answers
+    would hold ``stop`` for 60 s: it is cut off when the bound runs out."""
+    server = GameServer([], policy=ServerPolicy(close_timeout=60.0), on_log=lambda text: None)
+    port = await server.start("127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 b"Sec-WebSocket-Version: 13\r\n\r\n")
+    await writer.drain()
+    await until(lambda: server.open_connections == 1, "the stuck client connected")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with caplog.at_level("WARNING", logger="riscade.server"):
+        await shut_down(server, "server stopping (SIGTERM)", bound=1.0)
+    took = loop.time() - started
+    assert "1 connections did not close in time: cut off" in caplog.text
+    assert took < 30  # far below the 60 s close timeout: a hang detector, not a speed test
+    assert server.open_connections == 0
+    writer.close()
