@@ -20,7 +20,7 @@ from .app import GameServer
 from .config import DEFAULT_FILE, ConfigError, parse_with_config
 from .console import admin_command, attach_console
 from .logs import FORMATS, LEVELS, setup_logging
-from .shutdown import Stopper, shut_down
+from .shutdown import StartInterrupted, Stopper, shut_down, stop_while_starting
 from .startup import prepare_mods
 from .storage_file import FILE_NAME, StorageFile, StorageFileError, load
 from .watch import ModWatcher
@@ -208,7 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
         return 2
     setup_logging(opts.log_level, opts.log_format)
-    return asyncio.run(serve(opts))
+    stop_while_starting()
+    try:
+        return asyncio.run(serve(opts))
+    except StartInterrupted as exc:
+        print(f"riscade serve: {exc}", file=sys.stderr)
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Stopping ``riscade serve`` on SIGINT or SIGTERM: save the world, tell every client why,
 exit within a bound.
 
-The order: the first signal wakes the serve loop (``Stopper``); ``shut_down`` saves the world
-while the tick loop is between two ticks (nothing ticks during the synchronous save), then
-``GameServer.stop`` stops ticking, sends every client ``Bye(shutdown)`` with the reason
-("server stopping (SIGTERM)") and closes, cutting off whoever has not answered within
-``STOP_BOUND`` seconds. A second signal while stopping changes nothing: the bound holds.
+Before the game starts (while the mods build) a signal ends the start at once
+(``stop_while_starting``). Then the first signal wakes the serve loop (``Stopper``);
+``shut_down`` saves the world while the tick loop is between two ticks (nothing ticks during
+the synchronous save), then ``GameServer.stop`` stops ticking, sends every client
+``Bye(shutdown)`` with the reason ("server stopping (SIGTERM)") and closes, cutting off
+whoever has not answered within ``STOP_BOUND`` seconds. A second signal while stopping
+changes nothing: the bound holds.
 """
 
 from __future__ import annotations
@@ -16,13 +18,35 @@ import logging
 import signal
 from typing import Protocol
 
-__all__ = ["STOP_BOUND", "Stopper", "Stoppable", "shut_down"]
+__all__ = ["STOP_BOUND", "Stopper", "Stoppable", "StartInterrupted", "stop_while_starting",
+           "shut_down"]
 
 log = logging.getLogger("riscade.server")
 
 #: Seconds ``shut_down`` gives the clients to take their goodbye before it cuts them off.
 STOP_BOUND = 5.0
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StartInterrupted(Exception):
+    """A SIGINT or SIGTERM came while the server was starting (building the mods): there is
+    no game to save and nobody to tell yet."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(f"stopped while starting ({signal_name})")
+        self.signal = signal_name
+
+
+def _interrupt(sig: int, _frame: object) -> None:
+    raise StartInterrupted(signal.Signals(sig).name)
+
+
+def stop_while_starting() -> None:
+    """Until ``Stopper.install`` takes over, make SIGINT and SIGTERM raise
+    ``StartInterrupted`` wherever the main thread is (a build in progress is killed with
+    it: its sandbox dies with its parent)."""
+    for sig in SIGNALS:
+        signal.signal(sig, _interrupt)
 
 
 class Stoppable(Protocol):

@@ -188,3 +188,22 @@ def test_a_bad_riscade_toml_is_one_line_and_exit_2(tmp_path: Path, text: str,
     assert done.returncode == 2
     assert done.stderr == f"riscade serve: {phrase}\n"
     assert done.stdout == ""
+
+
+def test_a_signal_while_the_mods_build_stops_at_once(tmp_path: Path,
+                                                     procs: list[subprocess.Popen[str]]) -> None:
+    """SIGTERM during the first (cold) build: one line, exit 0, no traceback."""
+    mods = tmp_path / "mods"
+    for name in ("movement", "pickups"):
+        shutil.copytree(ROOT / "mods" / name, mods / name)
+    server, out, err = start(["serve", "--mods", str(mods), "--cache", str(tmp_path / "cache"),
+                              "--port", "0"], tmp_path)
+    procs.append(server)
+    out.wait_for(r"building mods in")
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(SLACK) == 0
+    stdout, stderr = out.rest(), err.rest()
+    if any("listening" in line for line in stdout):  # the build beat the signal: a clean stop
+        assert "riscade serve: server stopping (SIGTERM)" in stdout
+    else:
+        assert stderr == ["riscade serve: stopped while starting (SIGTERM)"], stderr
