@@ -23,9 +23,10 @@ from game.simulation import ModImage
 from lockstep import entry_for
 from lockstep.follower import Follower
 from mods.host_api import HOST_API
-from protocol import compress_mod
+from protocol import Desync, compress_mod
 from server.app import GameServer, ServedMod
 from server.metrics import TICK_BUCKETS, ServerMetrics
+from tests.hostile.clients_kit import Attacker
 
 
 def served(image: ModImage) -> ServedMod:
@@ -205,3 +206,29 @@ async def test_status_json_survives_any_player_name(name: str, walker: ModImage,
     finally:
         await server.stop()
     await bot
+
+
+async def test_desync_claims_are_counted(walker: ModImage) -> None:
+    """A hand-played client claims two desyncs: the counter says 2, and a kicked flood
+    counts as what it is too."""
+    server = GameServer([served(walker)], tick_rate=50, host_abi=HOST_API.abi_hash(),
+                        on_log=lambda text: None)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        mallory = await Attacker.open(server)
+        snap = await mallory.join(server)
+        for _ in range(2):
+            await mallory.send(Desync(tick=snap.tick, state_hash="0" * 64))
+        await until(lambda: server.stats["desyncs_reported"] == 2, "two claims")
+        metrics = await get_metrics(port)
+        assert metrics["riscade_desyncs_reported"] == {
+            ("riscade_desyncs_reported_total", ()): 2}
+        assert metrics["riscade_kicked"] == {("riscade_kicked_total", ()): 0}
+        for _ in range(10):  # over the burst: kicked
+            await mallory.send(Desync(tick=snap.tick, state_hash="0" * 64))
+        await mallory.ending()
+        metrics = await get_metrics(port)
+        assert metrics["riscade_kicked"] == {("riscade_kicked_total", ()): 1}
+        assert metrics["riscade_desyncs_reported"][("riscade_desyncs_reported_total", ())] <= 2 + 4
+    finally:
+        await server.stop()
