@@ -73,17 +73,18 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str, fmt: str = "text", stream: TextIO | None = None) -> None:
-    """Send the ``riscade`` loggers' lines at ``level`` and above to ``stream`` (default:
-    stderr) as ``fmt``
-    (``"text"``: time, level, logger, message; ``"json"``: ``JsonFormatter``). Calling it
-    again replaces the handler it installed before."""
+    """Send the ``riscade`` loggers' lines at ``level`` and above, and every other library's
+    warnings and errors (websockets, asyncio), to ``stream`` (default: stderr) as ``fmt``
+    (``"text"``: time, level, logger, message; ``"json"``: ``JsonFormatter``), so that with
+    ``json`` every line is JSON. Calling it again replaces the handler it installed before."""
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.set_name("riscade.setup_logging")
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("riscade")
+    root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == handler.get_name()]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    root.setLevel(logging.WARNING)
+    logging.getLogger("riscade").setLevel(level.upper())
     logging.getLogger("websockets").setLevel(logging.WARNING)

@@ -15,11 +15,12 @@ from server import logs
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
-    root = logging.getLogger("riscade")
-    before = (list(root.handlers), root.level)
+    root, ours = logging.getLogger(), logging.getLogger("riscade")
+    before = (list(root.handlers), root.level, ours.level)
     yield stream
     root.handlers[:] = before[0]
     root.setLevel(before[1])
+    ours.setLevel(before[2])
 
 
 def lines(stream: io.StringIO) -> list[str]:
@@ -75,3 +76,13 @@ def test_setting_up_twice_keeps_one_handler(captured: io.StringIO) -> None:
     logging.getLogger("riscade.x").info("once")
     (line,) = lines(captured)
     assert json.loads(line)["message"] == "once"
+
+
+def test_other_libraries_warnings_are_json_lines_too(captured: io.StringIO) -> None:
+    logs.setup_logging("INFO", "json", captured)
+    logging.getLogger("websockets.server").error("process_request failed")
+    logging.getLogger("asyncio").error("Task exception was never retrieved")
+    logging.getLogger("websockets.server").info("server listening")  # below WARNING
+    got = [json.loads(line) for line in lines(captured)]
+    assert [(r["logger"], r["level"]) for r in got] == [("websockets.server", "ERROR"),
+                                                        ("asyncio", "ERROR")]
