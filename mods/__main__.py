@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from .build import BuildResult, build_mods, failed
+from .cache import DEFAULT_CACHE_DIR
 from .errors import ModError
 
 DEFAULT_MODS_DIR = Path(__file__).resolve().parent
-DEFAULT_CACHE_DIR = Path(".riscade-cache") / "mods"
 
 
 def _size(n: int) -> str:
