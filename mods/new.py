@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"riscade new: cannot write the mod: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"riscade new: wrote {folder} ({', '.join(sorted(files_for(opts.name, Language(opts.lang))))})")
+    written = sorted(files_for(opts.name, Language(opts.lang)))
+    print(f"riscade new: wrote {folder} ({', '.join(written)})")
     print(f"next: riscade test --mods {opts.dir} {opts.name}    "
           f"(then: riscade serve --mods {opts.dir})")
     return 0

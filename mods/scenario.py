@@ -378,8 +378,9 @@ def _players(c: _Checker, tables: list[tuple[int, dict[str, Any]]],
         order = [kind for _, kind in events]
         if order != ["join", "leave"] * (len(order) // 2) + ["join"] * (len(order) % 2) or \
                 len({tick for tick, _ in events}) != len(events):
-            c.fail(c.lines.key(line, "leave"), f"player {pid}: joins and leaves must "
-                                               "alternate, a join first, at distinct ticks")
+            c.fail(c.lines.key(line, "leave" if "leave" in t else "join"),
+                   f"player {pid}: joins and leaves must alternate, a join first, at distinct "
+                   "ticks")
         players[pid] = Player(pid, name or f"player{pid}", joins, leaves)
     return tuple(players[pid] for pid in sorted(players))
 
@@ -566,7 +567,7 @@ def _entity_expect(c: _Checker, line: int, t: dict[str, Any], tick: int) -> Expe
             expected = c.expected_range(value, key(line, "props"), f"props.{name}")
             if expected is not None:
                 props.append((name, expected))
-    if not (count or fields or props):
+    if not ({"count", "props", *ENTITY_FIELDS} & set(t)):
         c.fail(line, "an entity [[expect]] checks nothing: give count, fields or props")
         return None
     return Expect(tick, line, "entity", entity=selector, count=count, fields=tuple(fields),

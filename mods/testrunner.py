@@ -21,15 +21,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from game.chat import GAME_SPEAKER
-from game.simulation import ModChat, ModImage, Simulation, TickInputs, over_tick_budget
+from game.simulation import (
+    FaultRecord,
+    ModChat,
+    ModImage,
+    Simulation,
+    TickInputs,
+    over_tick_budget,
+)
 from game.world import Entity, World
 from vm.machine import ENGINES
 
 from .build import BuildResult, build_mods
 from .cache import DEFAULT_CACHE_DIR
 from .errors import ModError
-from .scenario import KIND_NAMES, Expect, Range, Scenario, ScenarioError, load_scenario, \
-    scenario_files
+from .scenario import (
+    KIND_NAMES,
+    Expect,
+    Range,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_files,
+)
 
 __all__ = ["ScenarioResult", "run_scenario", "image_of", "mods_for", "main"]
 
@@ -203,7 +217,7 @@ def _shown(lines: list[str], none: str) -> str:
     return "  actual:\n" + "\n".join(f"    {line}" for line in lines[:MAX_SHOWN]) + extra
 
 
-def _check(e: Expect, run: _Run, faults: list, expected_faults: set[int],  # type: ignore[type-arg]
+def _check(e: Expect, run: _Run, faults: list[FaultRecord], expected_faults: set[int],
            result: ScenarioResult) -> None:
     where = f"{result.scenario.path}:{e.line}: tick {e.tick}: "
     checks: dict[str, Callable[[], str | None]] = {
@@ -306,11 +320,12 @@ def _check_entity(e: Expect, world: World) -> str | None:
     return None
 
 
-def _check_fault(e: Expect, run: _Run, faults: list,  # type: ignore[type-arg]
+def _check_fault(e: Expect, run: _Run, faults: list[FaultRecord],
                  expected_faults: set[int]) -> str | None:
     found = [n for n, f in enumerate(faults, run.faults_seen)
              if f.mod == e.mod and (e.hook is None or f.hook == e.hook)
              and (e.text is None or e.text in f.message)]
+    assert e.mod is not None
     status = {name: disabled for name, _, disabled in run.sim.mod_status()}
     what = f"a fault of mod {e.mod}" + (f" in {e.hook}" if e.hook else "") + \
         (f" with reason containing {_quote(e.text)}" if e.text else "")
