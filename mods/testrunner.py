@@ -335,8 +335,8 @@ def _check_fault(e: Expect, run: _Run, faults: list[FaultRecord],
     expected_faults.update(found)
     if e.disabled is not None and status.get(e.mod) != e.disabled:
         state = "disabled" if status.get(e.mod) else "enabled"
-        return f"expected mod {e.mod} {'disabled' if e.disabled else 'enabled'} after " \
-            f"{what[2:]}\n  actual: {state}"
+        return f"expected mod {e.mod} {'disabled' if e.disabled else 'enabled'} after this " \
+            f"fault\n  actual: {state}"
     return None
 
 
