@@ -301,6 +301,8 @@ def load_scenario(path: Path) -> Scenario:
         doc = tomllib.loads(text)
     except UnicodeDecodeError:
         raise ScenarioError(path, [(0, "not UTF-8 text")]) from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ScenarioError(path, [(0, "not valid TOML: nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
         raise ScenarioError(path, [(int(match.group(1)) if match else 0,
@@ -369,6 +371,8 @@ def _players(c: _Checker, tables: list[tuple[int, dict[str, Any]]],
         name = c.text(t, "name", c.lines.key(line, "name"), DEFAULT_LIMITS.max_name_length)
         joins = _ticks_of(c, t.get("join", 1), c.lines.key(line, "join"), "join", ticks)
         leaves = _ticks_of(c, t.get("leave", []), c.lines.key(line, "leave"), "leave", ticks)
+        if name is not None and not (name.strip() and name.isprintable()):
+            c.fail(c.lines.key(line, "name"), "'name' must be printable, not blank")
         if pid is None:
             continue
         if pid in players:

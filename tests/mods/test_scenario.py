@@ -147,6 +147,8 @@ def test_the_error_message_is_path_colon_line(tmp_path: Path) -> None:
     ("[[expect]]\ntick = 1\nchat = 'x'\nwhy = 1", 1, "unknown key(s) in a chat [[expect]]: 'why'"),
     ("mods = ['../etc']", 1, "'mods' must be a list of at most 64 mod names"),
     ("player = 3", 1, "'player' must be an array of tables"),
+    ("[[player]]\nid = 1\nname = \"a\\u0000b\"", 3, "'name' must be printable, not blank"),
+    ("[[player]]\nid = 1\nname = '  '", 3, "'name' must be printable, not blank"),
 ])
 def test_each_rule_names_its_line(tmp_path: Path, text: str, line: int, phrase: str) -> None:
     problems = _problems(tmp_path, text)
@@ -176,6 +178,11 @@ def test_too_many_players_and_chat_lines(tmp_path: Path) -> None:
     assert _problems(tmp_path, players)[0] == (1, "more than 64 players")
     chats = "[[player]]\nid = 1\n" + "[[chat]]\ntick = 1\nplayer = 1\ntext = 'x'\n" * 65
     assert "more than 64 chat lines in tick 1" in _problems(tmp_path, chats)[-1][1]
+
+
+def test_deep_nesting_is_refused_not_a_crash(tmp_path: Path) -> None:
+    for text in ("a = " + "[" * 100_000 + "]" * 100_000, "a = " + "{b=" * 5000 + "1" + "}" * 5000):
+        assert _problems(tmp_path, text) == [(0, "not valid TOML: nested too deeply")]
 
 
 def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
