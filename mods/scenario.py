@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,11 @@ class Expect:
     hook: str | None = None
     disabled: bool | None = None
     digest: str | None = None
+    keys: tuple[tuple[str, int], ...] = ()  # the line of each key of the table
+
+    def at(self, key: str) -> int:
+        """The line of ``key`` in this expectation's table (its header's if not there)."""
+        return next((n for k, n in self.keys if k == key), self.line)
 
 
 @dataclass(frozen=True)
@@ -332,8 +337,11 @@ def _parse(path: Path, doc: dict[str, Any], lines: _Lines) -> Scenario:
     known = {p.id for p in players}
     inputs = _inputs(c, sections["input"], ticks, known)
     chats = _chats(c, sections["chat"], ticks, known)
-    expects = [e for e in (_expect(c, line, t, ticks) for line, t in sections["expect"])
-               if e is not None]
+    expects = []
+    for line, t in sections["expect"]:
+        e = _expect(c, line, t, ticks)
+        if e is not None:
+            expects.append(replace(e, keys=tuple((k, lines.key(line, k)) for k in t)))
     if "ticks" not in doc:  # the last tick anything happens or is checked in
         ticks = max([1, *(j for p in players for j in p.joins + p.leaves),
                      *(i.last for i in inputs), *(ch.tick for ch in chats),

@@ -219,8 +219,7 @@ def _shown(lines: list[str], none: str) -> str:
 
 def _check(e: Expect, run: _Run, faults: list[FaultRecord], expected_faults: set[int],
            result: ScenarioResult) -> None:
-    where = f"{result.scenario.path}:{e.line}: tick {e.tick}: "
-    checks: dict[str, Callable[[], str | None]] = {
+    checks: dict[str, Callable[[], tuple[str, str] | None]] = {
         "chat": lambda: _check_chat(e, run.sim.mod_chat),
         "log": lambda: _check_log(e, run.logs),
         "entity": lambda: _check_entity(e, run.sim.world),
@@ -229,7 +228,8 @@ def _check(e: Expect, run: _Run, faults: list[FaultRecord], expected_faults: set
     }
     problem = checks[e.what]()
     if problem is not None:
-        result.fail(where + problem)
+        key, text = problem
+        result.fail(f"{result.scenario.path}:{e.at(key)}: tick {e.tick}: {text}")
 
 
 def _matches(e: Expect, text: str) -> bool:
@@ -237,7 +237,7 @@ def _matches(e: Expect, text: str) -> bool:
     return e.text in text if e.contains else e.text == text
 
 
-def _check_chat(e: Expect, lines: list[ModChat]) -> str | None:
+def _check_chat(e: Expect, lines: list[ModChat]) -> tuple[str, str] | None:
     source = GAME_SPEAKER if e.source == "game" else e.source
     found = [m for m in lines if _matches(e, m.text) and (e.to is None or m.player == e.to)
              and (source is None or m.mod == source)]
@@ -247,14 +247,15 @@ def _check_chat(e: Expect, lines: list[ModChat]) -> str | None:
     scope = (f" to {_addressee(e.to)}" if e.to is not None else "") + \
         (f" from {e.source}" if e.source else "")
     actual = [f"{m.mod} -> {_addressee(m.player)}: {_quote(m.text)}" for m in lines]
+    key = "chat_contains" if e.contains else "chat"
     if e.absent:
-        return f"expected no chat line {how}{_quote(e.text or '')}{scope}\n" + \
+        return key, f"expected no chat line {how}{_quote(e.text or '')}{scope}\n" + \
             _shown(actual, "")
-    return f"expected a chat line {how}{_quote(e.text or '')}{scope}\n" + \
+    return key, f"expected a chat line {how}{_quote(e.text or '')}{scope}\n" + \
         _shown(actual, "no chat line in this tick")
 
 
-def _check_log(e: Expect, logs: list[tuple[str, str]]) -> str | None:
+def _check_log(e: Expect, logs: list[tuple[str, str]]) -> tuple[str, str] | None:
     found = [t for mod, t in logs if _matches(e, t) and (e.source is None or mod == e.source)]
     if bool(found) != e.absent:
         return None
@@ -262,7 +263,8 @@ def _check_log(e: Expect, logs: list[tuple[str, str]]) -> str | None:
     scope = f" from {e.source}" if e.source else ""
     actual = [f"{mod}: {_quote(t)}" for mod, t in logs]
     neg = "no " if e.absent else "a "
-    return f"expected {neg}log line {how}{_quote(e.text or '')}{scope}\n" + \
+    return "log_contains" if e.contains else "log", \
+        f"expected {neg}log line {how}{_quote(e.text or '')}{scope}\n" + \
         _shown(actual, "no log line in this tick")
 
 
@@ -282,7 +284,7 @@ def _entity_text(world: World, ent: Entity) -> str:
             + (f", props {dict(sorted(props.items()))}" if props else ""))
 
 
-def _check_entity(e: Expect, world: World) -> str | None:
+def _check_entity(e: Expect, world: World) -> tuple[str, str] | None:
     sel = e.entity
     assert sel is not None
     chosen: list[Entity]
@@ -296,32 +298,32 @@ def _check_entity(e: Expect, world: World) -> str | None:
         number = _kind_number(world, sel.kind)
         chosen = [ent for ent in world.entities.values() if ent.kind == number]
     if e.count is not None and not e.count.holds(len(chosen)):
-        return f"expected {e.count} of {sel}, found {len(chosen)}\n" + _shown(
+        return "count", f"expected {e.count} of {sel}, found {len(chosen)}\n" + _shown(
             [_entity_text(world, ent) for ent in chosen], "none")
     if not chosen and (e.fields or e.props):
-        return f"expected {sel}, found none"
+        return "entity", f"expected {sel}, found none"
     for ent in sorted(chosen, key=lambda x: x.id):
         for name, want in e.fields:
             have = getattr(ent, name)
             if isinstance(want, str):
                 number = _kind_number(world, want)
                 if number != have:
-                    return (f"{sel}: kind expected {want!r} ({number}), actual {have}\n"
+                    return name, (f"{sel}: kind expected {want!r} ({number}), actual {have}\n"
                             f"  actual: {_entity_text(world, ent)}")
             elif isinstance(want, Range) and not want.holds(have):
-                return (f"{sel}: {name} expected {want}, actual {have}\n"
+                return name, (f"{sel}: {name} expected {want}, actual {have}\n"
                         f"  actual: {_entity_text(world, ent)}")
         for name, want_range in e.props:
             row = world.props.values.get(ent.id, {})
             have = next((row[k] for k in world.props.keys.numbers(name) if k in row), 0)
             if not want_range.holds(have):
-                return (f"{sel}: property {name!r} expected {want_range}, actual {have}\n"
+                return "props", (f"{sel}: property {name!r} expected {want_range}, actual {have}\n"
                         f"  actual: {_entity_text(world, ent)}")
     return None
 
 
 def _check_fault(e: Expect, run: _Run, faults: list[FaultRecord],
-                 expected_faults: set[int]) -> str | None:
+                 expected_faults: set[int]) -> tuple[str, str] | None:
     found = [n for n, f in enumerate(faults, run.faults_seen)
              if f.mod == e.mod and (e.hook is None or f.hook == e.hook)
              and (e.text is None or e.text in f.message)]
@@ -330,19 +332,19 @@ def _check_fault(e: Expect, run: _Run, faults: list[FaultRecord],
     what = f"a fault of mod {e.mod}" + (f" in {e.hook}" if e.hook else "") + \
         (f" with reason containing {_quote(e.text)}" if e.text else "")
     if not found:
-        return f"expected {what}\n" + _shown(
+        return "fault", f"expected {what}\n" + _shown(
             [f"{f.mod} in {f.hook}: {f.message}" for f in faults], "no fault in this tick")
     expected_faults.update(found)
     if e.disabled is not None and status.get(e.mod) != e.disabled:
         state = "disabled" if status.get(e.mod) else "enabled"
-        return f"expected mod {e.mod} {'disabled' if e.disabled else 'enabled'} after this " \
-            f"fault\n  actual: {state}"
+        return "disabled", f"expected mod {e.mod} {'disabled' if e.disabled else 'enabled'} " \
+            f"after this fault\n  actual: {state}"
     return None
 
 
-def _check_hash(e: Expect, actual: str) -> str | None:
+def _check_hash(e: Expect, actual: str) -> tuple[str, str] | None:
     return None if actual == e.digest else \
-        f"expected state hash {e.digest}\n  actual: {actual}"
+        ("hash", f"expected state hash {e.digest}\n  actual: {actual}")
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -80,10 +80,10 @@ def test_a_failing_scenario_reports_expected_against_actual(
     entity, chat = result.failures
     # right held in ticks 1 and 2: 64, then 128 (ACCEL = FIXED_ONE / 4)
     first, second = entity.split("\n")
-    assert first == f"{path}:10: tick 2: the entity of player 1: vx expected 64, actual 128"
+    assert first == f"{path}:13: tick 2: the entity of player 1: vx expected 64, actual 128"
     assert second.startswith("  actual: entity 1: kind 1, x ")
     assert second.endswith(", vx 128, vy 0, health 100, score 0, owner 1")
-    assert chat == (f"{path}:14: tick 3: expected a chat line \"hi\"\n"
+    assert chat == (f"{path}:16: tick 3: expected a chat line \"hi\"\n"
                     "  actual: no chat line in this tick")
 
 
@@ -98,7 +98,7 @@ def test_riscade_test_exits_1_and_prints_the_report(
     assert "PASS movement/steering (110 ticks, mods movement, engines interp and translate " \
         "agree)\n" in out
     assert "FAIL movement/wrong (tick 3 of 3, mods movement)\n" in out
-    assert f"{mods / 'movement' / 'scenarios' / 'wrong.toml'}:14: tick 3: expected a chat " \
+    assert f"{mods / 'movement' / 'scenarios' / 'wrong.toml'}:16: tick 3: expected a chat " \
         "line \"hi\"\n" in out
     assert out.endswith("riscade test: 1 passed, 1 failed\n")
 
