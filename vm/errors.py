@@ -73,6 +73,9 @@ class Fault(VMError):
     """
 
     kind = "fault"
+    #: The POSIX signal a native process would die of (``vm.cli``'s exit status, the signal
+    #: ``vm.gdbstub`` reports): SIGSEGV unless a kind says otherwise.
+    signal = 11
 
     def __init__(self, pc: int, addr: int | None = None, detail: str = "") -> None:
         self.pc = pc
@@ -98,6 +101,7 @@ class Fault(VMError):
 
 class IllegalInstruction(Fault):
     kind = "illegal instruction"
+    signal = 4  # SIGILL
 
 
 class LoadFault(Fault):
@@ -114,6 +118,7 @@ class FetchFault(Fault):
 
 class HostCallUnknown(Fault):
     kind = "unknown host call"
+    signal = 31  # SIGSYS
 
 
 class HostCallFault(Fault):
@@ -124,12 +129,14 @@ class BudgetExceeded(Fault):
     """The budget ran out at a check point; ``machine.resume()`` goes on from ``pc``."""
 
     kind = "instruction budget exceeded"
+    signal = 24  # SIGXCPU
 
 
 class GuestExit(Fault):
     """Raised inside the run loop when the guest exits; ``status`` is its exit code."""
 
     kind = "exit"
+    signal = 0
 
     def __init__(self, pc: int, status: int) -> None:
         super().__init__(pc, detail=f"status {status}")
@@ -138,6 +145,7 @@ class GuestExit(Fault):
 
 class Breakpoint(Fault):
     kind = "breakpoint"
+    signal = 5  # SIGTRAP
 
 
 class GuestSignal(Fault):
