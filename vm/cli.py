@@ -15,8 +15,7 @@ import argparse
 import sys
 import time
 
-from .debugger import DebuggerKill
-from .errors import BudgetExceeded, Fault, VMError
+from .errors import BudgetExceeded, DebuggerKill, Fault, VMError
 from .gdbserver import GdbSession, parse_address, serve_gdb
 from .machine import DEFAULT_ENGINE, ENGINES, Machine
 from .memory import MachineLimits

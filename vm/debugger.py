@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .constants import EXIT_ADDR
-from .errors import BudgetExceeded, Fault, GuestExit, VMError
+from .errors import BudgetExceeded, DebuggerKill, Fault, GuestExit
 
 if TYPE_CHECKING:
     from .machine import Machine
@@ -61,13 +61,6 @@ class Stop:
     kind: StopKind
     pc: int
     fault: Fault | None = None
-
-
-class DebuggerKill(VMError):
-    """The debugger's client killed the program: the run ends here, with no result."""
-
-    def __str__(self) -> str:
-        return "killed by the debugger"
 
 
 #: A controller: called at every stop, returns how to go on (or raises ``DebuggerKill``).

@@ -5,6 +5,7 @@
     ├── SnapshotError            a snapshot is corrupt or belongs to another program
     ├── HostCallError            a host function was misused by the host (bad registration)
     ├── TranslationError         the translating engine generated code that does not compile
+    ├── DebuggerKill             a debugger (gdb's kill) ended the program (``vm.debugger``)
     └── Fault                    the guest did something it may not do; carries pc and count
         ├── IllegalInstruction
         ├── LoadFault / StoreFault / FetchFault   (FetchFault: jump outside code or misaligned)
@@ -27,6 +28,7 @@ __all__ = [
     "SnapshotError",
     "HostCallError",
     "TranslationError",
+    "DebuggerKill",
     "Fault",
     "IllegalInstruction",
     "LoadFault",
@@ -63,6 +65,13 @@ class TranslationError(VMError):
     def __init__(self, message: str, source: str) -> None:
         super().__init__(message)
         self.source = source
+
+
+class DebuggerKill(VMError):
+    """The debugger's client killed the program: the run ends there, with no result."""
+
+    def __str__(self) -> str:
+        return "killed by the debugger"
 
 
 class Fault(VMError):
