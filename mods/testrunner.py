@@ -30,6 +30,8 @@ from game.simulation import (
     over_tick_budget,
 )
 from game.world import Entity, World
+from vm.errors import DebuggerKill
+from vm.gdbserver import parse_address, serve_gdb
 from vm.machine import ENGINES
 
 from .build import BuildResult, build_mods
@@ -53,6 +55,8 @@ MAX_FAILURES = 20
 MAX_SHOWN = 12
 #: The engine whose run the expectations are checked on (the other must agree with it).
 CHECKED_ENGINE = ENGINES[-1]
+#: ``run_scenario``'s ``attach``: given the checked simulation, returns what ends the session.
+Attach = Callable[[Simulation], Callable[[], None]]
 
 
 @dataclass
@@ -145,8 +149,14 @@ class _Run:
 
 
 def run_scenario(scenario: Scenario, images: list[ModImage], *,
-                 engines: Sequence[str] = ENGINES) -> ScenarioResult:
-    """Play ``scenario`` with ``images`` (in load order) once per engine, side by side."""
+                 engines: Sequence[str] = ENGINES, attach: Attach | None = None
+                 ) -> ScenarioResult:
+    """Play ``scenario`` with ``images`` (in load order) once per engine, side by side.
+
+    ``attach(simulation)``, if given, is called with the simulation whose expectations are
+    checked, after start-up and before tick 1 (``riscade test --gdb`` serves a mod's machine
+    to gdb there); what it returns is called when the scenario ends.
+    """
     result = ScenarioResult(scenario)
     for i, image in enumerate(images):
         reason = over_tick_budget(images[:i], image)
@@ -156,10 +166,26 @@ def run_scenario(scenario: Scenario, images: list[ModImage], *,
             return result
     runs = [_Run(images, scenario.seed, e) for e in engines]
     runs.sort(key=lambda r: r.engine != CHECKED_ENGINE)
-    schedule = _schedule(scenario)
-    expects = list(scenario.expects)
     expected_faults: set[int] = set()
     unexpected: list[str] = []
+    end = attach(runs[0].sim) if attach is not None else None
+    try:
+        _play(scenario, runs, result, expected_faults, unexpected)
+    except DebuggerKill:
+        result.fail(f"{scenario.path}: tick {result.ticks_run + 1}: the debugger killed the run")
+    finally:
+        if end is not None:
+            end()
+    for text in unexpected:
+        result.fail(text + "\n  (a [[expect]] with fault = \"MOD\" at that tick expects it)")
+    return result
+
+
+def _play(scenario: Scenario, runs: list[_Run], result: ScenarioResult,
+          expected_faults: set[int], unexpected: list[str]) -> None:
+    """Step every run through the scenario's ticks, checking each tick's expectations."""
+    schedule = _schedule(scenario)
+    expects = list(scenario.expects)
     for tick in range(scenario.ticks + 1):
         if tick:
             inputs = schedule.get(tick, TickInputs(tick))
@@ -177,9 +203,6 @@ def run_scenario(scenario: Scenario, images: list[ModImage], *,
                 unexpected.append(f"{scenario.path}: tick {tick}: unexpected fault of mod "
                                   f"{f.mod} in {f.hook}: {f.message}")
         main.faults_seen = len(main.sim.faults)
-    for text in unexpected:
-        result.fail(text + "\n  (a [[expect]] with fault = \"MOD\" at that tick expects it)")
-    return result
 
 
 def _agree(runs: list[_Run], tick: int, result: ScenarioResult) -> bool:
@@ -360,6 +383,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR,
                    help="build cache directory (default: %(default)s)")
     p.add_argument("-j", "--jobs", type=int, default=2, help="parallel compilers")
+    p.add_argument("--scenario", metavar="NAME", default=None,
+                   help="play only the scenario NAME (scenarios/NAME.toml) of each MOD")
+    p.add_argument("--gdb", metavar="HOST:PORT", default=None,
+                   help="serve MOD's machine to gdb (target remote HOST:PORT) while its "
+                        "scenario plays, from tick 1 (main and on_load ran); one MOD, one "
+                        "scenario")
     return p
 
 
@@ -367,6 +396,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``riscade test``; returns the exit status."""
     opts = _parser().parse_args(argv)
     mods_dir = opts.mods_dir or Path(__file__).resolve().parent
+    attach: tuple[str, Attach] | None = None
+    if opts.gdb is not None:
+        try:
+            if len(opts.mods) != 1:
+                raise ValueError("names the one MOD whose machine gdb debugs")
+            attach = (opts.mods[0], _gdb_attach(opts.mods[0], *parse_address(opts.gdb)))
+        except ValueError as exc:
+            print(f"riscade test: --gdb {opts.gdb}: {exc}", file=sys.stderr)
+            return 2
     try:
         results = build_mods(mods_dir, opts.cache, opts.jobs)
         by_name = {r.name: r for r in results}
@@ -379,19 +417,39 @@ def main(argv: list[str] | None = None) -> int:
     chosen = opts.mods or [r.name for r in results if scenario_files(r.spec.directory)]
     passed = failed = 0
     for name in chosen:
-        files = scenario_files(by_name[name].spec.directory)
+        files = [p for p in scenario_files(by_name[name].spec.directory)
+                 if opts.scenario in (None, p.stem)]
+        if attach is not None and len(files) > 1:
+            print(f"riscade test: --gdb debugs one scenario: pick one of "
+                  f"{', '.join(p.stem for p in files)} with --scenario", file=sys.stderr)
+            return 2
         if not files:
-            print(f"{name}: no scenarios in {by_name[name].spec.directory / 'scenarios'}")
+            what = f"scenario {opts.scenario}" if opts.scenario else "scenarios"
+            print(f"{name}: no {what} in {by_name[name].spec.directory / 'scenarios'}")
             failed += 1
             continue
         for path in files:
-            ok = _run_file(name, path, results)
+            ok = _run_file(name, path, results, attach[1] if attach else None)
             passed, failed = passed + ok, failed + (not ok)
     print(f"riscade test: {passed} passed, {failed} failed")
     return 0 if failed == 0 and passed else 1
 
 
-def _run_file(mod: str, path: Path, results: list[BuildResult]) -> bool:
+def _gdb_attach(mod: str, host: str, port: int) -> Attach:
+    """An ``attach`` that serves ``mod``'s machine to gdb on ``host:port``."""
+
+    def announce(address: str) -> None:
+        print(f"riscade test: {mod}'s machine waits for gdb: target remote {address}",
+              flush=True)
+
+    def attach(sim: Simulation) -> Callable[[], None]:
+        return serve_gdb(sim.machine(mod), host, port, announce=announce).close
+
+    return attach
+
+
+def _run_file(mod: str, path: Path, results: list[BuildResult],
+              attach: Attach | None = None) -> bool:
     label = f"{mod}/{path.stem}"
     try:
         scenario = load_scenario(path)
@@ -406,7 +464,11 @@ def _run_file(mod: str, path: Path, results: list[BuildResult]) -> bool:
     except (ScenarioError, ModError) as exc:
         print(f"FAIL {label}\n{exc}")
         return False
-    outcome = run_scenario(scenario, images)
+    try:
+        outcome = run_scenario(scenario, images, attach=attach)
+    except OSError as exc:  # --gdb: the address cannot be listened on
+        print(f"FAIL {label}: gdb: {exc.strerror or exc}")
+        return False
     mods = ", ".join(i.name for i in images)
     if outcome.ok:
         print(f"PASS {label} ({scenario.ticks} ticks, mods {mods}, engines "
