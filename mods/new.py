@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .errors import ModError
 from .manifest import NAME_RE, Language
 from .templates import files_for
 
@@ -29,7 +30,7 @@ raise ref return shl shr static template try tuple type using var when while xor
 system""".split())
 
 
-class NewModError(ValueError):
+class NewModError(ModError, ValueError):
     """Why ``riscade new`` refuses (one line)."""
 
 
