@@ -13,6 +13,7 @@ from typing import cast
 
 from game.errors import GameError
 from lockstep.policy import ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.errors import ModError
 from mods.host_api import HOST_API
 
@@ -38,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "exists); flags given here override it")
     p.add_argument("--mods", type=Path, default=None,
                    help="directory of mods (default: the mods bundled with riscade)")
-    p.add_argument("--cache", type=Path, default=Path(".riscade-cache") / "build",
-                   help="build cache directory")
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR,
+                   help="build cache directory (default: %(default)s, as riscade build)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (0.0.0.0: every IPv4 interface)")
     p.add_argument("--port", type=int, default=8765,
