@@ -28,12 +28,14 @@ def test_cpython_and_pyodide_agree_on_every_tick(bundled: Prepared, tmp_path: Pa
     same, changed = (json.loads(line) for line in out.splitlines())
     assert same["python"].startswith("3.14")
     assert len(same["hashes"]) == TICKS
-    mismatches = [t for t, (a, b) in enumerate(zip(here["hashes"], same["hashes"]), 1) if a != b]
+    pairs = enumerate(zip(here["hashes"], same["hashes"], strict=True), 1)
+    mismatches = [t for t, (a, b) in pairs if a != b]
     assert mismatches == [], f"desync from tick {mismatches[0]}"
     assert same["faults"] == here["faults"]
     # variant 1 presses other buttons for player 1 from tick 20 on: the hashes must part there
     assert scripted.script(20, 1).inputs != scripted.script(20, 0).inputs
     assert scripted.script(19, 1) == scripted.script(19, 0)
-    parted = [t for t, (a, b) in enumerate(zip(here["hashes"], changed["hashes"]), 1) if a != b]
+    pairs = enumerate(zip(here["hashes"], changed["hashes"], strict=True), 1)
+    parted = [t for t, (a, b) in pairs if a != b]
     assert parted[0] == 20
     print(f"ms per tick: CPython {here['ms_per_tick']:.2f}, Pyodide {same['ms_per_tick']:.2f}")
