@@ -65,6 +65,7 @@ async def _start(server: GameServer, port: int) -> int:
 
 async def _run(args: argparse.Namespace, server: GameServer) -> list[Any]:
     port = await _start(server, args.port)
+    print(f"riscade demo: {server.web.summary(f'http://127.0.0.1:{port}/')}")
     print(f"riscade demo: open http://127.0.0.1:{port}/ in a browser to play "
           f"(two bots are playing on ws://127.0.0.1:{port}); Ctrl-C stops")
     stop = asyncio.Event()
@@ -103,12 +104,6 @@ def main(argv: list[str] | None = None) -> int:
                  else f"FAILED: {r.error}"))
     server = GameServer(prepared.served, host_abi=HOST_API.abi_hash(),
                         tick_rate=args.tick_rate, on_log=print)
-    missing = server.web.missing()
-    if missing:
-        print("riscade demo: the page cannot load here, missing: " + "; ".join(missing)
-              + " (run scripts/install.sh)")
-    print(f"riscade demo: web client {len(server.web.bundle.data)} bytes of Python "
-          f"(sha256 {server.web.bundle.sha256[:12]})")
     results = asyncio.run(_run(args, server))
     ok = not prepared.failed
     for r in results:

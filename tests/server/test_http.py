@@ -244,3 +244,23 @@ async def test_the_game_still_plays_on_the_same_port(server: GameServer, tmp_pat
     assert refused.value.response.status_code == 403
     # a plain GET that asks for no upgrade is never taken for a websocket
     assert (await request(server.port, "/", headers={"Connection": "Upgrade"})).status == 200
+
+
+def test_what_is_missing_is_said_in_one_line(tmp_path: Path) -> None:
+    bare = WebClient(static=tmp_path, pyodide=tmp_path, wheels=tmp_path)
+    line = bare.summary("http://127.0.0.1:1/")
+    assert line.startswith("the game page at http://127.0.0.1:1/ cannot load: missing ")
+    for part in ("pyodide.asm.wasm", "msgpack wheel", "pyelftools wheel", "index.html",
+                 "scripts/install.sh"):
+        assert part in line
+    assert "\n" not in line
+
+
+async def test_a_missing_page_is_a_404_not_a_crash(tmp_path: Path) -> None:
+    srv = GameServer([], on_log=lambda text: None, web=WebClient(static=tmp_path / "none"))
+    port = await srv.start("127.0.0.1", 0)
+    try:
+        assert (await request(port, "/")).status == 404
+        assert (await request(port, "/static/index.html")).status == 404
+    finally:
+        await srv.stop()
