@@ -7,6 +7,7 @@ an attacker would send it (no client library normalises or refuses it first).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import io
 import json
@@ -264,3 +265,37 @@ async def test_a_missing_page_is_a_404_not_a_crash(tmp_path: Path) -> None:
         assert (await request(port, "/static/index.html")).status == 404
     finally:
         await srv.stop()
+
+
+@needs_pyodide
+async def test_gzip_for_clients_that_take_it(server: GameServer) -> None:
+    gz = {"Accept-Encoding": "gzip, deflate, br"}
+    raw = (PYODIDE_DIR / "pyodide.asm.wasm").read_bytes()
+    got = await request(server.port, "/pyodide/pyodide.asm.wasm", headers=gz)
+    assert got.headers["content-encoding"] == "gzip" and got.headers["vary"] == "Accept-Encoding"
+    assert got.headers["content-type"] == "application/wasm"
+    assert gzip.decompress(got.body) == raw
+    assert int(got.headers["content-length"]) == len(got.body) < len(raw) // 2
+    again = await request(server.port, "/pyodide/pyodide.asm.wasm", headers=gz)  # cached
+    assert again.body == got.body
+    plain = await request(server.port, "/pyodide/pyodide.asm.wasm")
+    assert "content-encoding" not in plain.headers and plain.body == raw
+    assert plain.headers["etag"] != got.headers["etag"]  # two representations, two tags
+    revalidated = await request(server.port, "/pyodide/pyodide.asm.wasm",
+                                headers={**gz, "If-None-Match": got.headers["etag"]})
+    assert revalidated.status == 304 and revalidated.body == b""
+    head = await request(server.port, "/pyodide/pyodide.asm.wasm", method="HEAD", headers=gz)
+    assert head.body == b"" and head.headers["content-length"] == str(len(got.body))
+    refused = await request(server.port, "/pyodide/pyodide.asm.wasm",
+                            headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.body == raw
+
+
+async def test_no_gzip_for_zips_small_bodies_and_errors(server: GameServer) -> None:
+    gz = {"Accept-Encoding": "gzip"}
+    server.http.add("/tiny", lambda req: reply(b"x" * 1023, "text/plain"))
+    server.http.add("/big", lambda req: reply(b"x" * 1024, "text/plain"))
+    assert (await request(server.port, "/big", headers=gz)).headers["content-encoding"] == "gzip"
+    for path in ("/py/riscade.zip", "/tiny", "/nope"):  # compressed already; small; a 404
+        got = await request(server.port, path, headers=gz)
+        assert "content-encoding" not in got.headers, path
