@@ -12,34 +12,53 @@ runs); the rest is steady state. Timings are for reading; nothing asserts them.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
+from server.app import GameServer
 from server.startup import prepare_mods
 from web import scripted
-from web.assets import PYODIDE_DIR, PYODIDE_FILES, STATIC_DIR, WebClient
+from web.assets import PYODIDE_FILES, STATIC_DIR
 from web.node import missing, run_in_pyodide
 from web.wheels import wheel_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def page_bytes() -> list[tuple[str, int]]:
-    """What a cold visit downloads from the server: the page, Pyodide's files, the manifest,
-    the bundle and the wheels (the page's own other files in web/static too)."""
-    web = WebClient()
-    rows = [(f"/static/{p.name}", p.stat().st_size) for p in sorted(STATIC_DIR.iterdir())
-            if p.is_file() and p.name != "index.html"]
-    rows.insert(0, ("/", (STATIC_DIR / "index.html").stat().st_size))
-    rows += [(f"/pyodide/{n}", (PYODIDE_DIR / n).stat().st_size) for n in PYODIDE_FILES
-             if n != "pyodide.js"]  # the page loads the module loader, not the classic one
-    rows += [("/py/manifest.json", len(web.manifest)), ("/py/riscade.zip",
-                                                        len(web.bundle.data))]
-    rows += [(f"/wheels/{p.name}", p.stat().st_size) for p in wheel_files().values()
-             if p is not None]
-    return rows
+def page_paths() -> list[str]:
+    """What a cold visit fetches: the page and its files, Pyodide's (the module loader, not
+    the classic one), the manifest, the bundle and the wheels."""
+    paths = ["/"] + [f"/static/{p.name}" for p in sorted(STATIC_DIR.iterdir())
+                     if p.is_file() and p.name != "index.html"]
+    paths += [f"/pyodide/{n}" for n in PYODIDE_FILES if n != "pyodide.js"]
+    paths += ["/py/manifest.json", "/py/riscade.zip"]
+    return paths + [f"/wheels/{p.name}" for p in wheel_files().values() if p is not None]
+
+
+async def page_load() -> list[tuple[str, int, int]]:
+    """Fetch every asset from a real server on loopback; (path, bytes on the wire with gzip
+    accepted, bytes of the file)."""
+    server = GameServer([], on_log=lambda text: None)
+    port = await server.start("127.0.0.1", 0)
+
+    def get(path: str, encoding: str) -> bytes:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     headers={"Accept-Encoding": encoding})
+        with urllib.request.urlopen(req, timeout=60) as answer:
+            return bytes(answer.read())
+
+    try:
+        rows = []
+        for path in page_paths():
+            wire = await asyncio.to_thread(get, path, "gzip")
+            rows.append((path, len(wire), len(await asyncio.to_thread(get, path, "identity"))))
+        return rows
+    finally:
+        await server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,11 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'Pyodide (CPython ' + there['python'] + ')':<28} {there['ms_per_tick']:>8.2f}")
     print(f"ratio Pyodide/CPython: {there['ms_per_tick'] / here['ms_per_tick']:.2f}; "
           f"hashes {'identical every tick' if same else 'DIFFER'}")
-    rows = page_bytes()
-    print("\ncold page load (bytes served):")
-    for path, size in rows:
-        print(f"  {path:<48} {size:>10}")
-    print(f"  {'total':<48} {sum(s for _, s in rows):>10}")
+    rows = asyncio.run(page_load())
+    print(f"\ncold page load from riscade serve:\n  {'path':<44} {'gzip':>10} {'file':>10}")
+    for path, wire, size in rows:
+        print(f"  {path:<44} {wire:>10} {size:>10}")
+    print(f"  {'total':<44} {sum(r[1] for r in rows):>10} {sum(r[2] for r in rows):>10}")
     return 0 if same else 1
 
 
