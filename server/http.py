@@ -1,7 +1,7 @@
 """Plain HTTP on the websocket's port: a table of routes, files served by name, nothing else.
 
-A request that is not a websocket upgrade reaches ``Routes.respond``, which answers GET and
-HEAD only (405 otherwise), looks the path (query string dropped) up in a table of exact paths,
+A request that is not a websocket upgrade reaches ``Routes.serve`` (``Routes.respond`` is the
+same without gzip), which answers GET and HEAD only (405 otherwise), looks the path (query string dropped) up in a table of exact paths,
 then of folder prefixes, and says 404 to anything else. A route's handler takes the websockets
 ``Request`` and returns a ``Response`` made by ``reply`` (Content-Type, Content-Length,
 Cache-Control, ETag); a HEAD gets the same headers and no body, and a matching
