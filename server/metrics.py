@@ -21,6 +21,7 @@ Families (all prefixed ``riscade_``):
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -39,8 +40,10 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TICK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
+@functools.cache
 def version() -> str:
-    """riscade's installed version ("unknown" when it runs from a folder not installed)."""
+    """riscade's installed version ("unknown" when it runs from a folder not installed);
+    looked up once (a metadata look-up scans the path: a millisecond)."""
     try:
         return metadata.version("riscade")
     except metadata.PackageNotFoundError:
