@@ -84,6 +84,7 @@ from protocol import (
 )
 
 from .names import shown
+from .persist import WorldRecorder
 from .ratelimit import PlayerRates
 
 __all__ = ["ServedMod", "GameServer"]
@@ -214,7 +215,13 @@ class GameServer:
         on_log: the game's account: lines the mods log and say.
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
-        stored: the mods' persistent storage to start from (``server.storage_file.load``).
+        stored: the mods' persistent storage to start from (a new game's).
+        world: the world file that keeps the game (``server.persist``): a recorded game goes
+            on from its last tick, and every tick is recorded.
+
+    Raises:
+        GameError: the mods do not start together.
+        WorldError, WorldFileError: ``world``'s game cannot go on with these mods.
     """
 
     mods: list[ServedMod]
@@ -227,13 +234,21 @@ class GameServer:
     on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
     stop_after: int | None = None
     stored: bytes = field(default=b"", repr=False)
+    world: WorldRecorder | None = None
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
-                         on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
+        def on_log(mod: str, text: str) -> None:
+            self.on_log(f"[{mod}] {text}")
+
+        if self.world is None:
+            sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
+                             on_log=on_log)
+        else:
+            sim = self.world.simulation([(m.entry, m.image) for m in self.mods], seed=self.seed,
+                                        stored=self.stored, on_log=on_log)
         self.room = Room(sim, max_players=self.limits.max_players,
                          max_chats=self.limits.max_chats_per_tick,
                          chat_lines_per_player=self.policy.chat_lines_per_player,
@@ -241,6 +256,8 @@ class GameServer:
         self.handshake = Handshake(self.room, [m.entry for m in self.mods],
                                    host_abi=self.host_abi, tick_rate=self.tick_rate,
                                    limits=self.limits)
+        if self.world is not None:
+            self.world.attach(self.room)
         self._print_mod_chat()  # what the mods said while starting
         self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
         self._live: set[_Conn] = set()  # every open connection, any state
@@ -294,6 +311,15 @@ class GameServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self.world is not None:
+            log.info("%s", self.world.close())
+
+    def save_world(self) -> str:
+        """Snapshot the game into its world file now; one line saying what was done (or
+        why not). Never raises."""
+        if self.world is None:
+            return "no world file (serve --world FILE): nothing saved"
+        return self.world.save()
 
     def _bye_everyone(self, code: Code, reason: str) -> None:
         for conn in list(self._live):
@@ -372,6 +398,8 @@ class GameServer:
             self._send_snapshots()
         closed = self.room.close_tick()
         ticked = closed.inputs
+        if self.world is not None:  # before anyone sees it: no client is ahead of the file
+            self.world.record(closed)
         if self.on_tick is not None:
             self.on_tick(ticked.tick, closed.state_hash)
         if closed.swapped:
