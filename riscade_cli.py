@@ -12,6 +12,7 @@ commands:
   demo                  a server with the bundled mods and two bot clients, 200 ticks
   serve [OPTIONS]       build the mods and serve the game (riscade serve --help)
   connect URL [OPTIONS] join a server (riscade connect --help)
+  replay FILE [OPTIONS] re-simulate a world file's game, checking its hashes (--help)
   build [MODS_DIR]      build mods (riscade build --help)
   run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
 """
@@ -95,6 +96,10 @@ def _dispatch(args: list[str]) -> int:
         from server.cli import main as serve_main
 
         return serve_main(rest)
+    if command == "replay":
+        from server.replay import main as replay_main
+
+        return replay_main(rest)
     if command == "connect":
         from client.cli import main as connect_main
 
