@@ -217,8 +217,9 @@ class WorldRecorder:
             room.resume(replay.room.players, replay.room.next_player)
             for pid in sorted(replay.room.players):
                 room.leave(pid)
-            if self._swaps:
+            if self._swaps:  # nobody to tell: joiners' snapshots wait until the swap
                 room.reloads.announce(room.tick + 1, self._swaps)
+                room.reloads.take_announced()
             reloads = ", ".join(s.entry.name for s in self._swaps) or "none"
             self.summary = (f"resumed {self.path} at tick {room.tick} (state "
                             f"{room.sim.state_hash()[:16]}); {len(replay.room.players)} players "

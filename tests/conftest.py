@@ -79,7 +79,6 @@ SLOW_TESTS = frozenset({
     # 2.3 s
     "vm/test_decoder_legality.py::test_every_compressed_parcel_is_legal_exactly_when_unicorn_says_so",
     "vm/test_fpu.py::test_random",  # 3.2 s
-    "server/test_storage_file.py::test_a_mod_finds_its_storage_after_a_restart",  # 8 s
     "mods/test_docs.py::test_walkthrough_mod_builds_and_runs_in_the_game",  # 3.9 s
 })
 
