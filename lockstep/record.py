@@ -146,8 +146,7 @@ def unpack_room(tick: int, data: bytes) -> RoomState:
         doc = msgpack.unpackb(data, raw=False)
         if not isinstance(doc, list) or len(doc) != 2:
             raise ValueError("not a room record")
-        players = [list(p) if isinstance(p, (list, tuple)) else p for p in doc[0]]
-        return RoomState(dict(_pairs(players, _str)), _int(doc[1]))
+        return RoomState(dict(_pairs(doc[0], _str)), _int(doc[1]))
     except (ValueError, TypeError, msgpack.exceptions.ExtraData) as exc:
         raise RecordError(tick, f"malformed room record: {exc}") from None
 
