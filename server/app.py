@@ -215,7 +215,7 @@ class GameServer:
         on_log: the game's account: lines the mods log and say.
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
-        stored: the mods' persistent storage to start from (a new game's).
+        stored: the mods' persistent storage a new game starts from (``storage_bytes``).
         world: the world file that keeps the game (``server.persist``): a recorded game goes
             on from its last tick, and every tick is recorded.
 
