@@ -80,6 +80,8 @@ SLOW_TESTS = frozenset({
     "vm/test_decoder_legality.py::test_every_compressed_parcel_is_legal_exactly_when_unicorn_says_so",
     "vm/test_fpu.py::test_random",  # 3.2 s
     "mods/test_docs.py::test_walkthrough_mod_builds_and_runs_in_the_game",  # 3.9 s
+    # runs riscade serve in a process per case (4 s each under load)
+    "server/test_world_store.py::test_serve_refuses_a_world_it_cannot_use_before_building",
 })
 
 

@@ -4,7 +4,11 @@ refused and left as they were, and ``riscade replay`` catching a tampered tick."
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,8 +35,6 @@ def saver() -> ModImage:
 
 @pytest.fixture(scope="module")
 def saver_v2() -> ModImage:
-    import dataclasses
-
     return dataclasses.replace(_image("saver_v2"), name="saver")
 
 
@@ -222,3 +224,25 @@ async def test_replay_verify_catches_a_tampered_input_at_its_tick(
     capsys.readouterr()
     assert replay_main([str(path), "--from", "150", "--verify"]) == 1
     assert capsys.readouterr().err.startswith("riscade replay: tick 160: malformed record")
+
+
+@pytest.mark.parametrize("case", ["every 0", "not a world", "no folder"])
+def test_serve_refuses_a_world_it_cannot_use_before_building(tmp_path: Path, case: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / ("missing/w.db" if case == "no folder" else "w.db")
+    if case != "no folder":
+        path.write_bytes(b"something else")
+    args = ("--snapshot-every", "0") if case == "every 0" else ()
+    done = subprocess.run(
+        [sys.executable, "riscade_cli.py", "serve", "--port", "0", "--mods",
+         str(tmp_path / "no-mods"), "--ticks", "1", "--world", str(path), *args],
+        capture_output=True, text=True, cwd=root, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    phrase = {"every 0": "every 1 or more ticks, not 0",
+              "not a world": "is not a riscade world (file is not a database)",
+              "no folder": "cannot create"}[case]
+    assert phrase in done.stderr and "building" not in done.stdout
+    if case != "no folder":
+        assert path.read_bytes() == b"something else"
