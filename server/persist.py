@@ -89,6 +89,10 @@ def load_replay(file: WorldFile, at_or_before: int | None = None) -> Replay:
     snap = file.snapshot(at_or_before)
     if snap is None:
         raise WorldError(f"{file.path} has no snapshot at or before tick {at_or_before}")
+    recorded = file.tick_hash(snap.tick)
+    if recorded is not None and recorded != snap.state_hash:
+        raise WorldError(f"tick {snap.tick}: the snapshot's state hash {snap.state_hash[:16]} "
+                         f"is not the tick's {recorded[:16]}")
     builds = _Builds(file)
     try:
         images = [builds.image(sha) for sha in snap.mods]

@@ -216,14 +216,23 @@ async def test_replay_verify_catches_a_tampered_input_at_its_tick(
     assert err.startswith("riscade replay: tick 137: state hash "), err
     # From a snapshot after it, the rest still replays.
     assert replay_main([str(path), "--from", "150", "--verify"]) == 0
-    # A record that is not one is named too.
+    # A snapshot whose hash is not its tick's is named too.
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE ticks SET inputs = ? WHERE tick = 160", (b"\xc1",))
+    conn.execute("UPDATE snapshots SET hash = ? WHERE tick = 150", ("ab" * 32,))
     conn.commit()
     conn.close()
     capsys.readouterr()
-    assert replay_main([str(path), "--from", "150", "--verify"]) == 1
-    assert capsys.readouterr().err.startswith("riscade replay: tick 160: malformed record")
+    assert replay_main([str(path), "--from", "150"]) == 1
+    assert capsys.readouterr().err.startswith("riscade replay: tick 150: the snapshot's state "
+                                              "hash abababababababab is not the tick's ")
+    # A record that is not one is named too.
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE ticks SET inputs = ? WHERE tick = 210", (b"\xc1",))
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert replay_main([str(path), "--from", "200", "--verify"]) == 1
+    assert capsys.readouterr().err.startswith("riscade replay: tick 210: malformed record")
 
 
 @pytest.mark.parametrize("case", ["every 0", "not a world", "no folder"])
