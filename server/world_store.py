@@ -11,6 +11,7 @@ A file is checked before anything writes to it, opened read-only for that: an SQ
 whose ``application_id`` is not ``APPLICATION_ID``, a schema version (``user_version``) other
 than ``SCHEMA``, another host ABI, or a file that fails ``PRAGMA quick_check`` (or is not
 SQLite at all) is a ``WorldFileError`` with one line, and the file is left as it was.
+A server holds an exclusive ``flock`` on the file while it writes: a second server is refused.
 
 Tables: ``meta(key, value)`` (``game``, ``host_abi``, ``seed``); ``builds(sha256, name, elf,
 memory, stack, instructions, permissions, dependencies, version, language)``;
@@ -20,7 +21,9 @@ msgpack); ``ticks(tick, inputs, hash)``.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,15 +98,38 @@ def _check(conn: sqlite3.Connection, path: Path, host_abi: str | None) -> None:
                              f"; this riscade has {host_abi[:16]}: its mods cannot run here")
 
 
+def _lock(path: Path) -> int:
+    """A descriptor of ``path`` (created empty if missing) holding an exclusive ``flock``:
+    one server writes a world at a time (``riscade replay`` only reads, and may run beside
+    it). The kernel lets go of it when the process ends, however it ends. (``flock`` locks
+    are apart from the POSIX locks SQLite takes, and the descriptor stays open until SQLite
+    closed the file, so closing it never drops SQLite's locks.)
+
+    Raises:
+        WorldFileError: another process holds it, or the file cannot be opened.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WorldFileError(f"cannot create {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise WorldFileError(f"{path} is in use by another server") from None
+    return fd
+
+
 class WorldFile:
     """An open world file. Writes go into the open transaction until ``commit``.
 
     Every method raises ``WorldFileError`` (one line) for what SQLite refuses.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, lock: int | None = None) -> None:
         self._conn = conn
         self.path = path
+        self._lock = lock  # a descriptor holding flock(LOCK_EX) on the file while we write
 
     @classmethod
     def open(cls, path: Path, *, host_abi: str | None, create: bool = True,
@@ -136,6 +162,7 @@ class WorldFile:
                            path)
         elif not create or readonly:
             raise WorldFileError(f"{path}: no such world file")
+        lock = _lock(path)
         try:
             conn = sqlite3.connect(path)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -149,8 +176,9 @@ class WorldFile:
                 conn.execute("INSERT INTO meta VALUES ('host_abi', ?)", (host_abi or "",))
                 conn.commit()
         except sqlite3.Error as exc:
+            os.close(lock)
             raise WorldFileError(f"cannot create {path}: {exc}") from None
-        return cls(conn, path)
+        return cls(conn, path, lock)
 
     def _fail(self, doing: str, exc: sqlite3.Error) -> WorldFileError:
         return WorldFileError(f"{self.path}: cannot {doing}: {' '.join(str(exc).split())}")
@@ -297,6 +325,9 @@ class WorldFile:
             self._conn.close()
         except sqlite3.Error:
             pass
+        if self._lock is not None:  # after SQLite let go of the file
+            os.close(self._lock)
+            self._lock = None
 
     def size(self) -> int:
         """Bytes of the database (pages in use)."""

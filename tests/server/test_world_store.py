@@ -74,7 +74,10 @@ async def test_a_game_goes_on_from_its_last_tick_with_its_hash(tmp_path: Path,
     pid = joined(first)
     play(first, 130, pid)  # snapshots at 0, 50, 100; ticks 101..130 after the last one
     assert first.room.sim.world.players == {pid: first.room.sim.world.players[pid]}
-    # No stop: the file is as a killed server leaves it (committed tick by tick).
+    # No stop, no final snapshot: the file as a killed server leaves it (committed tick by
+    # tick; the kernel drops a dead server's lock as closing it does here).
+    assert first.world is not None
+    first.world.file.close()
     again = server(path, served(walker))
     assert again.room.tick == 130
     assert again.room.sim.state_hash() == hashes[130]
@@ -83,7 +86,6 @@ async def test_a_game_goes_on_from_its_last_tick_with_its_hash(tmp_path: Path,
     assert again.room.sim.world.players == {} and again.room.players == {}
     assert again.room.reserve() == pid + 1  # ids are never given twice
     await again.stop()
-    await first.stop()
     assert replay_main([str(path), "--verify"]) == 0
 
 
@@ -137,6 +139,19 @@ async def test_another_set_of_mods_is_refused_and_the_file_kept(
                                          r"has \['walker'\]: a world keeps its set of mods"):
         server(path, served(walker))
     assert path.read_bytes() == before
+
+
+async def test_one_server_writes_a_world_at_a_time(tmp_path: Path, walker: ModImage) -> None:
+    path = tmp_path / "w.db"
+    first = server(path, served(walker))
+    play(first, 3)
+    with pytest.raises(WorldFileError, match=f"^{path} is in use by another server$"):
+        WorldRecorder.open(path, host_abi=HOST_ABI)
+    assert replay_main([str(path), "--verify"]) == 0  # a reader may read it meanwhile
+    await first.stop()
+    again = server(path, served(walker))
+    assert again.room.tick == 3
+    await again.stop()
 
 
 def _sqlite(path: Path, *statements: str) -> None:
