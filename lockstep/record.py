@@ -25,33 +25,13 @@ import msgpack
 
 from game.simulation import ModImage, Simulation, TickInputs
 
-from .errors import LockstepError
+from .errors import HashMismatch, RecordError
 
 __all__ = ["RecordError", "HashMismatch", "pack_tick", "unpack_tick", "pack_room",
            "unpack_room", "RoomState", "Replay"]
 
 #: Bytes of a SHA-256 in hex.
 _SHA_HEX = 64
-
-
-class RecordError(LockstepError):
-    """A recorded tick or room that cannot be read; ``tick`` names which."""
-
-    def __init__(self, tick: int, reason: str) -> None:
-        super().__init__(f"tick {tick}: {reason}")
-        self.tick = tick
-        self.reason = reason
-
-
-class HashMismatch(LockstepError):
-    """The state after a replayed tick is not the one recorded for it."""
-
-    def __init__(self, tick: int, recorded: str, replayed: str) -> None:
-        super().__init__(f"tick {tick}: state hash {replayed[:16]} differs from the recorded "
-                         f"{recorded[:16]}")
-        self.tick = tick
-        self.recorded = recorded
-        self.replayed = replayed
 
 
 def pack_tick(inputs: TickInputs) -> bytes:
