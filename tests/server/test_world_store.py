@@ -103,6 +103,20 @@ async def test_a_clean_stop_saves_the_last_tick(tmp_path: Path, walker: ModImage
     await again.stop()
 
 
+async def test_a_failed_write_stops_recording_not_the_game(
+        tmp_path: Path, walker: ModImage, caplog: pytest.LogCaptureFixture) -> None:
+    game = server(tmp_path / "w.db", served(walker))
+    play(game, 4)
+    assert game.world is not None
+    game.world.file.close()  # every write from now on fails, as on a full disk
+    play(game, 3)
+    assert game.room.tick == 7
+    errors = [r.getMessage() for r in caplog.records if r.name == "riscade.world"]
+    assert len(errors) == 1 and errors[0].startswith("the world is no longer recorded: ")
+    assert game.save_world().startswith("cannot save the world: ")
+    await game.stop()  # never raises
+
+
 def test_save_without_a_world_file_says_so(walker: ModImage) -> None:
     game = GameServer(served(walker), host_abi=HOST_ABI, on_log=lambda text: None)
     assert game.save_world() == "no world file (serve --world FILE): nothing saved"
