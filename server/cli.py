@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--tick-rate", type=int, default=20, help="ticks per second")
     p.add_argument("--seed", type=int, default=1, help="world seed")
-    p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks")
+    p.add_argument("--ticks", type=int, default=None,
+                   help="stop after this many ticks (more, for a resumed --world)")
     p.add_argument("--certfile", type=Path, default=None,
                    help="TLS certificate chain (PEM): serve wss:// (needs --keyfile)")
     p.add_argument("--keyfile", type=Path, default=None, help="TLS private key (PEM)")
@@ -120,7 +121,7 @@ async def serve(opts: argparse.Namespace) -> int:
     try:
         server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
                             host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
-                            policy=policy, stop_after=opts.ticks, world=world)
+                            policy=policy, world=world)
     except (GameError, WorldError, WorldFileError) as exc:
         # the mods that loaded one by one do not start together; a world that cannot go on
         if world is not None:
@@ -129,6 +130,8 @@ async def serve(opts: argparse.Namespace) -> int:
         return 2
     if world is not None:
         print(f"riscade serve: {world.summary}", flush=True)
+    if opts.ticks is not None:  # counted from where the game is (a resumed world's tick)
+        server.stop_after = server.room.tick + opts.ticks
     try:
         port = await server.start(opts.host, opts.port, ssl=tls)
     except OSError as exc:

@@ -179,7 +179,7 @@ async def test_kill_9_then_restart_goes_on_from_the_last_committed_tick(
     stopped_at = int(saved[1])
     assert committed(world)[0] == stopped_at >= max(later)
 
-    third = await Served.start(*common, "--ticks", str(stopped_at + 5), cwd=tmp_path)
+    third = await Served.start(*common, "--ticks", "5", cwd=tmp_path)  # 5 more
     resumed = await third.line_with("resumed")
     # (c left after its 60 ticks: in the world at the stop, or not, as the ticks fell)
     assert re.search(f"at tick {stopped_at} \\(state {committed(world)[1][:16]}\\); [01] "
@@ -243,10 +243,10 @@ def test_the_storage_lives_in_the_world_file(tmp_path: Path) -> None:
               "--tick-rate", "50")
     code, out = serve_for(*common, "--ticks", "3")
     assert code == 0 and "[counter] start 1" in out, out
-    code, out = serve_for(*common, "--ticks", "6")
+    code, out = serve_for(*common, "--ticks", "3")
     assert code == 0 and "mods reloaded: none" in out and "[counter]" not in out, out
     source.write_text(COUNTER_C.replace("WORD", "begin"))
-    code, out = serve_for(*common, "--ticks", "9")
+    code, out = serve_for(*common, "--ticks", "3")
     assert code == 0 and "mods reloaded: counter" in out, out
     assert "[counter] begin 2" in out, out  # the new build's on_load read the old storage
     code, out = serve_for("--mods", str(mods), "--cache", str(tmp_path / "cache"),
