@@ -25,6 +25,10 @@ the announced tick every machine swaps it in. From the announcement on, a joiner
 those of its snapshot); one welcomed before the announcement and not yet in the game when
 it happens is told to join again (``Code.RELOADED``).
 
+World file (``world``, ``server.persist``): each tick is recorded before it is broadcast (so
+no client is ever ahead of the file), a recorded game goes on from its last tick, and
+``save_world`` snapshots it now (``stop`` does, then closes it).
+
 A connection walks the protocol ``Link``: Hello → Welcome (or Refusal) → the missing mods →
 Ready → Snapshot → Ticks. Anything a client does wrong closes that connection only, with a
 ``Bye`` naming the reason, a close code that says what happened (1000 quit, 1001 server
