@@ -12,6 +12,7 @@ commands:
   demo [OPTIONS]        the bundled mods, two bots, a page to play (riscade demo --help)
   serve [OPTIONS]       build the mods and serve the game (riscade serve --help)
   connect URL [OPTIONS] join a server (riscade connect --help)
+  replay FILE [OPTIONS] re-simulate a world file's game, checking its hashes (--help)
   build [MODS_DIR]      build mods (riscade build --help)
   new NAME --lang L     start a mod: mod.toml, hook stubs, a scenario (riscade new --help)
   test [MOD...]         play the mods' scenarios on both VM engines (riscade test --help)
@@ -56,6 +57,10 @@ def _dispatch(args: list[str]) -> int:
         from server.cli import main as serve_main
 
         return serve_main(rest)
+    if command == "replay":
+        from server.replay import main as replay_main
+
+        return replay_main(rest)
     if command == "connect":
         from client.cli import main as connect_main
 

@@ -25,6 +25,10 @@ the announced tick every machine swaps it in. From the announcement on, a joiner
 those of its snapshot); one welcomed before the announcement and not yet in the game when
 it happens is told to join again (``Code.RELOADED``).
 
+World file (``world``, ``server.persist``): each tick is recorded before it is broadcast (so
+no client is ever ahead of the file), a recorded game goes on from its last tick, and
+``save_world`` snapshots it now (``stop`` does, then closes it).
+
 A connection walks the protocol ``Link``: Hello → Welcome (or Refusal) → the missing mods →
 Ready → Snapshot → Ticks. Anything a client does wrong closes that connection only, with a
 ``Bye`` naming the reason, a close code that says what happened (1000 quit, 1001 server
@@ -88,6 +92,7 @@ from web.assets import WebClient
 from .http import Routes, is_upgrade
 from .metrics import ServerMetrics
 from .names import shown
+from .persist import WorldRecorder
 from .ratelimit import PlayerRates
 from .status import add_routes
 
@@ -223,9 +228,15 @@ class GameServer:
         on_log: the game's account: lines the mods log and say.
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
-        stored: the mods' persistent storage to start from (``server.storage_file.load``).
+        stored: the mods' persistent storage a new game starts from (``storage_bytes``).
         web: the browser client's files, served by plain HTTP GETs on the same port
             (``http``: the route table, ``server.http``; add a route with ``http.add``).
+        world: the world file that keeps the game (``server.persist``): a recorded game goes
+            on from its last tick, and every tick is recorded.
+
+    Raises:
+        GameError: the mods do not start together.
+        WorldError, WorldFileError: ``world``'s game cannot go on with these mods.
     """
 
     mods: list[ServedMod]
@@ -240,6 +251,7 @@ class GameServer:
     stored: bytes = field(default=b"", repr=False)
     web: WebClient = field(default_factory=WebClient, repr=False)
     http: Routes = field(init=False, repr=False)
+    world: WorldRecorder | None = None
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
@@ -249,8 +261,16 @@ class GameServer:
         self.web.install(self.http)
         self.metrics = ServerMetrics()  # counted here, in the shell: wall-clock is allowed
         add_routes(self.http, self)  # /status, /metrics
-        sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
-                         on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
+
+        def on_log(mod: str, text: str) -> None:
+            self.on_log(f"[{mod}] {text}")
+
+        if self.world is None:
+            sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
+                             on_log=on_log)
+        else:
+            sim = self.world.simulation([(m.entry, m.image) for m in self.mods], seed=self.seed,
+                                        stored=self.stored, on_log=on_log)
         self.room = Room(sim, max_players=self.limits.max_players,
                          max_chats=self.limits.max_chats_per_tick,
                          chat_lines_per_player=self.policy.chat_lines_per_player,
@@ -258,6 +278,8 @@ class GameServer:
         self.handshake = Handshake(self.room, [m.entry for m in self.mods],
                                    host_abi=self.host_abi, tick_rate=self.tick_rate,
                                    limits=self.limits)
+        if self.world is not None:
+            self.world.attach(self.room)
         self._print_mod_chat()  # what the mods said while starting
         self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
         self._live: set[_Conn] = set()  # every open connection, any state
@@ -327,11 +349,15 @@ class GameServer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
+        if self.world is not None:
+            log.info("%s", self.world.close())
 
     def save_world(self) -> str:
-        """Save the world (placeholder until the world store is merged: there is none);
-        returns what was done, in words."""
-        return "no world file"
+        """Snapshot the game into its world file now; one line saying what was done (or
+        why not). Never raises."""
+        if self.world is None:
+            return "no world file (serve --world FILE): nothing saved"
+        return self.world.save()
 
     def _bye_everyone(self, code: Code, reason: str) -> None:
         for conn in list(self._live):
@@ -422,6 +448,8 @@ class GameServer:
             self._send_snapshots()
         closed = self.room.close_tick()
         ticked = closed.inputs
+        if self.world is not None:  # before anyone sees it: no client is ahead of the file
+            self.world.record(closed)
         if self.on_tick is not None:
             self.on_tick(ticked.tick, closed.state_hash)
         if closed.swapped:

@@ -21,10 +21,11 @@ from .app import GameServer
 from .config import DEFAULT_FILE, ConfigError, parse_with_config
 from .console import admin_command, attach_console
 from .logs import FORMATS, LEVELS, setup_logging
+from .persist import DEFAULT_EVERY, WorldError, WorldRecorder
 from .shutdown import StartInterrupted, Stopper, shut_down, stop_while_starting
 from .startup import prepare_mods
-from .storage_file import FILE_NAME, StorageFile, StorageFileError, load
 from .watch import ModWatcher
+from .world_store import WorldFileError
 
 __all__ = ["main", "build_parser"]
 
@@ -47,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="TCP port of the game (websockets) and of GET /status and /metrics")
     p.add_argument("--tick-rate", type=int, default=20, help="ticks per second")
     p.add_argument("--seed", type=int, default=1, help="world seed")
-    p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks")
+    p.add_argument("--ticks", type=int, default=None,
+                   help="stop after this many ticks (more, for a resumed --world)")
     p.add_argument("--certfile", type=Path, default=None,
                    help="TLS certificate chain (PEM): serve wss:// (needs --keyfile)")
     p.add_argument("--keyfile", type=Path, default=None, help="TLS private key (PEM)")
@@ -64,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-format", default="text", choices=FORMATS,
                    help="server log lines as text, or as one JSON object per line (time, "
                         "level, logger, event, peer, message)")
-    p.add_argument("--storage", type=Path, default=None, metavar="DIR",
-                   help="folder of the mods' persistent storage file (default: 'storage' "
-                        "beside the build cache)")
-    p.add_argument("--storage-every", type=int, default=100, metavar="TICKS",
-                   help="write the storage file every this many ticks when it changed "
-                        "(and at shutdown)")
+    p.add_argument("--world", type=Path, default=None, metavar="FILE",
+                   help="keep the game in this SQLite world file (created if missing): every "
+                        "tick is recorded, a restart goes on from the last one, the mods' "
+                        "storage lives in it. Default: the game lives in memory only")
+    p.add_argument("--snapshot-every", type=int, default=DEFAULT_EVERY, metavar="TICKS",
+                   help="with --world: a snapshot of the game every this many ticks")
     return p
 
 
@@ -98,11 +100,11 @@ async def serve(opts: argparse.Namespace) -> int:
         tls = _tls(opts)
         policy = ServerPolicy(max_conns_per_address=opts.max_conns_per_address or None,
                               origins=tuple(opts.origin) if opts.origin else None)
-        storage = StorageFile((opts.storage or opts.cache.parent / "storage") / FILE_NAME,
-                              every=opts.storage_every)
-        storage.written = load(storage.path)
-    except (OSError, ValueError, ssl.SSLError, StorageFileError) as exc:
-        # ValueError: lockstep.PolicyError, a bad --storage-every
+        world = None if opts.world is None else \
+            WorldRecorder.open(opts.world, host_abi=HOST_API.abi_hash(),
+                               every=opts.snapshot_every)
+    except (OSError, ValueError, ssl.SSLError, WorldFileError) as exc:
+        # ValueError: lockstep.PolicyError, a bad --snapshot-every
         print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(f"riscade serve: building mods in {opts.mods}", flush=True)
@@ -123,11 +125,17 @@ async def serve(opts: argparse.Namespace) -> int:
     try:
         server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
                             host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
-                            policy=policy, stop_after=opts.ticks, stored=storage.written,
-                            on_tick=lambda tick, _hash: _keep(storage, tick, server))
-    except GameError as exc:  # the mods that loaded one by one do not start together
+                            policy=policy, world=world)
+    except (GameError, WorldError, WorldFileError) as exc:
+        # the mods that loaded one by one do not start together; a world that cannot go on
+        if world is not None:
+            world.file.close()
         print(f"riscade serve: cannot start the game: {_one_line(exc)}", file=sys.stderr)
         return 2
+    if world is not None:
+        print(f"riscade serve: {world.summary}", flush=True)
+    if opts.ticks is not None:  # counted from where the game is (a resumed world's tick)
+        server.stop_after = server.room.tick + opts.ticks
     try:
         port = await server.start(opts.host, opts.port, ssl=tls)
     except OSError as exc:
@@ -172,8 +180,7 @@ async def serve(opts: argparse.Namespace) -> int:
             if saved is not None:
                 print(f"riscade serve: world: {saved}", flush=True)
         stopper.uninstall(loop)
-        _keep(storage, None, server)
-    print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}")
+    print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}", flush=True)
     if server.failure:
         print(f"riscade serve: {server.failure} (the traceback is in the log above)",
               file=sys.stderr)
@@ -188,19 +195,6 @@ def _console_line(server: GameServer, line: str) -> None:
     reply = admin_command(server.room, line)
     if reply:
         print(f"riscade serve: {reply}", flush=True)
-
-
-def _keep(storage: StorageFile, tick: int | None, server: GameServer) -> None:
-    """Write the storage file after ``tick`` if it is due (``None``: at shutdown, now); a
-    failed write is one line on stderr and the server goes on (the next write retries)."""
-    data = server.room.sim.storage_bytes()
-    try:
-        written = storage.save(data) if tick is None else storage.tick(tick, data)
-    except StorageFileError as exc:
-        print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
-        return
-    if written and tick is None:
-        print(f"riscade serve: wrote the mods' storage to {storage.path}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,11 +87,12 @@ SLOW_TESTS = frozenset({
     # 2.3 s
     "vm/test_decoder_legality.py::test_every_compressed_parcel_is_legal_exactly_when_unicorn_says_so",
     "vm/test_fpu.py::test_random",  # 3.2 s
-    "server/test_storage_file.py::test_a_mod_finds_its_storage_after_a_restart",  # 8 s
     "mods/test_docs.py::test_walkthrough_mod_builds_and_runs_in_the_game",  # 3.9 s
     "mods/test_new.py::test_a_new_mod_builds_and_passes_its_scenario",  # a cold build each
     "mods/test_shared_cache.py::test_a_build_warms_a_serve",  # a cold C and Zig build
     "mods/test_testrunner_gdb.py::test_gdb_breaks_in_a_hook_of_the_scenario",  # build + gdb
+    # runs riscade serve in a process per case (4 s each under load)
+    "server/test_world_store.py::test_serve_refuses_a_world_it_cannot_use_before_building",
 })
 
 

@@ -21,11 +21,6 @@ from server.app import GameServer
 from server.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Options the compose file and the Dockerfile pass that a branch not yet merged adds
-#: (``--world``: the world store). Remove a name once ``riscade serve`` has it.
-PENDING = {"--world"}
-
-
 def _compose_command() -> list[str] | None:
     docker = shutil.which("docker")
     if docker and subprocess.run([docker, "compose", "version"], capture_output=True,
@@ -95,7 +90,7 @@ def test_every_flag_given_to_serve_exists() -> None:
     flags = compose_flags | set(re.findall(r'"(--[a-z-]+)"', cmd))
     assert {"--host", "--port", "--world", "--cache"} <= flags
     bot_flags = {"--headless", "--bot", "--seed", "--ticks", "--name"}
-    assert flags - bot_flags - _options() <= PENDING
+    assert flags - bot_flags - _options() == set()
 
 
 def test_the_dockerfile_runs_install_sh_on_debian_12() -> None:

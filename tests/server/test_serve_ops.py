@@ -150,7 +150,7 @@ def test_a_signal_saves_says_why_and_exits_0_in_time(
     name = sig.name
     stdout = out.rest()
     assert f"riscade serve: server stopping ({name})" in stdout
-    assert "riscade serve: world: no world file" in stdout
+    assert "riscade serve: world: no world file (serve --world FILE): nothing saved" in stdout
     assert any(line.startswith("riscade serve: stopped at tick ") for line in stdout)
     records = [json.loads(line) for line in err.rest()]  # every log line is one JSON object
     assert {"signal", "connected", "joined"} <= {r["event"] for r in records}
