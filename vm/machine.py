@@ -41,6 +41,7 @@ from .fastcall import HostAdapter, entry_caller, prepare
 from .hostcalls import HostRegistry
 from .interpreter import Interpreter
 from .memory import MachineLimits, Memory
+from .profiler import Profiler
 from .snapshot import StateHasher, dump, load
 from .state import State
 from .translator import TranslatingEngine
@@ -86,6 +87,8 @@ class Machine:
             (``vm.translator.hosthelpers``; translate engine only). Results and memory
             effects are the guest's, but instruction counts follow the helpers' documented
             cost rule.
+        profiler: count every instruction by function, call stack and hook
+            (``vm.profiler``; engine='interp' only: the default run path stays untouched).
 
     Raises:
         ElfError: if the program cannot be loaded.
@@ -103,11 +106,14 @@ class Machine:
         random_seed: bytes = b"riscade",
         engine: str = DEFAULT_ENGINE,
         host_helpers: bool = False,
+        profiler: Profiler | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         if host_helpers and engine == "interp":
             raise ValueError("host_helpers needs engine='translate'")
+        if profiler is not None and engine != "interp":
+            raise ValueError("a profiler needs engine='interp'")
         self.limits = limits or MachineLimits()
         if not isinstance(program, Program):
             program = load_elf(program, memory_limit=self.limits.memory - self.limits.stack)
@@ -138,7 +144,8 @@ class Machine:
             self._run: Callable[[int], None] = self.engine.run
         else:
             self.state = State(program, self.memory)
-            self.interpreter = Interpreter(self.state)
+            self.interpreter = (Interpreter(self.state) if profiler is None
+                                else profiler.interpreter(self.state, self.hostcalls))
             self._run = self.interpreter.run
         #: ``ecall``: syscalls and host calls (``vm.ecall``), sharing the adapters with
         #: translated code.
