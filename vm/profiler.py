@@ -113,6 +113,8 @@ class _Run:
     prefix: tuple[str, ...]
     stack: list[_Frame] = field(default_factory=list)
     excess: int = 0  # calls beyond max_depth not yet returned
+    #: Their return addresses, counted (bounded by the call sites in the code).
+    excess_rets: dict[int, int] = field(default_factory=dict)
     key: tuple[str, ...] = ()
 
     def rekey(self) -> None:
@@ -268,6 +270,7 @@ class Profiler:
         if kind == _CALL:
             if run.excess or len(run.stack) >= self.max_depth:
                 run.excess += 1
+                run.excess_rets[ret] = run.excess_rets.get(ret, 0) + 1
                 self.overflows += 1
             else:
                 run.stack.append(_Frame(self.table.name_at(npc), ret))
@@ -277,9 +280,19 @@ class Profiler:
 
     def _return(self, run: _Run, npc: int) -> None:
         if run.excess:
-            run.excess -= 1
-            run.rekey()
-            return
+            pending = run.excess_rets.get(npc, 0)
+            if pending:  # the return of a call beyond the bound
+                run.excess -= 1
+                if pending == 1:
+                    del run.excess_rets[npc]
+                else:
+                    run.excess_rets[npc] = pending - 1
+                run.rekey()
+                return
+            # Past the calls beyond the bound (a longjmp): unwind the stack kept.
+            run.excess = 0
+            run.excess_rets.clear()
+            run.stack.append(_Frame(DEEPER, None))
         stack = run.stack
         if stack and stack[-1].ret == npc:
             stack.pop()
