@@ -14,6 +14,7 @@ commands:
   connect URL [OPTIONS] join a server (riscade connect --help)
   build [MODS_DIR]      build mods (riscade build --help)
   run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
+  profile [OPTIONS]     profile the mods in a game with scripted players (--help)
 """
 
 
@@ -103,6 +104,10 @@ def _dispatch(args: list[str]) -> int:
         from mods.__main__ import main as mods_main
 
         return mods_main(["build", *rest])
+    if command == "profile":
+        from server.profile import main as profile_main
+
+        return profile_main(rest)
     print(f"riscade: unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 

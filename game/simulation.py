@@ -203,6 +203,9 @@ class Simulation:
     on_log: Callable[[str, str], None] | None = None
     #: The mods' persistent storage to start from (``storage_bytes`` of an earlier run).
     stored: bytes = field(default=b"", repr=False)
+    #: Makes each mod's machine from ``Machine``'s arguments (``argv[0]`` is the mod's name);
+    #: ``game.profiling`` passes one that profiles. The machine must run like ``Machine``.
+    new_machine: Callable[..., Machine] = field(default=Machine, repr=False)
     #: False: load the mods without running main/on_load; the state must then come from
     #: ``restore`` (a joining client gets it from the server's snapshot).
     start: InitVar[bool] = True
@@ -230,7 +233,7 @@ class Simulation:
         machine cannot load it."""
         state = _ModState(slot, image)
         try:
-            state.machine = Machine(
+            state.machine = self.new_machine(
                 image.elf, hostcalls=HOST_API.with_impls(self._host_impls(state)),
                 limits=image.limits(), argv=[image.name])
         except VMError as exc:
