@@ -142,6 +142,32 @@ def test_a_shadow_stack_deeper_than_its_bound_is_capped_and_counted(elf: bytes) 
     assert any(k[-2:] == ("jumper", "g") for k in prof.stacks)
 
 
+def test_endless_recursion_is_capped_and_counted(elf: bytes) -> None:
+    machine, prof, _ = _profiled(elf, max_depth=16)
+    machine.run_main()
+    start, overflows = machine.instret, prof.overflows
+    with pytest.raises(BudgetExceeded):
+        machine.call("spin", budget=10_000)
+    # spin is one instruction, a call, and a backward jump (the budget's check point).
+    assert machine.instret - start == prof.functions["spin"] == 10_000
+    assert prof.overflows - overflows == 10_000 - 15  # the root and 15 calls fit in 16
+    assert prof.stacks[("spin",) * 16 + (DEEPER,)] == 10_000 - 16
+    assert prof.total == machine.instret == sum(prof.stacks.values())
+
+
+def test_a_return_to_a_made_up_address_restarts_the_stack(elf: bytes) -> None:
+    machine, prof, _ = _profiled(elf)
+    machine.run_main()
+    start, g = machine.instret, machine.program.functions["g"]
+    with pytest.raises(BudgetExceeded):
+        machine.call("liar", 0, g, budget=1000)
+    assert prof.functions["liar"] == 3
+    assert prof.resyncs > 0
+    assert prof.total == machine.instret == sum(prof.stacks.values())
+    assert prof.stacks[("g",)] == machine.instret - start - 3
+    assert prof.hooks["liar"] == machine.instret - start
+
+
 def test_budget_stop_and_resume_is_one_call(elf: bytes) -> None:
     machine, prof, _ = _profiled(elf)
     machine.run_main()

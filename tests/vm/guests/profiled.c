@@ -8,6 +8,7 @@
  *   tail(n)  2 of its own, then jumps to g(n + 1) (a tail call: j, not jal ra)
  *   deep(n)  9n + 2: recursion n deep (jal ra)
  *   bump()   2: the host call HOSTCALL_BASE + 1 (ecall; ret)
+ * and spin and liar (below), which the test calls to attack the profiler's shadow stack.
  * main calls f(10, 100), tail(7), deep(50), bump() 7 times, and jumper(), which longjmps out
  * of a recursion 5 deep in thrower and then calls g(5) through a function pointer (jalr ra).
  * Totals by hand: f 65, tail 2, deep 452, bump 14, g 10 * 203 + 19 + 13 = 2062.
@@ -79,6 +80,19 @@ __asm__(
     "  ecall\n"  /* a7 is set by the caller (bump_call), so bump is exactly 2 */
     "  ret\n"
     ".size bump, .-bump\n"
+    /* Hostile control flow, called from the host only: spin calls itself forever without a
+     * stack; liar returns to the address in a1 with a0 = 3 (into g: whose ret then jumps to g
+     * again, forever, since ra still points there). */
+    ".globl spin\n.type spin, @function\n"
+    "spin:\n"
+    "  jal ra, spin\n"
+    ".size spin, .-spin\n"
+    ".globl liar\n.type liar, @function\n"
+    "liar:\n"
+    "  mv ra, a1\n"
+    "  li a0, 3\n"
+    "  ret\n"
+    ".size liar, .-liar\n"
     ".option pop\n");
 
 static jmp_buf jb;
