@@ -26,13 +26,16 @@ Call stacks come from a shadow stack: a ``jal``/``jalr`` with ``rd = ra`` pushes
 pops the frames it skips), a jump into another function (a tail call) replaces the top frame,
 and a stack deeper than ``max_depth`` stops growing (calls beyond it are counted in
 ``overflows``, their samples go under ``DEEPER``). Whatever the guest does, the stacks only
-group samples: the totals stay exact.
+group samples: the totals stay exact. At most ``MAX_STACKS`` distinct stacks are kept (the
+rest are counted under ``OTHER_STACKS``), so a guest cannot make the profiler's memory grow
+without bound.
 """
 
 from __future__ import annotations
 
 import bisect
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -47,6 +50,7 @@ from .state import State
 from .syscalls import SYSCALLS
 
 __all__ = ["Profiler", "FunctionTable", "MAX_DEPTH", "DEEPER", "MAIN", "UNKNOWN",
+           "MAX_STACKS", "OTHER_STACKS",
            "collapsed_lines", "parse_collapsed"]
 
 #: Shadow stack frames kept by default; deeper calls are counted, not pushed.
@@ -57,6 +61,10 @@ DEEPER = "[deeper]"
 MAIN = "main"
 #: The function name of a pc no FUNC symbol covers or precedes.
 UNKNOWN = "[unknown]"
+#: Distinct call stacks kept; samples of further ones go under ``OTHER_STACKS``.
+MAX_STACKS = 100_000
+#: The stack standing for the stacks beyond ``MAX_STACKS``.
+OTHER_STACKS = ("[other stacks]",)
 
 _PLAIN, _CALL, _RET = 0, 1, 2
 _RA = 1
@@ -259,7 +267,9 @@ class Profiler:
                 name = name_at(at)
                 functions[name] = functions.get(name, 0) + 1
         self.total += k
-        self.stacks[run.key] = self.stacks.get(run.key, 0) + k
+        stacks = self.stacks
+        key = run.key if run.key in stacks or len(stacks) < MAX_STACKS else OTHER_STACKS
+        stacks[key] = stacks.get(key, 0) + k
         self.hooks[run.hook] = self.hooks.get(run.hook, 0) + k
         self.window[run.hook] = self.window.get(run.hook, 0) + k
         if k < n:
@@ -360,9 +370,18 @@ class _ProfiledInterpreter(Interpreter):
 
 def collapsed_lines(stacks: dict[tuple[str, ...], int],
                     prefix: tuple[str, ...] = ()) -> list[str]:
-    """``a;b;c COUNT`` lines of ``stacks`` (flamegraph.pl's and speedscope's input), sorted."""
-    return sorted(";".join(prefix + key) + f" {count}"
+    """``a;b;c COUNT`` lines of ``stacks`` (flamegraph.pl's and speedscope's input), sorted.
+
+    A name's ``;`` and whitespace become ``:`` and ``_``, so every line parses back."""
+    return sorted(";".join(_SAFE.sub(_safe, name) for name in prefix + key) + f" {count}"
                   for key, count in stacks.items() if count)
+
+
+_SAFE = re.compile(r"[;\s]")
+
+
+def _safe(m: re.Match[str]) -> str:
+    return ":" if m.group() == ";" else "_"
 
 
 def parse_collapsed(lines: Iterable[str]) -> dict[tuple[str, ...], int]:

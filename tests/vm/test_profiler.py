@@ -25,9 +25,11 @@ from vm import (
     Machine,
     StoreFault,
 )
+from vm import profiler as profiler_module
 from vm.profiler import (
     DEEPER,
     MAIN,
+    OTHER_STACKS,
     FunctionTable,
     Profiler,
     collapsed_lines,
@@ -239,3 +241,17 @@ def test_profiler_needs_the_interpreter_and_one_machine(elf: bytes) -> None:
 def test_parse_collapsed_rejects_malformed_lines(line: str) -> None:
     with pytest.raises(ValueError):
         parse_collapsed([line])
+
+
+def test_distinct_stacks_are_capped(elf: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(profiler_module, "MAX_STACKS", 5)
+    machine, prof, _ = _profiled(elf)
+    machine.run_main()
+    assert len(prof.stacks) == 6 and OTHER_STACKS in prof.stacks
+    assert sum(prof.stacks.values()) == prof.total == machine.instret
+
+
+def test_collapsed_lines_keep_names_parseable() -> None:
+    lines = collapsed_lines({("a b", "c;d"): 3, ("e",): 0}, ("mod",))
+    assert lines == ["mod;a_b;c:d 3"]
+    assert parse_collapsed(lines) == {("mod", "a_b", "c:d"): 3}
