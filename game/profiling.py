@@ -107,6 +107,16 @@ class ModProfile:
     overflows: int = 0
     resyncs: int = 0
 
+    def per_tick(self) -> HookProfile:
+        """All its hooks together, tick by tick (host calls summed by function)."""
+        ticks = [list(h.per_tick) for h in self.hooks.values()]
+        total = HookProfile([sum(col) for col in zip(*ticks, strict=True)] if ticks else [],
+                            sum(h.calls for h in self.hooks.values()))
+        for hp in self.hooks.values():
+            for fn, n in hp.host_calls.items():
+                total.host_calls[fn] = total.host_calls.get(fn, 0) + n
+        return total
+
     def hottest(self, n: int = 10) -> list[tuple[str, int]]:
         """The ``n`` functions with the most instructions (ties by name)."""
         return sorted(self.functions.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
@@ -211,7 +221,7 @@ def format_profile(profile: GameProfile, *, top: int = 10) -> str:
                     f"{mod.startup}",
                 f"  {'hook':<18} {'mean/tick':>10} {'p99':>9} {'max':>9} {'calls':>7}  "
                 "host calls"]
-        for hook, hp in mod.hooks.items():
+        for hook, hp in [*mod.hooks.items(), ("(all hooks)", mod.per_tick())]:
             host = ", ".join(f"{fn} {n}" for fn, n in
                              sorted(hp.host_calls.items(), key=lambda kv: (-kv[1], kv[0])))
             out.append(f"  {hook:<18} {hp.mean:>10.1f} {hp.p99:>9} {hp.max:>9} "

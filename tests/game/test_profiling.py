@@ -40,6 +40,8 @@ def test_profiling_does_not_change_the_game(walker: ModImage, chatter: ModImage,
         assert sum(mod.functions.values()) == mod.retired
         assert sum(mod.stacks.values()) == mod.retired
         assert sum(sum(h.per_tick) for h in mod.hooks.values()) == mod.retired
+        assert sum(mod.per_tick().per_tick) == mod.retired
+        assert len(mod.per_tick().per_tick) == 60
     lines = profile.collapsed()
     stacks = parse_collapsed(lines)
     assert sum(stacks.values()) == sum(m.retired for m in profile.mods)
