@@ -45,8 +45,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``riscade profile``; returns the exit status."""
     opts = _parser().parse_args(argv)
-    if opts.ticks < 1 or opts.players < 0 or opts.top < 0:
-        print("riscade profile: --ticks must be at least 1, --players and --top at least 0")
+    depth = 1 if opts.max_depth is None else opts.max_depth
+    if opts.ticks < 1 or opts.players < 0 or opts.top < 0 or depth < 1:
+        print("riscade profile: --ticks and --max-depth must be at least 1, --players and "
+              "--top at least 0")
         return 2
     prepared = prepare_mods(opts.mods, opts.cache)
     for name, reason in prepared.failed.items():

@@ -34,6 +34,8 @@ def test_profile_the_bundled_mods(bundled: Prepared, tmp_path: Path,
     assert {k[0] for k in stacks} == set(names)
 
 
-def test_profile_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["profile", "--ticks", "0"]) == 2
-    assert "--ticks" in capsys.readouterr().out
+@pytest.mark.parametrize("args", [["--ticks", "0"], ["--players", "-1"], ["--max-depth", "0"],
+                                  ["--top", "-2"]])
+def test_profile_refuses_bad_numbers(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", *args]) == 2
+    assert "at least" in capsys.readouterr().out
