@@ -174,6 +174,7 @@ class Profiler:
         self._active: list[_Run] = []
         self._paused: _Run | None = None
         self._hostcalls: HostRegistry | None = None
+        self._hook_names: dict[int, str] | None = None
 
     # --- attaching ----------------------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class Profiler:
             if outer is not None:  # a guest call from inside a host call
                 run = _Run(outer.hook, frame, outer.key)
             else:
-                hook = MAIN if frame is None else self.table.name_at(state.pc)
+                hook = MAIN if frame is None else self._hook_name(state)
                 run = _Run(hook, frame, ())
                 self.calls[hook] = self.calls.get(hook, 0) + 1
             run.rekey()
@@ -237,6 +238,17 @@ class Profiler:
                              state.pc)
             if isinstance(ended, BudgetExceeded) and frame is not None:
                 self._paused = run
+
+    def _hook_name(self, state: State) -> str:
+        """The name of the function a call from the host starts in: of the symbols at its
+        address, a hook's (``on_...``) first, then the first by name."""
+        if self._hook_names is None:
+            by_addr: dict[int, list[str]] = {}
+            for n, a in state.program.functions.items():
+                by_addr.setdefault(a, []).append(n)
+            self._hook_names = {a: min(ns, key=lambda n: (not n.startswith("on_"), n))
+                                for a, ns in by_addr.items()}
+        return self._hook_names.get(state.pc) or self.table.name_at(state.pc)
 
     def _entry(self, run: _Run, pc: int) -> None:
         """The shadow stack as a block at ``pc`` starts: its top frame is pc's function."""
