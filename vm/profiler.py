@@ -225,18 +225,18 @@ class Profiler:
             cur, mark, seen = pc, state.instret, self.total
             return pc
 
-        ended: BaseException | None = None
+        stopped = False  # by the budget: the call may be resumed
         try:
             Interpreter.run(interp, limit, pc, enter)
-        except BaseException as exc:
-            ended = exc
+        except BudgetExceeded:
+            stopped = frame is not None
             raise
         finally:
             self._active.pop()
             if cur >= 0 and cur != EXIT_ADDR:
                 self._retire(run, interp, cur, state.instret - mark - (self.total - seen),
                              state.pc)
-            if isinstance(ended, BudgetExceeded) and frame is not None:
+            if stopped:
                 self._paused = run
 
     def _hook_name(self, state: State) -> str:
