@@ -13,6 +13,8 @@ commands:
   serve [OPTIONS]       build the mods and serve the game (riscade serve --help)
   connect URL [OPTIONS] join a server (riscade connect --help)
   build [MODS_DIR]      build mods (riscade build --help)
+  new NAME --lang L     start a mod: mod.toml, hook stubs, a scenario (riscade new --help)
+  test [MOD...]         play the mods' scenarios on both VM engines (riscade test --help)
   run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
   profile [OPTIONS]     profile the mods in a game with scripted players (--help)
 """
@@ -104,6 +106,14 @@ def _dispatch(args: list[str]) -> int:
         from mods.__main__ import main as mods_main
 
         return mods_main(["build", *rest])
+    if command == "new":
+        from mods.new import main as new_main
+
+        return new_main(rest)
+    if command == "test":
+        from mods.testrunner import main as test_main
+
+        return test_main(rest)
     if command == "profile":
         from server.profile import main as profile_main
 

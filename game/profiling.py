@@ -148,11 +148,10 @@ class _Profilers:
         self.max_depth = max_depth
 
     def __call__(self, elf: bytes, **kwargs: Any) -> Machine:
-        name = kwargs["argv"][0]
         profiler = Profiler(elf) if self.max_depth is None else \
             Profiler(elf, max_depth=self.max_depth)
-        self.by_mod[name] = profiler  # a hot reload's new machine replaces the old one's
-        return Machine(elf, engine="interp", profiler=profiler, **kwargs)
+        self.by_mod[kwargs["argv"][0]] = profiler  # a reload's new machine replaces the old
+        return profiler.attach(Machine(elf, **kwargs))
 
 
 def _diff(after: dict[Any, int], before: dict[Any, int]) -> dict[Any, int]:
@@ -170,7 +169,8 @@ def profile_game(images: list[ModImage], *, ticks: int = 200, players: int = 4, 
     if ticks < 1 or players < 0:
         raise ValueError("ticks must be at least 1 and players at least 0")
     profilers = _Profilers(max_depth)
-    sim = Simulation(list(images), seed=seed, new_machine=profilers)
+    # The interpreter: a profiled machine runs on it anyway, so translating would be waste.
+    sim = Simulation(list(images), seed=seed, engine="interp", new_machine=profilers)
     names = [image.name for image in images]
     start: dict[str, dict[str, Any]] = {}
     for name in names:

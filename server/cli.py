@@ -15,6 +15,7 @@ from typing import cast
 
 from game.errors import GameError
 from lockstep.policy import ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.errors import ModError
 from mods.host_api import HOST_API
 
@@ -32,8 +33,8 @@ BUNDLED_MODS = Path(__file__).resolve().parent.parent / "mods"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="riscade serve", description=__doc__)
     p.add_argument("--mods", type=Path, default=BUNDLED_MODS, help="directory of mods")
-    p.add_argument("--cache", type=Path, default=Path(".riscade-cache") / "build",
-                   help="build cache directory")
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR,
+                   help="build cache directory (default: %(default)s, as riscade build)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--tick-rate", type=int, default=20, help="ticks per second")

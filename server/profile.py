@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 from game.profiling import format_profile, profile_game
+from mods.cache import DEFAULT_CACHE_DIR
 
 from .cli import BUNDLED_MODS
 from .startup import prepare_mods
@@ -29,8 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="riscade profile", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mods", type=Path, default=BUNDLED_MODS, help="directory of mods")
-    p.add_argument("--cache", type=Path, default=Path(".riscade-cache") / "build",
-                   help="build cache directory (riscade serve's)")
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR,
+                   help="build cache directory (riscade build's and serve's)")
     p.add_argument("--ticks", type=int, default=200, help="ticks to run (default 200)")
     p.add_argument("--players", type=int, default=4, help="scripted players (default 4)")
     p.add_argument("--seed", type=int, default=1, help="world and players' seed")

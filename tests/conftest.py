@@ -82,6 +82,9 @@ SLOW_TESTS = frozenset({
     "vm/test_fpu.py::test_random",  # 3.2 s
     "server/test_storage_file.py::test_a_mod_finds_its_storage_after_a_restart",  # 8 s
     "mods/test_docs.py::test_walkthrough_mod_builds_and_runs_in_the_game",  # 3.9 s
+    "mods/test_new.py::test_a_new_mod_builds_and_passes_its_scenario",  # a cold build each
+    "mods/test_shared_cache.py::test_a_build_warms_a_serve",  # a cold C and Zig build
+    "mods/test_testrunner_gdb.py::test_gdb_breaks_in_a_hook_of_the_scenario",  # build + gdb
 })
 
 

@@ -41,7 +41,6 @@ from .fastcall import HostAdapter, entry_caller, prepare
 from .hostcalls import HostRegistry
 from .interpreter import Interpreter
 from .memory import MachineLimits, Memory
-from .profiler import Profiler
 from .snapshot import StateHasher, dump, load
 from .state import State
 from .translator import TranslatingEngine
@@ -87,8 +86,6 @@ class Machine:
             (``vm.translator.hosthelpers``; translate engine only). Results and memory
             effects are the guest's, but instruction counts follow the helpers' documented
             cost rule.
-        profiler: count every instruction by function, call stack and hook
-            (``vm.profiler``; engine='interp' only: the default run path stays untouched).
 
     Raises:
         ElfError: if the program cannot be loaded.
@@ -106,14 +103,11 @@ class Machine:
         random_seed: bytes = b"riscade",
         engine: str = DEFAULT_ENGINE,
         host_helpers: bool = False,
-        profiler: Profiler | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         if host_helpers and engine == "interp":
             raise ValueError("host_helpers needs engine='translate'")
-        if profiler is not None and engine != "interp":
-            raise ValueError("a profiler needs engine='interp'")
         self.limits = limits or MachineLimits()
         if not isinstance(program, Program):
             program = load_elf(program, memory_limit=self.limits.memory - self.limits.stack)
@@ -144,9 +138,11 @@ class Machine:
             self._run: Callable[[int], None] = self.engine.run
         else:
             self.state = State(program, self.memory)
-            self.interpreter = (Interpreter(self.state) if profiler is None
-                                else profiler.interpreter(self.state, self.hostcalls))
+            self.interpreter = Interpreter(self.state)
             self._run = self.interpreter.run
+        self._engine_run = self._run
+        #: Calls may take the engine's fast entry paths (not while a runner is set).
+        self._fast_calls = self.engine is not None
         #: ``ecall``: syscalls and host calls (``vm.ecall``), sharing the adapters with
         #: translated code.
         self.ecalls = EcallHandler(self, self.state, host_adapters)
@@ -252,7 +248,7 @@ class Machine:
             with ``resume()``.
         """
         addr = function if isinstance(function, int) else self.program.functions[function]
-        if self.engine is not None and returns is int and len(args) <= 8:
+        if self._fast_calls and returns is int and len(args) <= 8:
             # Integers only: the prepared caller, which runs through the function's entry
             # once it is translated (same behaviour, generated once per address and arity).
             for a in args:
@@ -306,6 +302,13 @@ class Machine:
         with the argument handling generated once for ``argtypes`` (``vm.fastcall``).
         """
         return prepare(self, function, *argtypes, returns=returns)
+
+    def set_runner(self, run: Callable[[int], None] | None) -> None:
+        """Run guest code with ``run(limit)`` instead of the engine (``vm.debugger``); None
+        gives the engine back. ``run_main``, ``call`` and ``resume`` go through it (callers
+        made by ``prepare`` before do not)."""
+        self._run = self._engine_run if run is None else run
+        self._fast_calls = run is None and self.engine is not None
 
     def resume(self, *, budget: int | None = None, returns: type = int) -> int | float:
         """Go on with a call that ran out of budget; returns its result when it returns."""

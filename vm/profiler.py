@@ -1,8 +1,9 @@
 """An exact profiler: instructions per guest function, per hook, per call stack, and host calls.
 
-A ``Profiler`` is given to one ``Machine`` (``Machine(elf, engine="interp", profiler=p)``)
-and sees every block the machine's reference interpreter runs, through the block loop's
-``enter`` hook (``vm.interpreter.Interpreter.run``), the one the translating engine uses too.
+A ``Profiler`` follows one ``Machine`` (``Profiler(elf).attach(machine)``, through
+``Machine.set_runner``): the machine's calls run on its reference interpreter, and the
+profiler sees every block it runs through the block loop's ``enter`` hook
+(``vm.interpreter.Interpreter.run``), the one the translating engine uses too.
 Between two calls of ``enter`` the state's ``instret`` grows by exactly what the block in
 between retired (a block cut short by a fault retired only its first instructions: the
 interpreter settles the count, and the profiler reads it after the run). So:
@@ -19,7 +20,7 @@ counting per function there means generating different code (a second translatio
 getting every early exit right. The interpreter already stops between blocks, and the two
 engines behave identically to the bit (registers, memory, counts, budgets and faults,
 ``tests/vm/test_engines.py``), so a profiled run is the run a translated machine makes. The
-profiler costs nothing when it is off: the default run path is not touched.
+profiler costs nothing when it is off: it changes nothing in the VM, it only sets a runner.
 
 Call stacks come from a shadow stack: a ``jal``/``jalr`` with ``rd = ra`` pushes the callee, a
 ``jalr x0, 0(ra)`` pops to the frame whose function holds the return address (a ``longjmp``
@@ -38,6 +39,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
@@ -45,9 +47,12 @@ from elftools.elf.sections import SymbolTableSection
 from .constants import EXIT_ADDR
 from .errors import BudgetExceeded
 from .hostcalls import HOSTCALL_BASE, HostRegistry
-from .interpreter import Enter, Interpreter
+from .interpreter import Interpreter
 from .state import State
 from .syscalls import SYSCALLS
+
+if TYPE_CHECKING:
+    from .machine import Machine
 
 __all__ = ["Profiler", "FunctionTable", "MAX_DEPTH", "DEEPER", "MAIN", "UNKNOWN",
            "MAX_STACKS", "OTHER_STACKS",
@@ -178,13 +183,23 @@ class Profiler:
 
     # --- attaching ----------------------------------------------------------------------------
 
-    def interpreter(self, state: State, hostcalls: HostRegistry) -> Interpreter:
-        """The reference interpreter of a machine's ``state``, followed by this profiler
-        (``Machine`` makes it when given a profiler; ``hostcalls`` names host calls)."""
+    def attach(self, machine: Machine) -> Machine:
+        """Follow every run of ``machine`` from now on, and return it.
+
+        The machine's calls then run on its reference interpreter through this profiler
+        (``Machine.set_runner``; callers ``prepare``d before do not, nor a debugger's runner
+        set later). Raises ValueError if this profiler already follows a machine.
+        """
         if self._hostcalls is not None:
             raise ValueError("a profiler follows one machine")
-        self._hostcalls = hostcalls
-        return _ProfiledInterpreter(state, self)
+        self._hostcalls = machine.hostcalls
+        interp = machine.interpreter
+
+        def run(limit: int) -> None:
+            self.run(interp, limit, None)
+
+        machine.set_runner(run)
+        return machine
 
     def take_window(self) -> dict[str, int]:
         """Instructions by hook since the last call (a tick's, when called once a tick)."""
@@ -364,20 +379,6 @@ class Profiler:
         handler = SYSCALLS.get(nr)
         name = getattr(handler, "__name__", "")
         return f"syscall {nr}" + (f" ({name})" if name.startswith("sys_") else "")
-
-
-class _ProfiledInterpreter(Interpreter):
-    """The reference interpreter with every run followed by a ``Profiler``."""
-
-    def __init__(self, state: State, profiler: Profiler) -> None:
-        super().__init__(state)
-        self.profiler = profiler
-
-    def run(self, limit: int, pc: int | None = None, enter: Enter | None = None) -> None:
-        """``Interpreter.run``, counted (no ``enter`` of the caller's: the profiler's is)."""
-        if enter is not None:
-            raise ValueError("a profiled interpreter runs alone (engine='interp')")
-        self.profiler.run(self, limit, pc)
 
 
 def collapsed_lines(stacks: dict[tuple[str, ...], int],

@@ -69,7 +69,7 @@ def _registry(calls: list[int], nested: bool = False) -> HostRegistry:
 def _profiled(elf: bytes, **kwargs: int) -> tuple[Machine, Profiler, list[int]]:
     calls: list[int] = []
     profiler = Profiler(elf, **kwargs)
-    machine = Machine(elf, engine="interp", profiler=profiler, hostcalls=_registry(calls))
+    machine = profiler.attach(Machine(elf, engine="interp", hostcalls=_registry(calls)))
     return machine, profiler, calls
 
 
@@ -203,8 +203,7 @@ def test_a_fault_inside_a_block_counts_what_retired(elf: bytes) -> None:
 def test_host_calls_and_a_guest_call_from_a_host_call(elf: bytes) -> None:
     calls: list[int] = []
     prof = Profiler(elf)
-    machine = Machine(elf, engine="interp", profiler=prof,
-                      hostcalls=_registry(calls, nested=True))
+    machine = prof.attach(Machine(elf, engine="interp", hostcalls=_registry(calls, nested=True)))
     machine.run_main()
     assert len(calls) == BUMPS and prof.host_calls[(MAIN, "bump")] == BUMPS
     assert prof.functions["g"] == BY_HAND["g"] + 11
@@ -226,13 +225,23 @@ def test_profiling_does_not_change_the_machine(elf: bytes, engine: str) -> None:
     assert profiled.stdout == plain.stdout
 
 
-def test_profiler_needs_the_interpreter_and_one_machine(elf: bytes) -> None:
+def test_a_translating_machine_profiles_alike(elf: bytes) -> None:
+    interp, prof_i, _ = _profiled(elf)
+    prof_t = Profiler(elf)
+    translated = prof_t.attach(Machine(elf, hostcalls=_registry([])))
+    for m in (interp, translated):
+        m.run_main()
+        m.call("f", 3, 9)
+    assert prof_t.functions == prof_i.functions and prof_t.stacks == prof_i.stacks
+    assert prof_t.total == translated.instret == interp.instret
+    assert translated.state_hash() == interp.state_hash()
+
+
+def test_a_profiler_follows_one_machine(elf: bytes) -> None:
     prof = Profiler(elf)
-    with pytest.raises(ValueError, match="engine='interp'"):
-        Machine(elf, profiler=prof)
-    Machine(elf, engine="interp", profiler=prof)
+    prof.attach(Machine(elf, engine="interp"))
     with pytest.raises(ValueError, match="one machine"):
-        Machine(elf, engine="interp", profiler=prof)
+        prof.attach(Machine(elf, engine="interp"))
     with pytest.raises(ValueError):
         Profiler(elf, max_depth=0)
 
