@@ -40,6 +40,7 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -82,9 +83,13 @@ from protocol import (
     encode,
     split_snapshot,
 )
+from web.assets import WebClient
 
+from .http import Routes, is_upgrade
+from .metrics import ServerMetrics
 from .names import shown
 from .ratelimit import PlayerRates
+from .status import add_routes
 
 __all__ = ["ServedMod", "GameServer"]
 
@@ -130,8 +135,10 @@ def _close_text(code: int, reason: str) -> str:
 class _Conn:
     """One client connection: its link, its outbox and who it is."""
 
-    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int) -> None:
+    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int,
+                 metrics: ServerMetrics | None = None) -> None:
         self.ws = ws
+        self.metrics = metrics
         address = ws.remote_address
         self.address = str(address[0]) if address else "?"
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
@@ -192,6 +199,8 @@ class _Conn:
                     await self.ws.close(self.close_code, self.close_reason)
                     return
                 await self.ws.send(data)
+                if self.metrics is not None:
+                    self.metrics.sent_bytes += len(data)
                 self.queued_bytes -= len(data)
                 self._sent.set()
         except websockets.ConnectionClosed:
@@ -215,6 +224,8 @@ class GameServer:
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
         stored: the mods' persistent storage to start from (``server.storage_file.load``).
+        web: the browser client's files, served by plain HTTP GETs on the same port
+            (``http``: the route table, ``server.http``; add a route with ``http.add``).
     """
 
     mods: list[ServedMod]
@@ -227,11 +238,17 @@ class GameServer:
     on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
     stop_after: int | None = None
     stored: bytes = field(default=b"", repr=False)
+    web: WebClient = field(default_factory=WebClient, repr=False)
+    http: Routes = field(init=False, repr=False)
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
+        self.http = Routes()
+        self.web.install(self.http)
+        self.metrics = ServerMetrics()  # counted here, in the shell: wall-clock is allowed
+        add_routes(self.http, self)  # /status, /metrics
         sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
         self.room = Room(sim, max_players=self.limits.max_players,
@@ -268,7 +285,7 @@ class GameServer:
         try:
             self._server = await websockets.serve(
                 self._handle, host, port, max_size=self.limits.max_message_size,
-                compression=None, ssl=ssl, process_request=self._check_origin,
+                compression=None, ssl=ssl, process_request=self._process_request,
                 ping_interval=self.policy.ping_interval, ping_timeout=self.policy.ping_timeout,
                 open_timeout=self.policy.handshake_timeout,
                 close_timeout=self.policy.close_timeout,
@@ -279,21 +296,42 @@ class GameServer:
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
-    async def stop(self) -> None:
-        """Stop ticking, say goodbye to everyone, close. Safe to call twice; never raises."""
+    async def stop(self, reason: str = "the server is stopping", *,
+                   timeout: float = FLUSH_TIMEOUT) -> None:
+        """Stop ticking, say goodbye to everyone (``Bye(shutdown)`` with ``reason``), close.
+
+        Returns within about ``timeout`` seconds: a client that has not taken its goodbye
+        and answered the close by then is cut off (its TCP connection aborted). Safe to call
+        twice; never raises."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        self._bye_everyone(Code.SHUTDOWN, "the server is stopping")
+        self._bye_everyone(Code.SHUTDOWN, reason)
         writers = [c.writer_task for c in self._live if c.writer_task is not None]
-        if writers:
-            await asyncio.wait(writers, timeout=FLUSH_TIMEOUT)
+        if writers:  # leave a part of the time to the closing handshakes
+            await asyncio.wait(writers, timeout=timeout * 0.6)
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(),
+                                       max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                log.warning("stopping: %d connections did not close in time: cut off",
+                            len(self._live))
+                for conn in list(self._live):
+                    conn.ws.transport.abort()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
+
+    def save_world(self) -> str:
+        """Save the world (placeholder until the world store is merged: there is none);
+        returns what was done, in words."""
+        return "no world file"
 
     def _bye_everyone(self, code: Code, reason: str) -> None:
         for conn in list(self._live):
@@ -351,8 +389,10 @@ class GameServer:
             else:
                 next_at = loop.time()  # running late: do not try to catch up in a burst
                 await asyncio.sleep(0)
+            started = time.perf_counter()
             try:
                 self.step()
+                self.metrics.observe_tick(time.perf_counter() - started)
             except Exception as exc:  # a bug on our side: end the game cleanly, once
                 tick = self.room.tick + 1
                 log.exception("the tick loop failed at tick %d", tick)
@@ -364,6 +404,16 @@ class GameServer:
     def running(self) -> bool:
         """True while the tick loop runs."""
         return self._ticker is not None and not self._ticker.done()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, in any state."""
+        return len(self._live)
+
+    @property
+    def playing(self) -> frozenset[int]:
+        """The players whose connection has had its snapshot (and gets ticks)."""
+        return frozenset(c.pid for c in self._conns if c.playing and c.pid is not None)
 
     def step(self) -> None:
         """Send pending snapshots, close one tick and broadcast it (synchronous, no I/O wait)."""
@@ -494,6 +544,14 @@ class GameServer:
 
     # --- admission at the HTTP level ----------------------------------------------------------
 
+    async def _process_request(self, ws: ServerConnection,
+                               request: Request) -> Response | None:
+        """A websocket upgrade goes through the origin check; any other request is plain HTTP
+        (``self.http``: the page and its files)."""
+        if is_upgrade(request):
+            return self._check_origin(ws, request)
+        return await self.http.serve(request)
+
     def _check_origin(self, ws: ServerConnection, request: Request) -> Response | None:
         """Refuse (403) a browser page from an origin the policy does not allow."""
         origin = request.headers.get("Origin")
@@ -510,7 +568,7 @@ class GameServer:
     # --- one connection -----------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = _Conn(ws, self.limits, self.policy.outbox_messages)
+        conn = _Conn(ws, self.limits, self.policy.outbox_messages, self.metrics)
         self.stats["connections"] += 1
         if not self._admission.connect(conn.address):
             self.stats["refused"] += 1

@@ -62,11 +62,19 @@ SLOW_FIXTURES = frozenset({
 SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench"})
 #: Test modules that took over ~2 s in all (``--durations``, 2-core machine under load).
 SLOW_MODULES = frozenset({
+    "web/test_determinism.py",  # builds the mods, runs them on CPython and in Pyodide (~25 s)
+    "web/test_pyodide_zstd.py",  # starts Pyodide under Node (~15 s)
+    "server/test_demo.py",  # riscade demo: builds the mods, two bots play
+    "server/test_http.py",  # real servers answering 58 requests (~5 s)
     "mods/test_build.py",  # builds copies of the shipped mods in most tests
     "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
     "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
     "vm/test_profiler.py",  # builds profiled.c twice, runs it under qemu single-stepping
+    "server/test_serve_ops.py",  # builds two mods, runs servers and bots in processes (26 s)
+    "server/test_status_metrics.py",  # real servers and clients (11 s)
+    "server/test_shutdown.py",  # real servers and clients (5 s)
+    "test_deploy.py",  # docker compose config (3 s) and a server for the health check
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
 SLOW_TESTS = frozenset({

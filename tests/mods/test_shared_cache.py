@@ -15,7 +15,7 @@ from mods.cache import DEFAULT_CACHE_DIR
 from mods.manifest import Language
 from mods.new import create_mod
 from mods.testrunner import _parser as riscade_test_parser
-from server.cli import _parser as serve_parser
+from server.cli import build_parser as serve_parser
 from server.startup import prepare_mods
 
 
