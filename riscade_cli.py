@@ -17,6 +17,7 @@ commands:
   new NAME --lang L     start a mod: mod.toml, hook stubs, a scenario (riscade new --help)
   test [MOD...]         play the mods' scenarios on both VM engines (riscade test --help)
   run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
+  profile [OPTIONS]     profile the mods in a game with scripted players (--help)
 """
 
 
@@ -77,6 +78,10 @@ def _dispatch(args: list[str]) -> int:
         from mods.testrunner import main as test_main
 
         return test_main(rest)
+    if command == "profile":
+        from server.profile import main as profile_main
+
+        return profile_main(rest)
     print(f"riscade: unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 

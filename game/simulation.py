@@ -206,6 +206,9 @@ class Simulation:
     stored: bytes = field(default=b"", repr=False)
     #: The VM engine of every mod's machine (``vm.machine.ENGINES``); all behave identically.
     engine: str = field(default=DEFAULT_ENGINE, kw_only=True)
+    #: Makes each mod's machine from ``Machine``'s arguments (``argv[0]`` is the mod's name);
+    #: ``game.profiling`` passes one that profiles. The machine must run like ``Machine``.
+    new_machine: Callable[..., Machine] = field(default=Machine, repr=False, kw_only=True)
     #: False: load the mods without running main/on_load; the state must then come from
     #: ``restore`` (a joining client gets it from the server's snapshot).
     start: InitVar[bool] = True
@@ -233,7 +236,7 @@ class Simulation:
         machine cannot load it."""
         state = _ModState(slot, image)
         try:
-            state.machine = Machine(
+            state.machine = self.new_machine(
                 image.elf, hostcalls=HOST_API.with_impls(self._host_impls(state)),
                 limits=image.limits(), argv=[image.name], engine=self.engine)
         except VMError as exc:
