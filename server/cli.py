@@ -1,5 +1,7 @@
 """``riscade serve``: build the mods, then serve them and the game; admin commands on stdin
-(``/enable NAME``, ``/mods``, ``/help``: ``server.console``)."""
+(``/kick``, ``/ban``, ``/save``, ``/reload``, ``/enable``, ``/mods``, ``/help``:
+``server.admin``). Secrets (password, admin token) are read from files, never taken on the
+command line, where any local user could read them in the process list."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from mods.host_api import HOST_API
 
 from .app import GameServer
 from .console import admin_command, attach_console
+from .identity import DEFAULT_GRACE_TICKS, Credentials, read_secret
 from .startup import prepare_mods
 from .storage_file import FILE_NAME, StorageFile, StorageFileError, load
 from .watch import ModWatcher
@@ -57,7 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--storage-every", type=int, default=100, metavar="TICKS",
                    help="write the storage file every this many ticks when it changed "
                         "(and at shutdown)")
+    p.add_argument("--password-file", type=Path, default=None, metavar="FILE",
+                   help="players must give the password in this file's first line")
+    p.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE",
+                   help="a client giving the token in this file's first line (16-64 "
+                        "printable ASCII characters) may use the admin commands in chat")
+    p.add_argument("--grace-ticks", type=int, default=DEFAULT_GRACE_TICKS, metavar="TICKS",
+                   help="ticks a disconnected player's slot, entity and score are kept for "
+                        "its return (0: it leaves at once)")
     return p
+
+
+def _credentials(opts: argparse.Namespace) -> Credentials:
+    """The password and admin token of ``--password-file`` and ``--admin-token-file``."""
+    return Credentials(
+        password=read_secret(opts.password_file, "password") if opts.password_file else None,
+        admin_token=read_secret(opts.admin_token_file, "admin token")
+        if opts.admin_token_file else None)
 
 
 def setup_logging(level: str) -> None:
@@ -97,6 +116,9 @@ async def serve(opts: argparse.Namespace) -> int:
         storage = StorageFile((opts.storage or opts.cache.parent / "storage") / FILE_NAME,
                               every=opts.storage_every)
         storage.written = load(storage.path)
+        credentials = _credentials(opts)
+        if opts.grace_ticks < 0:
+            raise ValueError(f"--grace-ticks must be 0 or more, not {opts.grace_ticks}")
     except (OSError, ValueError, ssl.SSLError, StorageFileError) as exc:
         # ValueError: lockstep.PolicyError, a bad --storage-every
         print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
@@ -120,6 +142,7 @@ async def serve(opts: argparse.Namespace) -> int:
         server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
                             host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
                             policy=policy, stop_after=opts.ticks, stored=storage.written,
+                            credentials=credentials, grace_ticks=opts.grace_ticks,
                             on_tick=lambda tick, _hash: _keep(storage, tick, server))
     except GameError as exc:  # the mods that loaded one by one do not start together
         print(f"riscade serve: cannot start the game: {_one_line(exc)}", file=sys.stderr)
@@ -134,8 +157,9 @@ async def serve(opts: argparse.Namespace) -> int:
     print(f"riscade serve: listening on {scheme}://{opts.host}:{port} "
           f"({len(prepared.served)} mods, {opts.tick_rate} ticks/s)", flush=True)
     watcher = None
+    watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
+    server.rebuild_mod = watch.reload_one
     if opts.watch:
-        watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
         watcher = asyncio.create_task(watch.run())
         print(f"riscade serve: watching {opts.mods} for changes", flush=True)
     stop = asyncio.Event()
@@ -168,7 +192,8 @@ async def serve(opts: argparse.Namespace) -> int:
 
 def _console_line(server: GameServer, line: str) -> None:
     """An admin's line on stdin: its reply on stdout."""
-    reply = admin_command(server.room, line)
+    reply = admin_command(server, line,
+                          reply=lambda text: print(f"riscade serve: {text}", flush=True))
     if reply:
         print(f"riscade serve: {reply}", flush=True)
 
