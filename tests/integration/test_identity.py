@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from client.session import ClientOptions, GameEnded, JoinRefused, play
 from lockstep.follower import Follower
 from server.app import GameServer
 from server.identity import Credentials
-from server.startup import Prepared
+from server.startup import Prepared, prepare_mods
+from server.watch import ModWatcher
+from tests.support.hostile_mods import stage_mods
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 
@@ -200,3 +203,30 @@ async def test_a_ban_keeps_the_player_out(
 
 def _chat_lines(summary: dict[str, Any]) -> list[str]:
     return [line.get("text", "") for line in summary["chat"]]
+
+
+async def test_an_admin_reloads_a_mod_from_chat(make_server: Any, tmp_path: Path) -> None:
+    mods = stage_mods(tmp_path / "mods")
+    cache = tmp_path / "build"
+    prepared = await asyncio.to_thread(prepare_mods, mods, cache)
+    assert not prepared.failed, prepared.failed
+    server = await make_server(prepared.served, tick_rate=20,
+                               credentials=Credentials(admin_token=ADMIN_TOKEN))
+    server.rebuild_mod = ModWatcher(server, mods, cache).reload_one
+    before = {e.name: e.sha256 for e in server.handshake.manifest}["pickups"]
+    source = mods / "pickups" / "pickups.c"
+    text = source.read_text()
+    assert text.count("#define COIN_VALUE 1") == 1
+    source.write_text(text.replace("#define COIN_VALUE 1", "#define COIN_VALUE 2"))
+    notices: list[str] = []
+    admin = asyncio.create_task(play(ClientOptions(
+        url(server), tmp_path / "ann", name="ann", admin_token=ADMIN_TOKEN,
+        say=("/reload nosuch", "/reload pickups"), on_notice=notices.append)))
+    await until(lambda: len(notices) >= 3, timeout=240)
+    after = {e.name: e.sha256 for e in server.handshake.manifest}["pickups"]
+    assert after != before
+    assert notices[:2] == ["no mod named 'nosuch'", "rebuilding pickups"]
+    assert re.fullmatch(rf"mod pickups becomes {after[:12]} at tick \d+", notices[2])
+    await server.stop()
+    summary = await admin
+    assert summary["desyncs"] == 0 and summary["notices"] == notices
