@@ -19,6 +19,7 @@ Who sends what, and when, is the state table in ``link.py``:
                         ◀─────      Tick (inputs, joins, leaves, chat, reloads), Snapshot (+ parts)
     Fetch               ─────▶                  (a mod a Tick's reload names, not cached)
                         ◀─────      ModBlob
+                        ◀─────      Notice   (to this client alone: an admin command's answer)
     Bye                 ◀────▶      Bye      (either side, any time; then close)
 
 Conventions: a mod is named by the SHA-256 of its ELF, and a state by the SHA-256 of the world
