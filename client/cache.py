@@ -4,7 +4,8 @@ A rejoining player offers the hashes it holds and downloads only what is missing
 that no longer matches its name (disk corruption, tampering) is deleted and fetched again.
 
 ``TokenStore`` keeps the player token each server gave us (``Welcome.token``), one file per
-server URL under the cache's ``tokens`` folder, readable by the user alone.
+server URL and player name under the cache's ``tokens`` folder, readable by the user alone.
+(By name too: bots that share a cache folder are different players, each with its token.)
 """
 
 from __future__ import annotations
@@ -87,29 +88,32 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 class TokenStore:
-    """The player token of each server, by URL: ``<root>/<sha256 of the URL>.json``."""
+    """The player token of each server and player name:
+    ``<root>/<sha256 of the URL and the name>.json``."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def _path(self, url: str) -> Path:
-        key = url.strip().rstrip("/").lower()
-        return self.root / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
+    def _path(self, url: str, name: str) -> Path:
+        key = f"{url.strip().rstrip('/').lower()}\n{name}"
+        return self.root / f"{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}.json"
 
-    def get(self, url: str) -> str:
-        """The token kept for ``url``, or ``""`` (none, or a file that is not one of ours)."""
+    def get(self, url: str, name: str) -> str:
+        """The token kept for ``name`` on ``url``, or ``""`` (none, or a file that is not one
+        of ours)."""
         try:
-            doc = json.loads(self._path(url).read_bytes()[:4096])
+            doc = json.loads(self._path(url, name).read_bytes()[:4096])
         except (OSError, ValueError):
             return ""
         token = doc.get("token") if isinstance(doc, dict) else None
         return token if isinstance(token, str) and _TOKEN.fullmatch(token) else ""
 
-    def put(self, url: str, token: str) -> None:
-        """Keep ``token`` for ``url`` (replacing the one kept)."""
+    def put(self, url: str, name: str, token: str) -> None:
+        """Keep ``token`` for ``name`` on ``url`` (replacing the one kept)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        _write_private(self._path(url), json.dumps({"url": url, "token": token}).encode())
+        _write_private(self._path(url, name),
+                       json.dumps({"url": url, "name": name, "token": token}).encode())
 
-    def forget(self, url: str) -> None:
-        """Drop the token kept for ``url``."""
-        self._path(url).unlink(missing_ok=True)
+    def forget(self, url: str, name: str) -> None:
+        """Drop the token kept for ``name`` on ``url``."""
+        self._path(url, name).unlink(missing_ok=True)

@@ -121,8 +121,9 @@ class ClientOptions:
         on_chat: called with each chat line the player sees (players' and mods' lines).
         password: the server's password (``""``: none).
         admin_token: the server's admin token (``""``: none): admin commands in chat.
-        keep_token: send the token kept for this URL (``cache_dir/tokens``), and keep the
-            one the server gives: a return within its grace period is the same player.
+        keep_token: send the token kept for this URL and name (``cache_dir/tokens``), and
+            keep the one the server gives: a return within its grace period is the same
+            player.
         on_notice: called with each line the server tells this player alone (``Notice``:
             the answers to admin commands).
     """
@@ -266,7 +267,7 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
     """Join through ``lockstep.join.Join``: this shell moves its messages, reads and fills
     the cache, and turns its errors into ours (after sending the server its ``Bye``)."""
     tokens = TokenStore(cache.root / "tokens")
-    token = tokens.get(opts.url) if opts.keep_token else ""
+    token = tokens.get(opts.url, opts.name) if opts.keep_token else ""
     join = Join(opts.name, cache.hashes(), host_abi=opts.host_abi, vm_abi=opts.vm_abi,
                 token=token, password=opts.password, admin_token=opts.admin_token)
     try:
@@ -274,7 +275,7 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
         for sha in join.welcome(await _recv(ws, link)):
             join.cached(sha, cache.get(sha))
         if opts.keep_token and join.token != token:
-            tokens.put(opts.url, join.token)
+            tokens.put(opts.url, opts.name, join.token)
         summary.update(protocol=link.protocol_version, player_id=join.player_id,
                        mods=len(join.manifest), mods_from_cache=join.from_cache)
         while join.downloading:

@@ -37,7 +37,8 @@ Identity (``server.identity``): every ``Welcome`` carries the player's token. A 
 has joined and loses its connection (for any reason but a kick or a ban) keeps its slot,
 entity, name and score for ``grace_ticks`` ticks, idle (its buttons are set to 0); a
 ``Hello`` with its token within that time plays as the same player id again (it gets the
-snapshot like any joiner), and after it the player leaves the game. A token of a connected
+snapshot like any joiner), and after it the player leaves the game. A kept slot yields to a
+new player when the server is full (the one whose grace period ends first). A token of a connected
 player is refused (``Code.TAKEN``), an unknown one makes a new player. Before anything is
 held, a ``Hello`` must come from an address and with a token that are not banned
 (``Code.BANNED``), and carry the server's password if it has one and, if it carries an admin
@@ -529,6 +530,23 @@ class GameServer:
         else:
             self._leave(pid)
 
+    def _evict_detached(self) -> bool:
+        """The server is full: the kept slot whose grace period ends first goes (its player
+        leaves in the next tick). False if no slot is kept."""
+        pid = self.identities.oldest_detached()
+        if pid is None:
+            return False
+        log.info("player %d %s: its kept slot goes to a new player (the server is full)", pid,
+                 shown(self.handshake.name(pid)))
+        self._leave(pid)
+        return True
+
+    async def _tick_closed(self) -> None:
+        """Wait until the tick under way closes (or the server stops)."""
+        tick = self.room.tick
+        while self.room.tick == tick and self.running:
+            await asyncio.sleep(0.5 / self.tick_rate)
+
     def _leave(self, pid: int) -> None:
         """Player ``pid`` leaves for good (from the next tick): slot, name, token."""
         self.identities.forget(pid)
@@ -741,6 +759,9 @@ class GameServer:
             if reclaim is not None and not self.identities.detached(reclaim):
                 return self._refuse(conn, refusal(Code.TAKEN, "your player is connected "
                                                   "from elsewhere"), hello.name)
+            if reclaim is None and self.room.occupied >= self.room.max_players and \
+                    self._evict_detached():
+                await self._tick_closed()  # the kept player leaves in that tick
         answer = self.handshake.accept(hello, reclaim=reclaim)
         if isinstance(answer, Refusal):
             return self._refuse(conn, answer, hello.name)

@@ -22,6 +22,10 @@ The rules for a token that is not a detached player's, decided here and in ``ser
   after which the token works again.
 - banned: refused (``Code.BANNED``), as is any ``Hello`` from a banned address.
 
+A kept slot never keeps a new player out: when the server is full, the slot whose grace
+period ends first goes to the newcomer (``oldest_detached``; its player becomes a new one if
+it returns). Else one address could fill the server by joining and leaving in a loop.
+
 Ticks, not seconds: the grace period follows the game's clock, as every server rule does.
 """
 
@@ -104,6 +108,13 @@ class Identities:
     def attach(self, pid: int) -> None:
         """A connection plays as detached player ``pid`` again: its slot is no longer timed."""
         self._detached.pop(pid, None)
+
+    def oldest_detached(self) -> int | None:
+        """The detached player whose grace period ends first (lowest id among equals), or
+        ``None``: the one whose slot a new player gets when the server is full."""
+        if not self._detached:
+            return None
+        return min(self._detached, key=lambda pid: (self._detached[pid], pid))
 
     def expired(self, tick: int) -> list[int]:
         """The detached players whose grace period ends with ``tick`` (ascending; their

@@ -13,7 +13,7 @@ from client.cache import TokenStore
 from client.session import ClientOptions, play
 from lockstep.policy import ServerPolicy
 from mods.host_api import HOST_API
-from protocol import SUPPORTED_VERSIONS, Code, Hello, Refusal, Welcome
+from protocol import SUPPORTED_VERSIONS, Code, Hello, Limits, Refusal, Welcome
 from server.identity import Credentials
 from vm import VM_ABI
 
@@ -76,7 +76,7 @@ async def test_a_return_that_gives_up_before_ready_keeps_the_slot(
     server = await make_server(bundled.served, grace_ticks=5000)
     first = await play(ClientOptions(url(server), tmp_path / "ann", name="ann", ticks=20))
     pid = first["player_id"]
-    token = TokenStore(tmp_path / "ann" / "tokens").get(url(server))
+    token = TokenStore(tmp_path / "ann" / "tokens").get(url(server), "ann")
     await until(lambda: server.identities.detached(pid))
     half = await Attacker.open(server)
     await half.ws.send(half.link.send(hello("ann", token=token)))
@@ -110,3 +110,21 @@ async def test_a_password_spray_is_refused_each_time_and_holds_nothing(
     assert len(server_log("refused 'guess' (password)")) == 6
     summary = await bot
     assert summary["desyncs"] == 0 and server.running
+
+
+async def test_kept_slots_yield_to_new_players_so_a_join_loop_cannot_fill_the_server(
+        bundled, make_server, server_log, tmp_path: Path) -> None:
+    server = await make_server(bundled.served, limits=Limits(max_players=3), grace_ticks=100_000)
+    firsts = [await play(ClientOptions(url(server), tmp_path / "loop", name=f"loop{i}", ticks=5))
+              for i in range(3)]
+    await until(lambda: all(server.identities.detached(s["player_id"]) for s in firsts))
+    assert server.room.occupied == 3  # full of kept slots
+    newcomer = await play(ClientOptions(url(server), tmp_path / "new", name="new", ticks=5))
+    assert newcomer["player_id"] not in {s["player_id"] for s in firsts}
+    oldest = firsts[0]["player_id"]
+    assert server_log(f"player {oldest} 'loop0': its kept slot goes to a new player")
+    assert not server.identities.detached(oldest)
+    # Its player comes back as a new one; the others are still kept.
+    back = await play(ClientOptions(url(server), tmp_path / "loop", name="loop0", ticks=5))
+    assert back["player_id"] != oldest
+    assert server.identities.tokens == 3 and server.room.occupied == 3

@@ -64,7 +64,7 @@ async def test_a_return_within_grace_reclaims_player_entity_and_score(
     first = await play(ClientOptions(url(server), cache, name="ann", ticks=60, bot_seed=3))
     pid = first["player_id"]
     assert hashes[first["tick"]] == first["state_hash"]
-    token = TokenStore(cache / "tokens").get(url(server))
+    token = TokenStore(cache / "tokens").get(url(server), "ann")
     assert len(token) >= 32  # 192 bits, URL-safe base64
     # Gone, but kept: the player is still in the world after the connection closed.
     await until(lambda: server.room.tick > first["tick"] + 20)
@@ -78,14 +78,14 @@ async def test_a_return_within_grace_reclaims_player_entity_and_score(
             seen.append((follower.player_id or 0, world.players[follower.player_id or 0],
                          world.entities[world.players[follower.player_id or 0]].score))
 
-    second = await play(ClientOptions(url(server), cache, name="someone else", ticks=60,
+    second = await play(ClientOptions(url(server), cache, name="ann", ticks=60,
                                       bot_seed=4, on_tick=on_tick))
     assert second["player_id"] == pid
     assert seen == [(pid, eid, score)]
     assert hashes[second["tick"]] == second["state_hash"] and second["desyncs"] == 0
     assert server.room.players[pid] == "ann"  # the world knows it by its old name
     assert server.stats["reclaimed"] == 1
-    assert TokenStore(cache / "tokens").get(url(server)) == token  # the same token
+    assert TokenStore(cache / "tokens").get(url(server), "ann") == token  # the same token
 
 
 async def test_after_the_grace_period_it_is_a_new_player(
@@ -94,29 +94,29 @@ async def test_after_the_grace_period_it_is_a_new_player(
     cache = tmp_path / "ann"
     first = await play(ClientOptions(url(server), cache, name="ann", ticks=30, bot_seed=3))
     pid = first["player_id"]
-    old_token = TokenStore(cache / "tokens").get(url(server))
+    old_token = TokenStore(cache / "tokens").get(url(server), "ann")
     await until(lambda: pid not in server.room.sim.world.players)
     assert server.identities.tokens == 0
     second = await play(ClientOptions(url(server), cache, name="ann", ticks=30, bot_seed=3))
     assert second["player_id"] != pid
     assert hashes[second["tick"]] == second["state_hash"]
-    assert TokenStore(cache / "tokens").get(url(server)) not in ("", old_token)
+    assert TokenStore(cache / "tokens").get(url(server), "ann") not in ("", old_token)
 
 
 async def test_a_forged_token_is_a_new_player_and_a_connected_players_token_is_refused(
         bundled: Prepared, make_server: Any, tmp_path: Path) -> None:
     server, _ = await hashes_server(make_server, bundled)
-    TokenStore(tmp_path / "eve" / "tokens").put(url(server), "A" * 32)  # forged
+    TokenStore(tmp_path / "eve" / "tokens").put(url(server), "eve", "A" * 32)  # forged
     ann = asyncio.create_task(play(ClientOptions(url(server), tmp_path / "ann", name="ann",
                                                  ticks=None)))
     await until(lambda: "ann" in server.room.players.values())
     eve = await play(ClientOptions(url(server), tmp_path / "eve", name="eve", ticks=10))
     ann_pid = next(p for p, n in server.room.players.items() if n == "ann")
     assert eve["player_id"] != ann_pid
-    assert TokenStore(tmp_path / "eve" / "tokens").get(url(server)) != "A" * 32
+    assert TokenStore(tmp_path / "eve" / "tokens").get(url(server), "eve") != "A" * 32
     # Ann's token, while Ann plays: refused, and Ann plays on.
-    stolen = TokenStore(tmp_path / "ann" / "tokens").get(url(server))
-    TokenStore(tmp_path / "mallory" / "tokens").put(url(server), stolen)
+    stolen = TokenStore(tmp_path / "ann" / "tokens").get(url(server), "ann")
+    TokenStore(tmp_path / "mallory" / "tokens").put(url(server), "mallory", stolen)
     with pytest.raises(JoinRefused) as info:
         await play(ClientOptions(url(server), tmp_path / "mallory", name="mallory", ticks=10))
     assert info.value.code == "taken"

@@ -126,3 +126,14 @@ def test_read_secret_takes_the_first_line(tmp_path: Path) -> None:
         path.chmod(0)
         with pytest.raises(SecretError, match="Permission denied"):
             read_secret(path, "password")
+
+
+def test_the_oldest_detached_slot_is_the_one_whose_grace_ends_first() -> None:
+    ids = Identities(grace_ticks=100)
+    assert ids.oldest_detached() is None
+    for pid, tick in ((5, 30), (2, 10), (9, 10), (4, 50)):
+        ids.issue(pid)
+        ids.detach(pid, tick)
+    assert ids.oldest_detached() == 2  # ends at 110, as 9 does: the lower id
+    ids.forget(2)
+    assert ids.oldest_detached() == 9
