@@ -3,8 +3,9 @@ server's password and admin token.
 
 A player's **token** (``Welcome.token``) is a bearer secret of 192 random bits
 (``secrets.token_urlsafe``) handed out at the first join; it never enters the simulation or
-its state hash. Only its SHA-256 is kept (``Identities`` could be written to disk as it is:
-the digests, the player ids, the grace deadlines and the bans; nothing a thief could replay).
+its state hash. Only its SHA-256 is kept, in memory; ``Identities.to_state``/``from_state``
+are what a world store would write and read back (the digests, the player ids, the grace
+deadlines and the bans: nothing a thief could replay).
 
 When a player who has joined disconnects (for any reason but a kick or a ban), the server
 does not make it leave the game at once: ``detach`` keeps its slot, entity, name and score for
@@ -33,9 +34,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from protocol import Code, Hello
 from protocol.messages import MAX_SECRET
@@ -49,6 +52,9 @@ DEFAULT_GRACE_TICKS = 600
 TOKEN_BYTES = 24
 #: Characters an admin token must have at least.
 MIN_ADMIN_TOKEN = 16
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _digest(token: str) -> str:
@@ -145,6 +151,35 @@ class Identities:
         """True if ``address`` or ``token`` is banned."""
         return address in self.banned_addresses or \
             bool(token) and _digest(token) in self.banned_tokens
+
+    def to_state(self) -> dict[str, Any]:
+        """What a world store keeps (JSON-ready, canonical): token digests by player id,
+        detached players' last ticks, bans. No raw token is in it."""
+        return {"grace_ticks": self.grace_ticks,
+                "tokens": sorted([pid, d] for pid, d in self._digest_of.items()),
+                "detached": sorted([pid, t] for pid, t in self._detached.items()),
+                "banned_addresses": sorted(self.banned_addresses),
+                "banned_tokens": sorted(self.banned_tokens)}
+
+    @classmethod
+    def from_state(cls, doc: Any) -> Identities:
+        """Inverse of ``to_state``; ValueError on anything else."""
+        try:
+            ids = cls(doc["grace_ticks"])
+            for pid, digest in doc["tokens"]:
+                if type(pid) is not int or not _DIGEST.fullmatch(digest) or \
+                        pid in ids._digest_of or digest in ids._by_digest:
+                    raise ValueError("bad token entry")
+                ids._digest_of[pid], ids._by_digest[digest] = digest, pid
+            for pid, last in doc["detached"]:
+                if pid not in ids._digest_of or type(last) is not int:
+                    raise ValueError("bad detached entry")
+                ids._detached[pid] = last
+            ids.banned_addresses = {str(a) for a in doc["banned_addresses"]}
+            ids.banned_tokens = {d for d in doc["banned_tokens"] if _DIGEST.fullmatch(d)}
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not an identities state: {exc}") from None
+        return ids
 
     @property
     def tokens(self) -> int:

@@ -137,3 +137,21 @@ def test_the_oldest_detached_slot_is_the_one_whose_grace_ends_first() -> None:
     assert ids.oldest_detached() == 2  # ends at 110, as 9 does: the lower id
     ids.forget(2)
     assert ids.oldest_detached() == 9
+
+
+def test_the_state_a_store_would_keep_round_trips_without_raw_tokens() -> None:
+    ids = Identities(grace_ticks=50)
+    kept, gone, live = ids.issue(1), ids.issue(2), ids.issue(3)
+    ids.detach(1, 10)
+    ids.ban(2, "10.1.1.1")
+    doc = ids.to_state()
+    assert all(t not in repr(doc) for t in (kept, gone, live))
+    back = Identities.from_state(doc)
+    assert back.to_state() == doc
+    assert back.owner(kept) == 1 and back.detached(1) and back.owner(live) == 3
+    assert back.banned("10.1.1.1", "") and back.banned("x", gone)
+    assert back.expired(60) == [1]
+    for bad in (None, {}, {**doc, "tokens": [[1, "zz"]]}, {**doc, "detached": [[7, 1]]},
+                {**doc, "tokens": [["1", "a" * 64]]}, {**doc, "grace_ticks": -1}):
+        with pytest.raises(ValueError):
+            Identities.from_state(bad)
