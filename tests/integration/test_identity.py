@@ -86,6 +86,8 @@ async def test_a_return_within_grace_reclaims_player_entity_and_score(
     assert server.room.players[pid] == "ann"  # the world knows it by its old name
     assert server.stats["reclaimed"] == 1
     assert TokenStore(cache / "tokens").get(url(server), "ann") == token  # the same token
+    print(f"\nidentity: first join {first['join_ms']} ms, return within grace "
+          f"{second['join_ms']} ms (warm cache, snapshot {second['snapshot_bytes']} bytes)")
 
 
 async def test_after_the_grace_period_it_is_a_new_player(
