@@ -70,6 +70,9 @@ async def test_a_return_within_grace_reclaims_player_entity_and_score(
     await until(lambda: server.room.tick > first["tick"] + 20)
     assert pid in server.room.sim.world.players and server.identities.detached(pid)
     eid, score = entity_of(server, pid)
+    # Idle: from the disconnection on, every tick holds buttons 0 for it (the movement mod
+    # keeps a player's last buttons: the bot's, held, would keep steering it).
+    assert server.room.buttons(pid) == 0
     seen: list[tuple[int, int, int]] = []
 
     def on_tick(follower: Follower) -> None:
