@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Callable
 
 from .admin import HELP, Target, run
+from .names import shown
 
 __all__ = ["admin_command", "attach_console", "HELP"]
+
+log = logging.getLogger("riscade.server")
 
 #: Bytes of console input kept while waiting for a newline (a longer line is dropped).
 LINE_MAX = 1024
 
 
 def admin_command(server: Target, line: str, reply: Callable[[str], None] = print) -> str:
-    """Do what the operator's ``line`` says to ``server``; the reply to print (a later
-    outcome, as a rebuild's, goes to ``reply``)."""
-    return run(server, line, by="console", reply=reply)
+    """Do what the operator's ``line`` says to ``server``, and log it (logger
+    ``riscade.server``); the reply to print (a later outcome, as a rebuild's, goes to
+    ``reply``)."""
+    answer = run(server, line, by="console", reply=reply)
+    if answer:
+        log.warning("console: %s -> %s", shown(line.strip(), 200), shown(answer, 300))
+    return answer
 
 
 def attach_console(fd: int, on_line: Callable[[str], None]) -> Callable[[], None] | None:

@@ -4,6 +4,7 @@ tests/integration/test_identity.py)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ import pytest
 
 from lockstep.room import Room
 from server.admin import COMMANDS, HELP, is_admin_line, run
+from server.console import admin_command
 
 
 @dataclass
@@ -67,3 +69,12 @@ def test_admin_lines_in_chat_are_the_table_but_help() -> None:
         assert not is_admin_line(line)
     assert is_admin_line("  /kick bob")
     assert HELP.startswith("commands: /kick NAME, /ban NAME, /save, /reload MOD, /enable MOD")
+
+
+def test_the_console_logs_each_command_and_its_answer(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="riscade.server")
+    target = Recorder()
+    assert admin_command(target, " /kick bob ") == "did bob"
+    assert admin_command(target, "") == ""
+    assert [r.getMessage() for r in caplog.records] == ["console: '/kick bob' -> 'did bob'"]
+    assert target.calls == [("kick", "bob", "console")]
