@@ -85,10 +85,10 @@ def test_break_inspect_step_and_exit(debugme: Path) -> None:
     ])
     assert vm.returncode == 30, (vm, transcript)  # 1 + 4 + 9 + 16
     assert vm.stdout == "total 30 45.0 37\n"
-    assert re.search(r"Breakpoint 1 at 0x[0-9a-f]+: file .*debugme\.c, line %d\." % body,
+    assert re.search(rf"Breakpoint 1 at 0x[0-9a-f]+: file .*debugme\.c, line {body}\.",
                      transcript)
-    assert re.search(r"Breakpoint 1, square \(v=1\) at .*debugme\.c:%d" % body, transcript)
-    assert re.search(r"#0  square \(v=1\) at .*debugme\.c:%d" % body, transcript)
+    assert re.search(rf"Breakpoint 1, square \(v=1\) at .*debugme\.c:{body}", transcript)
+    assert re.search(rf"#0  square \(v=1\) at .*debugme\.c:{body}", transcript)
     assert re.search(r"#1  0x[0-9a-f]+ in main \(argc=1, argv=0x[0-9a-f]+\) at ", transcript)
     for reg in ("ra ", "sp ", "a0 ", "t6 ", "pc "):
         assert re.search(rf"^{reg}\s+0x[0-9a-f]+", transcript, re.M), reg
@@ -96,8 +96,8 @@ def test_break_inspect_step_and_exit(debugme: Path) -> None:
     assert re.search(r"^0x[0-9a-f]+:\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}\s+"
                      r"0x[0-9a-f]{8}$", transcript, re.M)  # x/4x $sp
     assert re.search(r"Breakpoint 1, square \(v=2\)", transcript)  # continue: next call
-    assert re.search(r"Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+\) at .*debugme\.c:%d"
-                     % after, transcript)
+    assert re.search(rf"Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+\) at .*debugme\.c:{after}",
+                     transcript)
     assert "$2 = 30\n" in transcript  # p total
     assert "$3 = {left = 3, right = 4}\n" in transcript  # p p (before p.left += total)
     assert "$4 = 1.5\n" in transcript  # p scale
@@ -111,7 +111,7 @@ def test_fault_is_a_signal_with_a_backtrace(debugme: Path) -> None:
         "continue", "bt", "p where", "info registers pc", "continue"])
     assert vm.returncode == 128 + 11, (vm, transcript)
     assert "Program received signal SIGSEGV, Segmentation fault." in transcript
-    assert re.search(r"wreck \(where=16\) at .*debugme\.c:%d" % wild, transcript)
+    assert re.search(rf"wreck \(where=16\) at .*debugme\.c:{wild}", transcript)
     assert re.search(r"#1  0x[0-9a-f]+ in main \(", transcript)
     assert "$1 = 16\n" in transcript
     assert "Program terminated with signal SIGSEGV, Segmentation fault." in transcript
@@ -154,7 +154,7 @@ def test_a_mod_debugged_around_hook_calls(tmp_path: Path) -> None:
         transcript
     assert re.search(r"#0  on_tick \(tick=1\)", transcript)
     assert "$1 = 1\n" in transcript and "$2 = 2\n" in transcript
-    assert re.search(r"Breakpoint 2, .* at .*crasher\.c:%d" % wild, transcript)
+    assert re.search(rf"Breakpoint 2, .* at .*crasher\.c:{wild}", transcript)
     assert "$3 = 2\n" in transcript  # the first tick that faults
     assert "Program received signal SIGSEGV, Segmentation fault." in transcript
     assert "[Inferior 1 (Remote target) exited normally]" in transcript
