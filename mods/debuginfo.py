@@ -23,9 +23,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from struct import error as StructError
 
-from elftools.common.exceptions import ELFError
 from elftools.dwarf.compileunit import CompileUnit
 from elftools.dwarf.die import DIE
 from elftools.dwarf.dwarfinfo import DWARFInfo
@@ -169,7 +167,7 @@ class DebugInfo:
             units: list[tuple[int, int, int]] = []
             for cu in dwarf.iter_CUs():
                 for low, high in _unit_ranges(dwarf, cu):
-                    if low < high:
+                    if 0 < low < high:  # at 0: code the linker dropped
                         units.append((low, high, cu.cu_offset))
         except _DWARF_ERRORS:
             return None
@@ -203,29 +201,36 @@ class DebugInfo:
 
 #: How far below a pc a unit's start is looked for (units may overlap, or nest).
 _SEARCH_BACK = 1 << 24
-#: What pyelftools raises on malformed DWARF (a mod's build can put any bytes there).
-_DWARF_ERRORS = (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError,
-                 AssertionError, EOFError, OverflowError, UnicodeDecodeError, StructError)
+#: What pyelftools raises on malformed DWARF (a mod's build can put any bytes there): its own
+#: errors, and whatever its parsing of bad offsets and lengths runs into (struct, index,
+#: recursion...): a debugging aid catches them all and answers "unknown".
+_DWARF_ERRORS = (Exception,)
 
 
 def _unit_ranges(dwarf: DWARFInfo, cu: CompileUnit) -> list[tuple[int, int]]:
     """The address ranges a compilation unit covers (DW_AT_low_pc/high_pc or DW_AT_ranges)."""
-    top = cu.get_top_DIE()
-    attrs = top.attributes
+    return _die_ranges(dwarf, cu.get_top_DIE(), 0)
+
+
+def _die_ranges(dwarf: DWARFInfo, die: DIE, base: int) -> list[tuple[int, int]]:
+    """The address ranges of ``die`` (``base``: its unit's base address, for DW_AT_ranges)."""
+    attrs = die.attributes
     low_attr = attrs.get("DW_AT_low_pc")
-    base = low_attr.value if low_attr is not None else 0
     high = attrs.get("DW_AT_high_pc")
     if low_attr is not None and high is not None:
-        end = high.value if high.form == "DW_FORM_addr" else base + high.value
-        return [(base, end)]
+        low = low_attr.value
+        return [(low, high.value if high.form == "DW_FORM_addr" else low + high.value)]
     ranges = attrs.get("DW_AT_ranges")
     if ranges is None or ranges.form != "DW_FORM_sec_offset":
         return []
     lists = dwarf.range_lists()
     if lists is None:
         return []
+    if die.tag == "DW_TAG_compile_unit" and low_attr is not None:
+        base = low_attr.value
     out = []
-    for entry in lists.get_range_list_at_offset(ranges.value, cu=cu):
+    unit = die.cu if isinstance(die.cu, CompileUnit) else None
+    for entry in lists.get_range_list_at_offset(ranges.value, cu=unit):
         if isinstance(entry, BaseAddressEntry):
             base = entry.base_address
         elif getattr(entry, "is_absolute", False):
@@ -240,7 +245,8 @@ class _Table:
 
     def __init__(self, rows: list[tuple[int, int, int]], files: list[str],
                  functions: list[tuple[int, int, str]]) -> None:
-        rows.sort(key=lambda r: r[0])  # stable: at one address the later row wins
+        # At one address a sequence's end sorts before another's start (the start wins).
+        rows.sort(key=lambda r: (r[0], r[2] != 0))
         self._addrs = [r[0] for r in rows]
         self._rows = rows
         self._files = files
@@ -272,7 +278,8 @@ class _Table:
                 files.append(name)
             rows.append((st.address, fid, st.line))
         functions: list[tuple[int, int, str]] = []
-        _functions(top, functions)
+        low = top.attributes.get("DW_AT_low_pc")
+        _functions(dwarf, top, low.value if low is not None else 0, functions)
         return cls(rows, files, functions)
 
     def locate(self, pc: int) -> SourceLine | None:
@@ -315,18 +322,20 @@ def _file_names(program: object, top: DIE) -> dict[int, str]:
     return names
 
 
-def _functions(die: DIE, out: list[tuple[int, int, str]]) -> None:
-    """(low, high, name) of every subprogram with an address range under ``die``."""
+def _functions(dwarf: DWARFInfo, die: DIE, base: int,
+               out: list[tuple[int, int, str]]) -> None:
+    """(low, high, name) of every function with an address range under ``die``, inlined
+    copies included (the innermost, latest-starting one names a pc)."""
     for child in die.iter_children():
-        if child.tag == "DW_TAG_subprogram":
-            attrs = child.attributes
-            low, high = attrs.get("DW_AT_low_pc"), attrs.get("DW_AT_high_pc")
+        tag = child.tag
+        if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine"):
             name = _die_name(child)
-            if low is not None and high is not None and name:
-                end = high.value if high.form == "DW_FORM_addr" else low.value + high.value
-                out.append((low.value, end, name))
-        elif child.tag == "DW_TAG_namespace" or child.tag == "DW_TAG_structure_type":
-            _functions(child, out)
+            if name:
+                for low, high in _die_ranges(dwarf, child, base):
+                    out.append((low, high, name))
+            _functions(dwarf, child, base, out)
+        elif tag in ("DW_TAG_lexical_block", "DW_TAG_namespace", "DW_TAG_structure_type"):
+            _functions(dwarf, child, base, out)
 
 
 def _die_name(die: DIE) -> str | None:

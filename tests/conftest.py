@@ -65,6 +65,7 @@ SLOW_MODULES = frozenset({
     "mods/test_build.py",  # builds copies of the shipped mods in most tests
     "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
     "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
+    "mods/test_debuginfo.py",  # compiles a program, parses bit-flipped DWARF (12 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.

@@ -44,6 +44,7 @@ async def test_fault_line_names_file_and_line_on_the_server_only(
     faults = [text for text in console if text.startswith("[crasher] on_tick contained:")]
     assert faults, console
     first = faults[0]
+    print(first)  # (shown with -s)
     assert "store fault at 0x10" in first and "<on_tick" in first, first
     assert f"crasher.c:{line} in " in first, first
     assert first.rsplit(" in ", 1)[1] in ("on_tick", "wreck"), first
