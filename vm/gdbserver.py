@@ -35,7 +35,8 @@ __all__ = ["GdbListener", "GdbSession", "serve_gdb", "parse_address"]
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``:PORT``, or ``PORT``) as (host, port); host defaults to 127.0.0.1.
+    """``HOST:PORT`` (or ``:PORT``, ``PORT``, ``[::1]:PORT``) as (host, port); the host
+    defaults to 127.0.0.1.
 
     Raises:
         ValueError: not an address.
@@ -46,7 +47,7 @@ def parse_address(text: str) -> tuple[str, int]:
     number = int(port)
     if not 0 <= number <= 0xFFFF:
         raise ValueError(f"port {number} out of range")
-    return host or "127.0.0.1", number
+    return host.removeprefix("[").removesuffix("]") or "127.0.0.1", number
 
 
 class GdbListener:
@@ -191,8 +192,10 @@ class GdbSession:
             return False
         if ready and not self._receive():
             return False
+        # While the machine runs gdb sends nothing but Ctrl-C: anything else is dropped (and
+        # cannot pile up).
         hit = any(isinstance(e, Interrupt) for e in self._pending)
-        self._pending = [e for e in self._pending if not isinstance(e, Interrupt)]
+        self._pending.clear()
         return hit
 
     def _on_stop(self, stop: Stop) -> Resume:
