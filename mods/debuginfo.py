@@ -86,24 +86,30 @@ def split_debug(elf: Path, *, objcopy: str | None = None) -> bytes | None:
 class SourceLocator:
     """Source lines of pcs in the server's mods, found by each build's debug file.
 
-    ``add`` registers a build (its ELF and debug file; the debug file's unit index is read
-    then); ``locate(elf, pc)`` names ``file:line in function`` for a pc of that ELF, or None.
+    ``add`` registers a build (its ELF and debug file); ``locate(elf, pc)`` names ``file:line
+    in function`` for a pc of that ELF, or None. A debug file is read at its build's first
+    lookup (a tenth of a second or two: most servers never see a fault, and start faster).
     Paths inside a build's scratch folder are shown as ``<mod>/<file>`` (``sdk/<file>`` for
     the SDK), paths under the current directory relative to it.
     """
 
     def __init__(self) -> None:
-        self._builds: dict[str, tuple[str, DebugInfo | None]] = {}
+        self._builds: dict[str, tuple[str, Path | None]] = {}
+        self._loaded: dict[str, DebugInfo | None] = {}
 
     def add(self, name: str, elf: bytes, debug: Path | None) -> None:
         """Register mod ``name``'s build ``elf`` with its debug file (None: no lines)."""
-        sha = hashlib.sha256(elf).hexdigest()
-        if sha not in self._builds:
-            self._builds[sha] = (name, DebugInfo.load(debug) if debug is not None else None)
+        self._builds.setdefault(hashlib.sha256(elf).hexdigest(), (name, debug))
 
     def locate(self, elf: bytes, pc: int) -> str | None:
         """``file:line in function`` of ``pc`` in the build ``elf``, or None if unknown."""
-        name, info = self._builds.get(hashlib.sha256(elf).hexdigest(), ("", None))
+        sha = hashlib.sha256(elf).hexdigest()
+        name, debug = self._builds.get(sha, ("", None))
+        if debug is None:
+            return None
+        if sha not in self._loaded:
+            self._loaded[sha] = DebugInfo.load(debug)
+        info = self._loaded[sha]
         if info is None:
             return None
         try:

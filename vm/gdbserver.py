@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .debugger import Debugger, DebuggerKill, Resume, Stop, StopKind
+from .errors import Fault
 from .gdbproto import MAX_PACKET, Interrupt, Packet, PacketReader, frame
 from .gdbstub import GdbStub
 
@@ -136,7 +137,12 @@ class GdbSession:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        """End the session: a guest fault leaving the block is the program dying of its
+        signal, anything else (or nothing) an exit with status 0."""
+        if isinstance(exc, Fault):
+            self.killed(exc.signal)
+        else:
+            self.close()
 
     def _finish(self, packet: bytes) -> None:
         if self.conn is not None:

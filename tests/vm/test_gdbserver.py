@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from vm import Machine
+from vm import Machine, StoreFault
 from vm.debugger import Debugger, Resume, Stop, StopKind
 from vm.gdbproto import MAX_PACKET, Packet, PacketReader, frame
 from vm.gdbserver import GdbListener, parse_address
@@ -130,3 +130,25 @@ def test_parse_address(text: str, address: tuple[str, int]) -> None:
 def test_parse_address_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_address(text)
+
+
+def test_a_fault_leaving_the_session_block_is_a_signal_death(callee_elf: bytes) -> None:
+    machine = Machine(callee_elf)
+    machine.run_main()
+    listener = GdbListener("127.0.0.1", 0)
+    raised: list[BaseException] = []
+
+    def host() -> None:
+        try:
+            with listener.accept(machine):
+                machine.call("poke", 8)
+        except StoreFault as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=host, daemon=True)
+    thread.start()
+    gdb = Client(listener.port)
+    assert gdb.ask(b"c") == b"T0bthread:1;"  # stopped at the fault first
+    assert gdb.ask(b"c") == b"X0b"  # then the program dies of SIGSEGV
+    thread.join(TIMEOUT)
+    assert len(raised) == 1
