@@ -202,6 +202,11 @@ class Simulation:
     #: on_load), in the order they were sent; a hook that faulted sent none.
     mod_chat: list[ModChat] = field(init=False, default_factory=list)
     on_log: Callable[[str, str], None] | None = None
+    #: The server's source lines: (mod's ELF, pc) -> "file:line in function" or None
+    #: (``mods.debuginfo.SourceLocator``). It only lengthens the fault lines given to
+    #: ``on_log``; ``logs`` and ``faults`` stay the same everywhere (clients have no debug
+    #: files), and so does the state.
+    locate: Callable[[bytes, int], str | None] | None = None
     #: The mods' persistent storage to start from (``storage_bytes`` of an earlier run).
     stored: bytes = field(default=b"", repr=False)
     #: The VM engine of every mod's machine (``vm.machine.ENGINES``); all behave identically.
@@ -425,12 +430,14 @@ class Simulation:
             raise SimulationError(f"host functions without an implementation: {sorted(missing)}")
         return {name: _counted(state, name, impl) for name, impl in impls.items()}
 
-    def _log(self, state: _ModState, text: str) -> None:
+    def _log(self, state: _ModState, text: str, where: str = "") -> None:
+        """Keep ``text`` in ``logs``; hand it to ``on_log`` with ``where`` (the server's
+        source location, see ``locate``) appended."""
         name = state.image.name
         if len(self.logs) < MAX_LOG:
             self.logs.append((name, text))
         if self.on_log:
-            self.on_log(name, text)
+            self.on_log(name, text + where)
 
     # --- hooks ----------------------------------------------------------------------------------
 
@@ -482,7 +489,17 @@ class Simulation:
             state.disabled = True
             self._disabled_now.append(state.image.name)
         note = " (mod disabled)" if state.disabled else ""
-        self._log(state, f"{hook} contained: {message}{note}")
+        self._log(state, f"{hook} contained: {message}{note}", self._where(state, fault.pc))
+
+    def _where(self, state: _ModState, pc: int) -> str:
+        """`` at file:line in function`` for the server's log line, or nothing."""
+        if self.locate is None:
+            return ""
+        try:
+            found = self.locate(state.image.elf, pc)
+        except Exception:  # a debugging aid never stops a tick
+            return ""
+        return f" at {printable(found, LOG_LINE_LENGTH)}" if found else ""
 
     def _each(self, hook: str, *args: int | str) -> list[int | None]:
         return [self._call(s, hook, *args) for s in self._states]

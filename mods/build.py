@@ -5,8 +5,10 @@ builds them on ``jobs`` threads (each build is one compiler process). A build wh
 key is in the cache compiles nothing. A mod that fails to build gets its error in its
 ``BuildResult``; the others still build.
 
-After linking, ``mods.elfslim`` drops debug sections (keeping symbols) and
-``mods.elfcheck`` checks the result and lists its hooks.
+Mods compile with debug information. After linking, ``mods.debuginfo`` splits it off into a
+debug file kept beside the cache entry (for gdb and the server's fault lines), ``mods.elfslim``
+drops it from the ELF that clients download (keeping symbols), and ``mods.elfcheck`` checks
+the result and lists its hooks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import elfslim, hookcheck, sandbox, toolchain
+from . import debuginfo, elfslim, hookcheck, sandbox, toolchain
 from .cache import BuildCache
 from .elfcheck import ElfCheckError, check_limits, exported_hooks, global_functions
 from .errors import ModBuildError, ModError
@@ -66,6 +68,8 @@ class BuildResult:
     hooks: tuple[str, ...] = ()
     log: str = ""
     error: ModError | None = None
+    #: The debug information of ``path`` (``mods.debuginfo``), if the build has one.
+    debug_path: Path | None = None
 
     @property
     def name(self) -> str:
@@ -196,9 +200,9 @@ def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
     hit = cache.get(key, spec.name, verify=lambda data: check_elf(spec, data))
     if hit is not None:
         return BuildResult(spec, time.perf_counter() - start, True, key, hit.path, hit.sha256,
-                           hit.size, hit.hooks, hit.log)
+                           hit.size, hit.hooks, hit.log, debug_path=hit.debug_path)
     try:
-        data, log = _compile(spec, cache, sdk_dir)
+        data, log, debug = _compile(spec, cache, sdk_dir)
         try:
             wrong = hookcheck.problems(spec, global_functions(data))
             if wrong:
@@ -206,11 +210,11 @@ def _build_one(spec: ModSpec, cache: BuildCache, sdk_dir: Path) -> BuildResult:
             hooks = check_elf(spec, data)
         except ElfCheckError as exc:
             raise ModBuildError(spec.name, 0, str(exc)) from None
-        entry = cache.put(key, spec.name, data, hooks, log)
+        entry = cache.put(key, spec.name, data, hooks, log, debug=debug)
     except ModError as exc:
         return BuildResult(spec, time.perf_counter() - start, False, key, error=exc)
     return BuildResult(spec, time.perf_counter() - start, False, key, entry.path, entry.sha256,
-                       entry.size, entry.hooks, entry.log)
+                       entry.size, entry.hooks, entry.log, debug_path=entry.debug_path)
 
 
 def check_elf(spec: ModSpec, data: bytes) -> tuple[str, ...]:
@@ -225,10 +229,12 @@ def check_elf(spec: ModSpec, data: bytes) -> tuple[str, ...]:
 
 
 def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
-             trusted: bool = False) -> tuple[bytes, str]:
-    """Compile ``spec`` in a sandbox with a scratch folder; return the slimmed ELF and the
-    compiler's messages. ``trusted`` is for riscade's own warm-up programs only (it lets the
-    build write zig's global cache; see ``mods.sandbox``)."""
+             trusted: bool = False) -> tuple[bytes, str, bytes | None]:
+    """Compile ``spec`` in a sandbox with a scratch folder; return the slimmed ELF, the
+    compiler's messages and the debug information split off (None if there is none, or
+    ``llvm-objcopy`` is missing: the build does not depend on it). ``trusted`` is for
+    riscade's own warm-up programs only (it lets the build write zig's global cache; see
+    ``mods.sandbox``)."""
     toolchain.require(spec.language)
     sandbox.bwrap_path()
     wrapper = toolchain.write_cc_wrapper(cache.tools)
@@ -260,13 +266,15 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
                                          [spec.directory, sdk_dir, work,
                                           *sandbox.toolchain_roots()]))
         data = out.read_bytes()
+        # Outside the sandbox: a trusted tool that reads only the build's output file.
+        debug = None if trusted else debuginfo.split_debug(out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     try:
         data = elfslim.slim_elf(data)
     except elfslim.ElfSlimError:
         pass  # unusual layout: ship it unslimmed rather than not at all
-    return data, log
+    return data, log, debug
 
 
 #: Compiler messages that mean "a file is not there", which in the sandbox is what reading

@@ -1,4 +1,6 @@
-"""Content-addressed store of built mods: ``<root>/objects/<key>/{<name>.elf,meta.json}``.
+"""Content-addressed store of built mods: ``<root>/objects/<key>/{<name>.elf,meta.json}``,
+and ``<name>.debug`` beside them when the build kept its debug information (``mods.debuginfo``;
+never shipped to clients, never part of the entry's hash).
 
 The key (see ``mods.build.cache_key``) hashes everything a build reads, so an entry never
 goes stale: a changed input is a different key. Entries are written to a scratch directory
@@ -34,6 +36,8 @@ class CachedBuild:
     size: int
     hooks: tuple[str, ...]
     log: str
+    #: The ELF's debug information (``<name>.debug``), if the build kept it.
+    debug_path: Path | None = None
 
 
 class BuildCache:
@@ -62,17 +66,21 @@ class BuildCache:
                 return None
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return CachedBuild(entry / f"{name}.elf", meta["sha256"], len(data), hooks, log)
+        debug = entry / f"{name}.debug"
+        return CachedBuild(entry / f"{name}.elf", meta["sha256"], len(data), hooks, log,
+                           debug if debug.is_file() else None)
 
     def put(self, key: str, name: str, elf: bytes, hooks: tuple[str, ...],
-            log: str) -> CachedBuild:
-        """Store a built ELF under ``key`` and return the entry."""
+            log: str, *, debug: bytes | None = None) -> CachedBuild:
+        """Store a built ELF (and its debug information) under ``key``; return the entry."""
         sha = hashlib.sha256(elf).hexdigest()
         self.objects.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{key[:12]}-", dir=self.objects))
         try:
             (staging / f"{name}.elf").write_bytes(elf)
             (staging / f"{name}.elf").chmod(0o755)  # runnable under qemu-riscv64 as is
+            if debug is not None:
+                (staging / f"{name}.debug").write_bytes(debug)
             meta = {"name": name, "sha256": sha, "size": len(elf), "hooks": list(hooks),
                     "log": log}
             (staging / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
@@ -85,4 +93,6 @@ class BuildCache:
                     os.replace(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        return CachedBuild(self.objects / key / f"{name}.elf", sha, len(elf), hooks, log)
+        debug_path = self.objects / key / f"{name}.debug"
+        return CachedBuild(self.objects / key / f"{name}.elf", sha, len(elf), hooks, log,
+                           debug_path if debug_path.is_file() else None)

@@ -53,14 +53,17 @@ NO_UNWIND = ["-fno-asynchronous-unwind-tables", "-fno-unwind-tables"]
 #: zig cc: -O2 (= -O1 = -O3: zig maps them all to ReleaseFast); -Os would drop the symbols.
 #: No frame pointer (zig keeps it on riscv64 by default): 2-3% fewer instructions retired,
 #: 5-11% smaller code; nothing walks a mod's stack.
-C_FLAGS = ["-O2", "-fomit-frame-pointer", "-static", "-fno-sanitize=undefined", *NO_UNWIND,
-           "-Wall"]
+#: -g: the debug information goes to a file beside the build (``mods.debuginfo``); the
+#: shipped ELF is slimmed of it and is the same as without -g.
+C_FLAGS = ["-O2", "-g", "-fomit-frame-pointer", "-static", "-fno-sanitize=undefined",
+           *NO_UNWIND, "-Wall"]
 #: ReleaseSafe: a bug is a deterministic panic (logged, then a trap), not undefined behaviour.
 ZIG_FLAGS = ["-O", "ReleaseSafe", "-fno-strip", "-fomit-frame-pointer"]
 #: Nim's C is compiled -Os (--opt:size) but linked -O2, so musl and the symbols match C's.
 NIM_FLAGS = ["--hints:off", "--skipUserCfg:on", "--skipParentCfg:on", "--cpu:riscv64",
              "--os:linux", "--mm:arc", "--threads:off", "-d:useMalloc", "-d:release",
-             "-d:noSignalHandler", "--opt:size", *[f"--passC:{f}" for f in NO_UNWIND],
+             "-d:noSignalHandler", "--opt:size", "--lineDir:on", "--passC:-gdwarf-4",
+             *[f"--passC:{f}" for f in NO_UNWIND],
              "--passL:-static", "--passL:-O2", *[f"--passL:{f}" for f in NO_UNWIND]]
 
 _INSTALL = {

@@ -61,6 +61,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 
 import websockets
 from websockets.asyncio.server import Server, ServerConnection
@@ -77,6 +78,7 @@ from lockstep.policy import DEFAULT_POLICY, ServerPolicy
 from lockstep.reload import ReloadRefused, plan_reload
 from lockstep.room import Room
 from lockstep.wire import reason_text
+from mods.debuginfo import SourceLocator
 from protocol import (
     DEFAULT_LIMITS,
     Bye,
@@ -123,11 +125,13 @@ FLUSH_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class ServedMod:
-    """A built mod as the server serves it: manifest entry, image and compressed blob."""
+    """A built mod as the server serves it: manifest entry, image and compressed blob, and
+    the build's debug file (``mods.debuginfo``; only the server's fault lines read it)."""
 
     entry: ModEntry
     image: ModImage
     blob: bytes
+    debug: Path | None = None
 
 
 class _End(Exception):
@@ -289,15 +293,20 @@ class GameServer:
         self.metrics = ServerMetrics()  # counted here, in the shell: wall-clock is allowed
         add_routes(self.http, self)  # /status, /metrics
 
+        self.sources = SourceLocator()  # fault lines name source lines (server side only)
+        for m in self.mods:
+            self.sources.add(m.image.name, m.image.elf, m.debug)
+
         def on_log(mod: str, text: str) -> None:
             self.on_log(f"[{mod}] {text}")
 
         if self.world is None:
             sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
-                             on_log=on_log)
+                             on_log=on_log, locate=self.sources.locate)
         else:
             sim = self.world.simulation([(m.entry, m.image) for m in self.mods], seed=self.seed,
-                                        stored=self.stored, on_log=on_log)
+                                        stored=self.stored, on_log=on_log,
+                                        locate=self.sources.locate)
         self.room = Room(sim, max_players=self.limits.max_players,
                          max_chats=self.limits.max_chats_per_tick,
                          chat_lines_per_player=self.policy.chat_lines_per_player,
@@ -415,6 +424,7 @@ class GameServer:
         swaps = plan_reload(self.handshake.manifest, images, mod.entry, mod.image)
         self._add_blob(mod)
         self._builds[mod.entry.sha256] = mod
+        self.sources.add(mod.image.name, mod.image.elf, mod.debug)
         notice = self.room.announce_reload(swaps, self.policy.reload_lead)
         # Joiners from now on get the new builds: their snapshot waits until the swap.
         self.handshake.swap(s.entry for s in swaps)

@@ -177,7 +177,8 @@ class WorldRecorder:
         return self.file.path
 
     def simulation(self, served: Sequence[tuple[ModEntry, ModImage]], *, seed: int,
-                   stored: bytes, on_log: Callable[[str, str], None]) -> Simulation:
+                   stored: bytes, on_log: Callable[[str, str], None],
+                   locate: Callable[[bytes, int], str | None] | None = None) -> Simulation:
         """The game to serve with the mods ``served`` (entry, image; load order).
 
         Raises:
@@ -188,7 +189,8 @@ class WorldRecorder:
         """
         self._served = list(served)
         if self.file.snapshot() is None:  # a new world (or one whose first run never ticked)
-            return Simulation([i for _, i in served], seed=seed, stored=stored, on_log=on_log)
+            return Simulation([i for _, i in served], seed=seed, stored=stored, on_log=on_log,
+                              locate=locate)
         replay = load_replay(self.file)
         replay_ticks(self.file, replay)
         recorded = [self.file.build(_sha(image)) for image in replay.sim.mods]
@@ -198,6 +200,7 @@ class WorldRecorder:
             raise WorldError(f"{self.path}: {exc}") from None
         self._resumed = replay
         replay.sim.on_log = on_log
+        replay.sim.locate = locate
         replay.sim.mod_chat = []
         return replay.sim
 

@@ -73,7 +73,7 @@ def prepare_mods(mods_dir: Path, cache_dir: Path, *, jobs: int = 2) -> Prepared:
             continue
         entry = entry_for(image, version=spec.version, language=spec.language.value,
                           dependencies=tuple(spec.dependencies), host_abi=HOST_API.abi_hash())
-        served.append(ServedMod(entry, image, compress_mod(elf)))
+        served.append(ServedMod(entry, image, compress_mod(elf), result.debug_path))
     return Prepared(served, failed, results)
 
 

@@ -69,6 +69,7 @@ SLOW_MODULES = frozenset({
     "mods/test_build.py",  # builds copies of the shipped mods in most tests
     "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
     "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
+    "mods/test_debuginfo.py",  # compiles a program, parses bit-flipped DWARF (12 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
     "vm/test_profiler.py",  # builds profiled.c twice, runs it under qemu single-stepping
     "server/test_serve_ops.py",  # builds two mods, runs servers and bots in processes (26 s)

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .debugger import Debugger, DebuggerKill, Resume, Stop, StopKind
+from .errors import Fault
 from .gdbproto import MAX_PACKET, Interrupt, Packet, PacketReader, frame
 from .gdbstub import GdbStub
 
@@ -35,7 +36,8 @@ __all__ = ["GdbListener", "GdbSession", "serve_gdb", "parse_address"]
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``:PORT``, or ``PORT``) as (host, port); host defaults to 127.0.0.1.
+    """``HOST:PORT`` (or ``:PORT``, ``PORT``, ``[::1]:PORT``) as (host, port); the host
+    defaults to 127.0.0.1.
 
     Raises:
         ValueError: not an address.
@@ -46,7 +48,7 @@ def parse_address(text: str) -> tuple[str, int]:
     number = int(port)
     if not 0 <= number <= 0xFFFF:
         raise ValueError(f"port {number} out of range")
-    return host or "127.0.0.1", number
+    return host.removeprefix("[").removesuffix("]") or "127.0.0.1", number
 
 
 class GdbListener:
@@ -135,7 +137,12 @@ class GdbSession:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        """End the session: a guest fault leaving the block is the program dying of its
+        signal, anything else (or nothing) an exit with status 0."""
+        if isinstance(exc, Fault):
+            self.killed(exc.signal)
+        else:
+            self.close()
 
     def _finish(self, packet: bytes) -> None:
         if self.conn is not None:
@@ -191,8 +198,10 @@ class GdbSession:
             return False
         if ready and not self._receive():
             return False
+        # While the machine runs gdb sends nothing but Ctrl-C: anything else is dropped (and
+        # cannot pile up).
         hit = any(isinstance(e, Interrupt) for e in self._pending)
-        self._pending = [e for e in self._pending if not isinstance(e, Interrupt)]
+        self._pending.clear()
         return hit
 
     def _on_stop(self, stop: Stop) -> Resume:
