@@ -82,7 +82,9 @@ from protocol import (
     encode,
     split_snapshot,
 )
+from web.assets import WebClient
 
+from .http import Routes, is_upgrade
 from .names import shown
 from .ratelimit import PlayerRates
 
@@ -215,6 +217,8 @@ class GameServer:
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
         stored: the mods' persistent storage to start from (``server.storage_file.load``).
+        web: the browser client's files, served by plain HTTP GETs on the same port
+            (``http``: the route table, ``server.http``; add a route with ``http.add``).
     """
 
     mods: list[ServedMod]
@@ -227,11 +231,15 @@ class GameServer:
     on_tick: Callable[[int, str], None] | None = None  # (tick, state hash) after each tick
     stop_after: int | None = None
     stored: bytes = field(default=b"", repr=False)
+    web: WebClient = field(default_factory=WebClient, repr=False)
+    http: Routes = field(init=False, repr=False)
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
+        self.http = Routes()
+        self.web.install(self.http)
         sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
                          on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
         self.room = Room(sim, max_players=self.limits.max_players,
@@ -268,7 +276,7 @@ class GameServer:
         try:
             self._server = await websockets.serve(
                 self._handle, host, port, max_size=self.limits.max_message_size,
-                compression=None, ssl=ssl, process_request=self._check_origin,
+                compression=None, ssl=ssl, process_request=self._process_request,
                 ping_interval=self.policy.ping_interval, ping_timeout=self.policy.ping_timeout,
                 open_timeout=self.policy.handshake_timeout,
                 close_timeout=self.policy.close_timeout,
@@ -493,6 +501,13 @@ class GameServer:
         conn.finish(ws_code, reason)
 
     # --- admission at the HTTP level ----------------------------------------------------------
+
+    def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """A websocket upgrade goes through the origin check; any other request is plain HTTP
+        (``self.http``: the page and its files)."""
+        if is_upgrade(request):
+            return self._check_origin(ws, request)
+        return self.http.respond(request)
 
     def _check_origin(self, ws: ServerConnection, request: Request) -> Response | None:
         """Refuse (403) a browser page from an origin the policy does not allow."""
