@@ -24,7 +24,7 @@
   let fps = 0, frames = 0, fpsSince = performance.now();
   let held = 0;
 
-  const worker = new Worker(`/static/worker.js${location.search}`);
+  const worker = new Worker(`/static/worker.js${location.search}`, { type: "module" });
   worker.onmessage = (ev) => {
     const m = ev.data;
     if (m.type === "update") {

@@ -5,7 +5,6 @@
 // that simulates, in arrival order, with no copy through postMessage; a long backlog of ticks
 // never blocks the page (it only delays the next view); the main thread only draws and reads
 // keys. The main thread gets, at most once per frame, a status, a view and new chat lines.
-"use strict";
 
 const params = new URLSearchParams(self.location.search);
 let client = null;        // the Python BrowserClient
@@ -74,8 +73,8 @@ async function loadPython() {
   const t0 = performance.now();
   const manifest = JSON.parse(new TextDecoder().decode(
     await fetchBytes("/py/manifest.json", "manifest")));
-  importScripts("/pyodide/pyodide.js");
-  py = await self.loadPyodide({ indexURL: "/pyodide/" });
+  const { loadPyodide } = await import("/pyodide/pyodide.mjs");
+  py = await loadPyodide({ indexURL: "/pyodide/" });
   metrics.load_ms.pyodide = Math.round(performance.now() - t0);
   phase("loading", "the game's Python code");
   for (const w of manifest.wheels) {
@@ -170,7 +169,12 @@ async function start(opts) {
   metrics.join_started = performance.now();
   ws = new WebSocket(serverUrl());
   ws.binaryType = "arraybuffer";
-  ws.onopen = () => { ws.send(client.start()); publish(true); };
+  ws.onopen = () => {
+    const hello = client.start();
+    ws.send(hello.toJs());
+    hello.destroy();
+    publish(true);
+  };
   ws.onmessage = (ev) => { queue.push(new Uint8Array(ev.data)); pump(); };
   ws.onclose = (ev) => {
     const finish = () => {
