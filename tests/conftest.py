@@ -59,7 +59,7 @@ SLOW_FIXTURES = frozenset({
     "bundled", "cold_build", "shipped", "build_with", "mods_copy", "bad_pointer_mod",
 })
 #: Directories under tests/ whose tests run servers and clients, builds or many examples.
-SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench"})
+SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench", "browser"})
 #: Test modules that took over ~2 s in all (``--durations``, 2-core machine under load).
 SLOW_MODULES = frozenset({
     "mods/test_build.py",  # builds copies of the shipped mods in most tests

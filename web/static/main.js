@@ -20,7 +20,7 @@
 
   let status = { state: "loading", tick: null, ticks: 0, desyncs: 0, state_hash: null,
                  player_id: null, mods: [], mod_bytes_received: 0, mods_from_cache: 0 };
-  let view = null, viewText = "null", dirty = true;
+  let view = null, viewText = "null", dirty = true, drawn = null;
   let fps = 0, frames = 0, fpsSince = performance.now();
   let held = 0;
 
@@ -156,6 +156,7 @@
   function draw() {
     ctx.fillStyle = "#0b0d12";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
+    drawn = view;
     if (!view) return;
     const g = geometry();
     ctx.fillStyle = "#151a26";
@@ -228,6 +229,8 @@
     status: () => ({ ...status, fps, name }),
     view: () => view,
     toScreen,
+    // The view last drawn and the canvas as a PNG, taken together (nothing draws between).
+    capture: () => ({ view: drawn, png: canvas.toDataURL("image/png") }),
     press: (buttons) => setHeld(buttons),
   };
 })();
