@@ -9,14 +9,16 @@ then checked against its SHA-256 before anyone may load it.
 
 Frames carry their content size and a checksum. Both sides may share a zstd dictionary
 (raw bytes, e.g. from ``zstandard.train_dictionary``); the same one must be given to both.
+
+The zstd library is ``zstandard`` on the server and ``compression.zstd`` in the browser
+(CPython 3.14 in Pyodide): ``protocol.zstd`` wraps both; the bounds are decided here, once.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-import zstandard
-
+from . import zstd
 from .errors import BlobError, LocalMisuse, ModVerificationError
 from .limits import DEFAULT_LIMITS
 
@@ -48,10 +50,6 @@ def max_compressed_size(size: int) -> int:
     return size + size // 128 + 1024
 
 
-def _dictionary(dictionary: bytes | None) -> zstandard.ZstdCompressionDict | None:
-    return None if dictionary is None else zstandard.ZstdCompressionDict(dictionary)
-
-
 def compress_blob(
     data: bytes, level: int = DEFAULT_SNAPSHOT_LEVEL, *, dictionary: bytes | None = None
 ) -> bytes:
@@ -70,13 +68,7 @@ def compress_blob(
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise LocalMisuse(f"cannot compress {type(data).__name__}: expected bytes")
-    compressor = zstandard.ZstdCompressor(
-        level=level,
-        write_checksum=True,
-        write_content_size=True,
-        dict_data=_dictionary(dictionary),
-    )
-    return compressor.compress(data)
+    return zstd.DEFAULT.compress(bytes(data), level, dictionary)
 
 
 def decompress_blob(
@@ -109,27 +101,14 @@ def decompress_blob(
     if not 0 <= expected_size <= limit:
         raise BlobError(f"declared size {expected_size} is outside 0 to {limit} bytes")
     try:
-        claimed = zstandard.frame_content_size(blob)
-    except zstandard.ZstdError as exc:
-        raise BlobError(f"not a zstd frame ({exc})") from exc
-    if 0 <= claimed != expected_size:  # -1: the frame does not say
-        raise BlobError(f"frame header claims {claimed} bytes, {expected_size} declared")
-    window = max(_MIN_WINDOW, 1 << max(expected_size - 1, 0).bit_length())
-    decompressor = zstandard.ZstdDecompressor(
-        dict_data=_dictionary(dictionary), max_window_size=window
-    )
-    parts: list[bytes] = []
-    got = 0
-    try:
-        with decompressor.stream_reader(blob, read_across_frames=True) as reader:
-            while got <= expected_size:
-                chunk = reader.read(expected_size + 1 - got)
-                if not chunk:
-                    break
-                parts.append(chunk)
-                got += len(chunk)
-    except zstandard.ZstdError as exc:
-        raise BlobError(f"corrupt zstd data ({exc})") from exc
+        claimed = zstd.DEFAULT.content_size(blob)
+        if 0 <= claimed != expected_size:  # -1: the frame does not say
+            raise BlobError(f"frame header claims {claimed} bytes, {expected_size} declared")
+        window = max(_MIN_WINDOW, 1 << max(expected_size - 1, 0).bit_length())
+        parts = zstd.DEFAULT.decompress(blob, expected_size + 1, window, dictionary)
+    except zstd.ZstdFailure as exc:
+        raise BlobError(str(exc)) from exc
+    got = sum(len(p) for p in parts)
     if got > expected_size:
         raise BlobError(f"decompresses to more than the {expected_size} bytes declared")
     if got < expected_size:

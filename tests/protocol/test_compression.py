@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import zstandard
 
-import protocol.compression
+import protocol.zstd
 from protocol import (
     BlobError,
     LocalMisuse,
@@ -103,7 +103,8 @@ def test_declared_size_over_the_limit_is_refused_before_decompressing(
     def no_decompressor(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("decompressed despite the limit")
 
-    monkeypatch.setattr(protocol.compression.zstandard, "ZstdDecompressor", no_decompressor)
+    monkeypatch.setattr(protocol.zstd.DEFAULT, "content_size", no_decompressor)
+    monkeypatch.setattr(protocol.zstd.DEFAULT, "decompress", no_decompressor)
     with pytest.raises(ModVerificationError, match="declared size 16777217 is outside 0 to"):
         decompress_mod(compress_mod(ELF), 16 * MiB + 1, ELF_SHA)
     with pytest.raises(BlobError, match="declared size -1"):
