@@ -98,9 +98,10 @@ def check_screenshot(capture: dict[str, Any], path: Path) -> int:
         # Another entity, a name or a label drawn over it: only where another entity is near.
         near = [o for o, ox2, oy2 in places if o is not e and abs(ox2 - sx) + abs(oy2 - sy) < 40]
         assert near, f"entity {e} is not drawn at ({sx:.0f}, {sy:.0f}): {pixel(e['x'], e['y']):06x}"
-    # A corner of the arena far from every entity is the arena's colour.
-    corners = [(0, 0), (view["width"] - 1, 0), (0, view["height"] - 1),
-               (view["width"] - 1, view["height"] - 1)]
+    # Corners of the arena far from every entity are the arena's colour (the middle of a
+    # grid cell; the top-left corner holds the debug overlay).
+    w, h, inset = view["width"], view["height"], 5 * 256
+    corners = [(w - inset, inset), (inset, h - inset), (w - inset, h - inset)]
     free = [c for c in corners
             if all(abs(c[0] - e["x"]) + abs(c[1] - e["y"]) > view["width"] // 8 for e, _, _ in places)]
     assert free and all(pixel(*c) == ARENA_RGB for c in free)
