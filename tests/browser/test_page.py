@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from client.session import ClientOptions, play
-from tests.browser.conftest import LiveServer
 from tests.browser.png import read_png
+from tests.support.browser import LiveServer
 
 #: Milliseconds to wait for a page to load Pyodide and join (a loaded 2-core machine).
 JOIN_MS = 90_000
@@ -102,8 +102,9 @@ def check_screenshot(capture: dict[str, Any], path: Path) -> int:
     # grid cell; the top-left corner holds the debug overlay).
     w, h, inset = view["width"], view["height"], 5 * 256
     corners = [(w - inset, inset), (inset, h - inset), (w - inset, h - inset)]
+    far = view["width"] // 8
     free = [c for c in corners
-            if all(abs(c[0] - e["x"]) + abs(c[1] - e["y"]) > view["width"] // 8 for e, _, _ in places)]
+            if all(abs(c[0] - e["x"]) + abs(c[1] - e["y"]) > far for e, _, _ in places)]
     assert free and all(pixel(*c) == ARENA_RGB for c in free)
     return matched
 
@@ -138,7 +139,7 @@ def test_cold_visit_plays_in_lockstep(live: LiveServer, browser: Any, shots: Pat
     assert st["state_hash"] == live.hashes[st["tick"]]
     names = {p["name"] for p in page.evaluate("window.riscade.view()")["players"]}
     assert {"ann", BOT} <= names
-    assert page.locator("#debug").inner_text().startswith(f"tick ")
+    assert page.locator("#debug").inner_text().startswith("tick ")
 
     matched = check_screenshot(page.evaluate("window.riscade.capture()"), shots / "canvas.png")
     assert matched >= 2
