@@ -66,6 +66,7 @@ SLOW_MODULES = frozenset({
     "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
     "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
+    "client/test_driver.py",  # a real simulation per test (5 s)
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
 SLOW_TESTS = frozenset({

@@ -26,6 +26,8 @@ JOIN_MS = 90_000
 DEFAULT_RGB = {1: 0x4FC3F7, 2: 0xF7C948, 3: 0xFFFFFF}
 OTHER_RGB = 0xB0B8C8
 ARENA_RGB = 0x151A26
+#: Pixels main.js leaves around the arena.
+MARGIN = 20
 BOT = "pybot"
 
 _bot: dict[str, Future[Any]] = {}
@@ -81,7 +83,7 @@ def check_screenshot(capture: dict[str, Any], path: Path) -> int:
     path.write_bytes(data)
     width, height, rows, bpp = read_png(data)
     view = capture["view"]
-    scale = min(width / view["width"], height / view["height"])
+    scale = min((width - 2 * MARGIN) / view["width"], (height - 2 * MARGIN) / view["height"])
     ox, oy = (width - view["width"] * scale) / 2, (height - view["height"] * scale) / 2
 
     def pixel(x: float, y: float) -> int:

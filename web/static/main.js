@@ -11,6 +11,7 @@
   const DEFAULT_LOOK = { 1: ["circle", "#4fc3f7", 1.6], 2: ["circle", "#f7c948", 1.0],
                          3: ["circle", "#ffffff", 0.5] };
   const FIXED_ONE = 256;
+  const MARGIN = 20;  // pixels around the arena, so names at its edges show
   const $ = (id) => document.getElementById(id);
   const canvas = $("arena"), ctx = canvas.getContext("2d");
 
@@ -131,7 +132,8 @@
   // --- drawing ---------------------------------------------------------------------------
   function geometry() {
     if (!view) return null;
-    const s = Math.min(canvas.width / view.width, canvas.height / view.height);
+    const s = Math.min((canvas.width - 2 * MARGIN) / view.width,
+                       (canvas.height - 2 * MARGIN) / view.height);
     return { s, ox: (canvas.width - view.width * s) / 2, oy: (canvas.height - view.height * s) / 2 };
   }
   function toScreen(x, y) {
