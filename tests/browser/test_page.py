@@ -122,6 +122,9 @@ def test_cold_visit_plays_in_lockstep(live: LiveServer, browser: Any, shots: Pat
     assert st["mods_from_cache"] == 0
     assert st["mod_bytes_received"] == sum(len(m.blob) for m in live.server.mods)
     assert page.locator("#state").inner_text() == "in game"
+    page.wait_for_function("(() => { const v = window.riscade.view();"
+                           " return v && v.players.some((p) => p.player === v.me); })()",
+                           timeout=30_000)  # the player joins in the tick after the snapshot
 
     # Keys move the player's entity: right (arrow), then left (WASD), down, up.
     hold(page, "ArrowRight", "e.x > x0 + 256")
