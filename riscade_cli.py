@@ -9,55 +9,12 @@ __all__ = ["main"]
 USAGE = """usage: riscade COMMAND [ARGS...]
 
 commands:
-  demo                  a server with the bundled mods and two bot clients, 200 ticks
+  demo [OPTIONS]        the bundled mods, two bots, a page to play (riscade demo --help)
   serve [OPTIONS]       build the mods and serve the game (riscade serve --help)
   connect URL [OPTIONS] join a server (riscade connect --help)
   build [MODS_DIR]      build mods (riscade build --help)
   run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
 """
-
-
-def _demo() -> int:
-    """Serve the bundled mods on loopback and let two bot clients play 200 ticks."""
-    import asyncio
-    import json
-    import tempfile
-    from pathlib import Path
-    from typing import Any, cast
-
-    from client.session import ClientOptions, play
-    from mods.host_api import HOST_API
-    from server.app import GameServer
-    from server.startup import prepare_mods
-
-    here = Path(__file__).resolve().parent
-    print("riscade demo: building the bundled mods (a first build takes a few minutes)")
-    prepared = prepare_mods(here / "mods", here / ".riscade-cache" / "build")
-    for r in prepared.results:
-        print(f"  {r.name:<10} {r.language.value:<4} "
-              + (f"{r.size} bytes, sha256 {cast(str, r.sha256)[:12]}" if r.ok
-                 else f"FAILED: {r.error}"))
-
-    async def run() -> list[dict[str, Any]]:
-        server = GameServer(prepared.served, host_abi=HOST_API.abi_hash(), on_log=print)
-        port = await server.start("127.0.0.1", 0)
-        print(f"riscade demo: server on ws://127.0.0.1:{port}; two bots join")
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                clients = [
-                    play(ClientOptions(url=f"ws://127.0.0.1:{port}", name=f"bot{i}",
-                                       cache_dir=Path(tmp) / f"cache{i}", ticks=200,
-                                       bot_seed=i, report_dir=Path(tmp) / "reports"))
-                    for i in (1, 2)
-                ]
-                return await asyncio.gather(*clients)
-        finally:
-            await server.stop()
-
-    summaries = asyncio.run(run())
-    for s in summaries:
-        print(json.dumps(s, sort_keys=True))
-    return 0 if all(s["desyncs"] == 0 for s in summaries) and not prepared.failed else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +47,9 @@ def _dispatch(args: list[str]) -> int:
 
         return vm_main(["run", *rest])
     if command == "demo":
-        return _demo()
+        from server.demo import main as demo_main
+
+        return demo_main(rest)
     if command == "serve":
         from server.cli import main as serve_main
 

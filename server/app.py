@@ -502,12 +502,13 @@ class GameServer:
 
     # --- admission at the HTTP level ----------------------------------------------------------
 
-    def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, ws: ServerConnection,
+                               request: Request) -> Response | None:
         """A websocket upgrade goes through the origin check; any other request is plain HTTP
         (``self.http``: the page and its files)."""
         if is_upgrade(request):
             return self._check_origin(ws, request)
-        return self.http.respond(request)
+        return await self.http.serve(request)
 
     def _check_origin(self, ws: ServerConnection, request: Request) -> Response | None:
         """Refuse (403) a browser page from an origin the policy does not allow."""

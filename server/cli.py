@@ -133,6 +133,8 @@ async def serve(opts: argparse.Namespace) -> int:
     scheme = "wss" if tls else "ws"
     print(f"riscade serve: listening on {scheme}://{opts.host}:{port} "
           f"({len(prepared.served)} mods, {opts.tick_rate} ticks/s)", flush=True)
+    page = f"{'https' if tls else 'http'}://{opts.host}:{port}/"
+    print(f"riscade serve: {server.web.summary(page)}", flush=True)
     watcher = None
     if opts.watch:
         watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))

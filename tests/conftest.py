@@ -67,6 +67,10 @@ SLOW_MODULES = frozenset({
     "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
     "client/test_driver.py",  # a real simulation per test (5 s)
+    "web/test_determinism.py",  # builds the mods, runs them on CPython and in Pyodide (~25 s)
+    "web/test_pyodide_zstd.py",  # starts Pyodide under Node (~15 s)
+    "server/test_demo.py",  # riscade demo: builds the mods, two bots play
+    "server/test_http.py",  # real servers answering 58 requests (~5 s)
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
 SLOW_TESTS = frozenset({

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The project's importable packages and top-level modules.
-PACKAGES = ("vm", "mods", "protocol", "game", "lockstep", "server", "client", "bench")
+PACKAGES = ("vm", "mods", "protocol", "game", "lockstep", "server", "client", "web", "bench")
 MODULES = ("riscade_cli",)
 
 #: Known cycles not yet broken, each as the sorted tuple of its modules. Empty: keep it so.

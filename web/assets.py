@@ -81,6 +81,16 @@ class WebClient:
             out.append(f"the page ({self.static / 'index.html'})")
         return out
 
+    def summary(self, url: str) -> str:
+        """One line for a start-up log: where the page is and what it loads (builds the
+        bundle now, from the modules this server runs), or what is missing."""
+        missing = self.missing()
+        if missing:
+            return (f"the game page at {url} cannot load: missing {'; '.join(missing)} "
+                    "(run scripts/install.sh)")
+        return (f"the game page is at {url} (Pyodide {PYODIDE_VERSION}, client Python "
+                f"{len(self.bundle.data)} bytes, sha256 {self.bundle.sha256[:12]})")
+
     def install(self, routes: Routes) -> None:
         """Add the page's routes to ``routes``."""
         routes.add("/", self._index)

@@ -14,24 +14,24 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PACKAGES", "Bundle", "build_bundle", "bundle_files"]
+__all__ = ["PACKAGES", "LEFT_OUT", "Bundle", "build_bundle", "bundle_files"]
 
-#: Package -> the files of it the browser needs (``None``: every ``.py`` file, recursively).
-#: ``mods`` ships only its ABI (the build side needs the toolchain); ``client`` its sans-I/O
-#: parts (its session and CLI are the websockets shell the page replaces).
+#: Package -> the files of it the browser needs (``None``: every ``.py`` file, recursively,
+#: but those in ``LEFT_OUT``). ``mods`` ships only its ABI (the build side needs the toolchain).
 PACKAGES: dict[str, tuple[str, ...] | None] = {
     "vm": None,
     "protocol": None,
     "game": None,
     "lockstep": None,
     "mods": ("__init__.py", "errors.py", "host_api.py"),
-    "client": ("__init__.py", "cache.py", "view.py"),
+    "client": None,
 }
+#: The websockets and terminal shell of the Python client: the page is the browser's shell.
+LEFT_OUT = frozenset({"client/session.py", "client/cli.py", "client/__main__.py"})
 
 #: The date every member carries (zip's epoch): the bytes depend on the sources only.
 _DATE = (1980, 1, 1, 0, 0, 0)
@@ -44,12 +44,6 @@ class Bundle:
     data: bytes
     sha256: str
     names: tuple[str, ...]
-
-    def manifest(self) -> bytes:
-        """``manifest.json``: what the page fetches first, to verify and cache the zip."""
-        return json.dumps({"file": "riscade.zip", "sha256": self.sha256,
-                           "size": len(self.data), "files": len(self.names)},
-                          sort_keys=True).encode() + b"\n"
 
 
 def bundle_files(packages: dict[str, tuple[str, ...] | None] | None = None
@@ -65,9 +59,9 @@ def bundle_files(packages: dict[str, tuple[str, ...] | None] | None = None
                  else [root / f for f in files])
         for path in paths:
             rel = path.relative_to(root)
-            if "__pycache__" in rel.parts:
-                continue
-            out[f"{name}/{rel.as_posix()}"] = path
+            member = f"{name}/{rel.as_posix()}"
+            if "__pycache__" not in rel.parts and member not in LEFT_OUT:
+                out[member] = path
     return out
 
 

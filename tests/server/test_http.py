@@ -7,6 +7,7 @@ an attacker would send it (no client library normalises or refuses it first).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import io
 import json
@@ -244,3 +245,57 @@ async def test_the_game_still_plays_on_the_same_port(server: GameServer, tmp_pat
     assert refused.value.response.status_code == 403
     # a plain GET that asks for no upgrade is never taken for a websocket
     assert (await request(server.port, "/", headers={"Connection": "Upgrade"})).status == 200
+
+
+def test_what_is_missing_is_said_in_one_line(tmp_path: Path) -> None:
+    bare = WebClient(static=tmp_path, pyodide=tmp_path, wheels=tmp_path)
+    line = bare.summary("http://127.0.0.1:1/")
+    assert line.startswith("the game page at http://127.0.0.1:1/ cannot load: missing ")
+    for part in ("pyodide.asm.wasm", "msgpack wheel", "pyelftools wheel", "index.html",
+                 "scripts/install.sh"):
+        assert part in line
+    assert "\n" not in line
+
+
+async def test_a_missing_page_is_a_404_not_a_crash(tmp_path: Path) -> None:
+    srv = GameServer([], on_log=lambda text: None, web=WebClient(static=tmp_path / "none"))
+    port = await srv.start("127.0.0.1", 0)
+    try:
+        assert (await request(port, "/")).status == 404
+        assert (await request(port, "/static/index.html")).status == 404
+    finally:
+        await srv.stop()
+
+
+@needs_pyodide
+async def test_gzip_for_clients_that_take_it(server: GameServer) -> None:
+    gz = {"Accept-Encoding": "gzip, deflate, br"}
+    raw = (PYODIDE_DIR / "pyodide.asm.wasm").read_bytes()
+    got = await request(server.port, "/pyodide/pyodide.asm.wasm", headers=gz)
+    assert got.headers["content-encoding"] == "gzip" and got.headers["vary"] == "Accept-Encoding"
+    assert got.headers["content-type"] == "application/wasm"
+    assert gzip.decompress(got.body) == raw
+    assert int(got.headers["content-length"]) == len(got.body) < len(raw) // 2
+    again = await request(server.port, "/pyodide/pyodide.asm.wasm", headers=gz)  # cached
+    assert again.body == got.body
+    plain = await request(server.port, "/pyodide/pyodide.asm.wasm")
+    assert "content-encoding" not in plain.headers and plain.body == raw
+    assert plain.headers["etag"] != got.headers["etag"]  # two representations, two tags
+    revalidated = await request(server.port, "/pyodide/pyodide.asm.wasm",
+                                headers={**gz, "If-None-Match": got.headers["etag"]})
+    assert revalidated.status == 304 and revalidated.body == b""
+    head = await request(server.port, "/pyodide/pyodide.asm.wasm", method="HEAD", headers=gz)
+    assert head.body == b"" and head.headers["content-length"] == str(len(got.body))
+    refused = await request(server.port, "/pyodide/pyodide.asm.wasm",
+                            headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.body == raw
+
+
+async def test_no_gzip_for_zips_small_bodies_and_errors(server: GameServer) -> None:
+    gz = {"Accept-Encoding": "gzip"}
+    server.http.add("/tiny", lambda req: reply(b"x" * 1023, "text/plain"))
+    server.http.add("/big", lambda req: reply(b"x" * 1024, "text/plain"))
+    assert (await request(server.port, "/big", headers=gz)).headers["content-encoding"] == "gzip"
+    for path in ("/py/riscade.zip", "/tiny", "/nope"):  # compressed already; small; a 404
+        got = await request(server.port, path, headers=gz)
+        assert "content-encoding" not in got.headers, path
