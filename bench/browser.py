@@ -6,8 +6,9 @@
 A real server with the bundled mods (built by the real toolchain) runs on 127.0.0.1 beside two
 Python bots; Debian's headless Chromium opens the page. Cold: an empty profile; warm: the same
 profile again (HTTP cache revalidated by ETag, mods from the page's IndexedDB cache). Bytes
-are HTTP response bodies (Pyodide, the Python bundle, wheels, the page) as the browser
-reports them, plus the mods' compressed bytes over the websocket. The simulation time per tick
+are what the page and its worker fetched over the network (Resource Timing's transferSize:
+headers and bodies, 0 from the HTTP cache) and the size of the files they used, plus the
+mods' compressed bytes over the websocket. The simulation time per tick
 is what ``client.browser.BrowserClient`` measures around each message that applied ticks
 (decode, apply, state hash), in the page and in CPython following the same game. Timings are
 for reading; nothing asserts them.
@@ -53,15 +54,6 @@ async def cpython_client(url: str, ticks: int) -> dict[str, Any]:
 
 def visit(context: Any, url: str, wait_ticks: int) -> dict[str, Any]:
     """Open the page, wait until it has applied ``wait_ticks`` ticks; its figures."""
-    sizes: list[int] = []  # response body bytes; -1: served from the browser's cache
-
-    def finished(request: Any) -> None:
-        try:
-            sizes.append(request.sizes()["responseBodySize"])
-        except Exception:  # a request whose sizes are gone (page closed)
-            sizes.append(-1)
-
-    context.on("requestfinished", finished)
     page = context.new_page()
     began = time.perf_counter()
     page.goto(url)
@@ -69,11 +61,11 @@ def visit(context: Any, url: str, wait_ticks: int) -> dict[str, Any]:
     playing = time.perf_counter() - began
     page.wait_for_function(f"window.riscade.status().ticks >= {wait_ticks}", timeout=180_000)
     status: dict[str, Any] = page.evaluate("window.riscade.status()")
-    context.remove_listener("requestfinished", finished)
     status["seconds_to_play"] = round(playing, 2)
-    status["http_bytes"] = sum(s for s in sizes if s > 0)
-    status["requests"] = len(sizes)
-    status["from_http_cache"] = sum(1 for s in sizes if s < 0)
+    worker, own = status["load"]["transfer"], status["page"]
+    status["http_bytes"] = worker["network_bytes"] + own["network_bytes"]
+    status["file_bytes"] = worker["file_bytes"] + own["file_bytes"]
+    status["files"] = worker["files"] + own["files"]
     status["page"] = page
     return status
 
@@ -122,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         load = visit_["load"]["load_ms"]
         figures[name] = {
             "seconds_to_play": visit_["seconds_to_play"],
-            "http_bytes": visit_["http_bytes"], "requests": visit_["requests"],
-            "from_http_cache": visit_["from_http_cache"],
+            "http_bytes": visit_["http_bytes"], "file_bytes": visit_["file_bytes"],
+            "files": visit_["files"],
             "mod_bytes": visit_["mod_bytes_received"], "mods_from_cache": visit_["mods_from_cache"],
             "pyodide_ms": load.get("pyodide"), "import_ms": load.get("import"),
             "join_ms": visit_["load"].get("join_ms"),

@@ -226,9 +226,18 @@
   }
   requestAnimationFrame(frame);
 
+  // What the page itself fetched (the worker counts its own in status.load.transfer).
+  function transferred() {
+    const entries = [...performance.getEntriesByType("navigation"),
+                     ...performance.getEntriesByType("resource")];
+    return { network_bytes: entries.reduce((n, e) => n + (e.transferSize || 0), 0),
+             file_bytes: entries.reduce((n, e) => n + (e.decodedBodySize || 0), 0),
+             files: entries.length };
+  }
+
   // For tools and tests: the client's figures, the view, world -> canvas pixels.
   window.riscade = {
-    status: () => ({ ...status, fps, name }),
+    status: () => ({ ...status, fps, name, page: transferred() }),
     view: () => view,
     toScreen,
     // The view last drawn and the canvas as a PNG, taken together (nothing draws between).

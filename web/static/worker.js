@@ -93,6 +93,15 @@ async function loadPython() {
   metrics.pyodide_version = manifest.pyodide;
 }
 
+// Bytes this worker fetched over the network (0 for what came from the HTTP cache), and
+// the bytes of every file it used.
+function transferred() {
+  const entries = performance.getEntriesByType("resource");
+  return { network_bytes: entries.reduce((n, e) => n + e.transferSize, 0),
+           file_bytes: entries.reduce((n, e) => n + e.decodedBodySize, 0),
+           files: entries.length };
+}
+
 // --- the game ------------------------------------------------------------------------------
 function sendAll() {
   const out = client.output();
@@ -112,6 +121,7 @@ function publish(force) {
     metrics.join_ms = Math.round(now - metrics.join_started);
   }
   status.load = metrics;
+  status.load.transfer = transferred();
   post({ type: "update", status, view: client.view_json(), chat: JSON.parse(client.chat_json()) });
   if (client.ended() && ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
 }
