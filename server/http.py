@@ -1,11 +1,11 @@
 """Plain HTTP on the websocket's port: a table of routes, files served by name, nothing else.
 
-A request that is not a websocket upgrade reaches ``Routes.respond``, which answers GET and
-HEAD only (405 otherwise), looks the path (query string dropped) up in a table of exact paths,
-then of folder prefixes, and says 404 to anything else. A route's handler takes the websockets
-``Request`` and returns a ``Response`` made by ``reply`` (Content-Type, Content-Length,
-Cache-Control, ETag); a HEAD gets the same headers and no body, and a matching
-``If-None-Match`` gets 304.
+A request that is not a websocket upgrade reaches ``Routes.serve`` (``Routes.respond`` is the
+same without gzip), which answers GET and HEAD only (405 otherwise), looks the path (query
+string dropped) up in a table of exact paths, then of folder prefixes, and says 404 to anything
+else. A route's handler takes the websockets ``Request`` and returns a ``Response`` made by
+``reply`` (Content-Type, Content-Length, Cache-Control, ETag); a HEAD gets the same headers
+and no body, and a matching ``If-None-Match`` gets 304.
 
 No path reaches the file system as the client wrote it: a path under a folder route is split
 at ``/`` and every part must match ``NAME`` (letters, digits, ``._-``, not starting with a

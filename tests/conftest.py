@@ -62,15 +62,15 @@ SLOW_FIXTURES = frozenset({
 SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench", "browser"})
 #: Test modules that took over ~2 s in all (``--durations``, 2-core machine under load).
 SLOW_MODULES = frozenset({
-    "mods/test_build.py",  # builds copies of the shipped mods in most tests
-    "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
-    "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
-    "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
     "client/test_driver.py",  # a real simulation per test (5 s)
     "web/test_determinism.py",  # builds the mods, runs them on CPython and in Pyodide (~25 s)
     "web/test_pyodide_zstd.py",  # starts Pyodide under Node (~15 s)
     "server/test_demo.py",  # riscade demo: builds the mods, two bots play
     "server/test_http.py",  # real servers answering 58 requests (~5 s)
+    "mods/test_build.py",  # builds copies of the shipped mods in most tests
+    "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
+    "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
+    "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
 SLOW_TESTS = frozenset({
