@@ -174,7 +174,13 @@ async function start(opts) {
   }
   const cached = await cacheKeys();
   const BrowserClient = py.pyimport("client.browser").BrowserClient;
-  client = BrowserClient(opts.name, JSON.stringify(cached), opts.bot, opts.ticks);
+  try {
+    client = BrowserClient(opts.name, JSON.stringify(cached), opts.bot, opts.ticks);
+  } catch (e) {   // a name the protocol refuses before anything is sent
+    const text = String(e.message || e).trim().split("\n").pop();
+    post({ type: "fatal", reason: `cannot join as ${JSON.stringify(opts.name)}: ${text}` });
+    return;
+  }
   phase("joining", serverUrl());
   metrics.join_started = performance.now();
   ws = new WebSocket(serverUrl());
