@@ -84,6 +84,9 @@ class Driver:
         bot_seed: play as ``riscade connect --bot`` does with this seed (None: a human).
         ticks: leave after applying this many ticks (None: stay).
         host_abi: the host-call ABI claimed (tests override it to be refused).
+
+    Raises:
+        LocalMisuse: a ``Hello`` the protocol refuses (a name too long or empty...).
     """
 
     def __init__(self, name: str, cached: list[str] | tuple[str, ...] = (), *,
@@ -91,6 +94,7 @@ class Driver:
                  host_abi: str | None = None) -> None:
         self.link = Link(Role.CLIENT)
         self.join = Join(name, cached, host_abi=host_abi or HOST_API.abi_hash())
+        self.join.hello.check_limits(DEFAULT_LIMITS)  # a name too long: LocalMisuse, now
         self.phase = Phase.CONNECTING
         self.follower: Follower | None = None
         self.bot = Bot(bot_seed) if bot_seed is not None else None

@@ -173,6 +173,16 @@ def test_refusal_shows_the_reason(live: LiveServer, browser: Any) -> None:
     page.close()
 
 
+def test_a_name_the_protocol_refuses_ends_before_connecting(live: LiveServer,
+                                                            browser: Any) -> None:
+    page = open_page(browser, live, "?name=" + "n" * 200)
+    st = wait_state(page, "ended")
+    assert st["ended"].startswith('cannot join as "nnnn'), st["ended"]
+    assert "name" in st["ended"].split(":", 1)[1]
+    assert page.locator("#ended-reason").inner_text() == st["ended"]
+    page.close()
+
+
 def test_shutdown_shows_the_reason(live: LiveServer, browser: Any) -> None:
     page = open_page(browser, live, "?name=cat")
     wait_state(page, "playing")

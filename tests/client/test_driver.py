@@ -19,6 +19,7 @@ from protocol import (
     Desync,
     Input,
     Link,
+    LocalMisuse,
     ModBlob,
     Ready,
     Refusal,
@@ -155,6 +156,12 @@ def test_a_refusal_ends_with_the_servers_reason(walker: ModImage) -> None:
     assert driver.take_output() == []
     driver.receive(b"\x00garbage")  # after the end, nothing is read
     assert driver.ended == "refused (name): the name ann is taken"
+
+
+@pytest.mark.parametrize("name", ["n" * 200, "", "a\nb"])
+def test_a_name_the_protocol_refuses_is_refused_before_anything_is_sent(name: str) -> None:
+    with pytest.raises(LocalMisuse, match="name"):
+        Driver(name, ())
 
 
 def test_garbage_from_the_server_is_a_protocol_error(walker: ModImage) -> None:
