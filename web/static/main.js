@@ -3,7 +3,7 @@
 "use strict";
 (() => {
   const params = new URLSearchParams(location.search);
-  const intParam = (k) => (params.has(k) && /^\d+$/.test(params.get(k)) ? Number(params.get(k)) : -1);
+  const intParam = (k) => (params.has(k) && /^\d{1,15}$/.test(params.get(k)) ? Number(params.get(k)) : -1);
   const BUTTONS = { ArrowUp: 1, KeyW: 1, ArrowDown: 2, KeyS: 2, ArrowLeft: 4, KeyA: 4,
                     ArrowRight: 8, KeyD: 8, Space: 16 };
   const SHAPE = { 1: "circle", 2: "square", 3: "triangle", 4: "diamond" };
@@ -25,7 +25,7 @@
   let fps = 0, frames = 0, fpsSince = performance.now();
   let held = 0;
 
-  const worker = new Worker(`/static/worker.js${location.search}`, { type: "module" });
+  const worker = new Worker("/static/worker.js", { type: "module" });
   worker.onmessage = (ev) => {
     const m = ev.data;
     if (m.type === "update") {

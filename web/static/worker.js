@@ -6,7 +6,6 @@
 // never blocks the page (it only delays the next view); the main thread only draws and reads
 // keys. The main thread gets, at most once per frame, a status, a view and new chat lines.
 
-const params = new URLSearchParams(self.location.search);
 let client = null;        // the Python BrowserClient
 let ws = null;
 let py = null;
@@ -158,9 +157,7 @@ async function pump() {
   }
 }
 
-function serverUrl() {
-  const given = params.get("server");
-  if (given) return given;
+function serverUrl() {   // the game is on the page's own host and port
   const scheme = self.location.protocol === "https:" ? "wss" : "ws";
   return `${scheme}://${self.location.host}/`;
 }
