@@ -13,6 +13,7 @@ Modules, one responsibility each:
 - ``codec``: ``encode`` / ``decode`` between messages and msgpack bytes.
 - ``link``: ``Link``, ``Role``, ``State`` and ``FLOW``, the state table.
 - ``compression``: zstd for mods and snapshots with bounded output and hash checks.
+- ``zstd``: the zstd library this interpreter has (zstandard, or 3.14's compression.zstd).
 - ``snapshots``: a snapshot of any legal size as a ``Snapshot`` and its ``SnapshotPart``s.
 """
 

@@ -11,7 +11,7 @@ cap) are decided in ``protocol.compression`` alone; a backend only obeys them:
   never more than ``max_out`` bytes in all, refusing a frame that needs a window over
   ``window`` bytes (a power of two).
 
-Each raises ``ZstdFailure`` when libzstd refuses the data.
+Each raises ``BlobError`` when libzstd refuses the data.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
-__all__ = ["ZstdFailure", "Backend", "backend", "available", "DEFAULT"]
+from .errors import BlobError
 
-
-class ZstdFailure(Exception):
-    """libzstd refused the data (not a frame, corrupt, window too large)."""
+__all__ = ["Backend", "backend", "available", "DEFAULT"]
 
 
 class Backend(Protocol):
@@ -65,7 +63,7 @@ class _Zstandard:
         try:
             return int(self._z.frame_content_size(blob))
         except self._z.ZstdError as exc:
-            raise ZstdFailure(f"not a zstd frame ({exc})") from exc
+            raise BlobError(f"not a zstd frame ({exc})") from exc
 
     def decompress(self, blob: bytes, max_out: int, window: int,
                    dictionary: bytes | None) -> list[bytes]:
@@ -81,7 +79,7 @@ class _Zstandard:
                     parts.append(chunk)
                     got += len(chunk)
         except self._z.ZstdError as exc:
-            raise ZstdFailure(f"corrupt zstd data ({exc})") from exc
+            raise BlobError(f"corrupt zstd data ({exc})") from exc
         return parts
 
 
@@ -106,7 +104,7 @@ class _Stdlib:
         try:
             size = self._z.get_frame_info(bytes(blob)).decompressed_size
         except self._z.ZstdError as exc:
-            raise ZstdFailure(f"not a zstd frame ({exc})") from exc
+            raise BlobError(f"not a zstd frame ({exc})") from exc
         return -1 if size is None else int(size)
 
     def decompress(self, blob: bytes, max_out: int, window: int,
@@ -128,7 +126,7 @@ class _Stdlib:
                         return [p for p in parts if p]  # truncated: the frame wants more
                 rest = d.unused_data if d.eof else b""
         except self._z.ZstdError as exc:
-            raise ZstdFailure(f"corrupt zstd data ({exc})") from exc
+            raise BlobError(f"corrupt zstd data ({exc})") from exc
         return [p for p in parts if p]
 
 
