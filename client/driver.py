@@ -3,7 +3,8 @@
 The browser's Web Worker runs this in Pyodide (``client.browser`` is its glue); it holds no
 socket, timer, file or clock. Its shell moves bytes: ``receive`` each websocket message,
 send what ``take_output`` returns, answer ``needs`` from the mod cache (``cached``), store
-``take_store``'s verified ELFs, pass the player's keys to ``press``. The join is
+``take_store``'s verified ELFs, pass the player's keys to ``press``. (``needs`` also names
+the builds a hot reload swaps in that the cache may hold; the others are fetched.) The join is
 ``lockstep.join.Join``'s and following the game ``lockstep.follower.Follower``'s; this class
 sequences them as ``client.session`` does, and keeps what a page shows: the phase, the
 download, chat, how the game ended::
@@ -12,7 +13,7 @@ download, chat, how the game ended::
     ws.send(driver.start())
     for data in websocket:
         driver.receive(data)
-        for sha in driver.needs: driver.cached(sha, cache.get(sha))
+        for sha in list(driver.needs): driver.cached(sha, cache.get(sha))
         for elf in driver.take_store(): cache.put(elf)
         for out in driver.take_output(): ws.send(out)
 
@@ -22,7 +23,9 @@ says why, a ``Bye`` telling the server is in the output).
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -113,6 +116,7 @@ class Driver:
         self.from_cache = 0
         self._out: list[bytes] = []
         self._store: list[bytes] = []
+        self._cache_has = set(cached)  # what the cache holds, as far as we know
         self._held: deque[Tick] = deque()
         self._assembler = SnapshotAssembler()
         self._seq = 0
@@ -140,8 +144,12 @@ class Driver:
         """One websocket message from the server."""
         if self.phase is Phase.ENDED:
             return
+        self._guarded(lambda: self._receive(self.link.receive(data)))
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        """Run ``step``; whatever it raises ends the game with the reason."""
         try:
-            self._receive(self.link.receive(data))
+            step()
         except Refused as exc:
             self._end(exc.code, f"refused ({exc.code}): {exc.reason}")
         except JoinError as exc:
@@ -158,6 +166,9 @@ class Driver:
         if sha256 not in self.needs or self.phase is Phase.ENDED:
             return
         self.needs.remove(sha256)
+        if self.follower is not None and self.phase in (Phase.PLAYING, Phase.DESYNC):
+            self._guarded(lambda: self._reload_build(sha256, elf))
+            return
         try:
             self.join.cached(sha256, elf)
         except JoinError as exc:
@@ -275,6 +286,7 @@ class Driver:
             self._fail(str(exc), exc.bye)
             return
         self._store.extend(self.join.downloaded)
+        self._cache_has.update(hashlib.sha256(elf).hexdigest() for elf in self.join.downloaded)
         self._out.append(self.link.send(Ready()))
         self.phase = Phase.SYNCING
 
@@ -282,12 +294,16 @@ class Driver:
         follower = self.follower
         assert follower is not None
         if isinstance(msg, Tick):
-            for entry in follower.announce(msg):
-                self._out.append(self.link.send(Fetch(sha256=entry.sha256)))
+            for entry in follower.announce(msg):  # a reload's builds: the cache's, or fetched
+                if entry.sha256 in self._cache_has:
+                    self.needs.append(entry.sha256)
+                else:
+                    self._out.append(self.link.send(Fetch(sha256=entry.sha256)))
             self._held.append(msg)
         elif isinstance(msg, ModBlob):
             elf = decompress_mod(msg.data, msg.size, msg.sha256)
             self._store.append(elf)
+            self._cache_has.add(msg.sha256)
             follower.add_mod(elf)
             self.mod_bytes += len(msg.data)
         elif isinstance(msg, Snapshot | SnapshotPart):
@@ -301,6 +317,24 @@ class Driver:
         elif isinstance(msg, Bye):
             self._end(msg.code, f"server said {msg.code}: {msg.reason}")
             return
+        self._release()
+
+    def _reload_build(self, sha256: str, elf: bytes | None) -> None:
+        """The cache's answer for a build a reload swaps in: used if it is that build, else
+        fetched from the server."""
+        assert self.follower is not None
+        if elf is not None and hashlib.sha256(elf).hexdigest() == sha256:
+            self.follower.add_mod(elf)
+            self.from_cache += 1
+        else:
+            self._cache_has.discard(sha256)
+            self._out.append(self.link.send(Fetch(sha256=sha256)))
+        self._release()
+
+    def _release(self) -> None:
+        """Apply the held ticks whose reload builds are all here."""
+        follower = self.follower
+        assert follower is not None
         while self._held and follower.ready(self._held[0]) and self.phase is not Phase.ENDED:
             self._tick(self._held.popleft())
         if len(self._held) > HELD_TICKS:

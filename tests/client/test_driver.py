@@ -17,12 +17,14 @@ from protocol import (
     Chat,
     Code,
     Desync,
+    Fetch,
     Input,
     Link,
     LocalMisuse,
     ModBlob,
     Ready,
     Refusal,
+    Reload,
     Role,
     Welcome,
     compress_mod,
@@ -58,11 +60,12 @@ class Server:
             driver.receive(self.link.send(msg))
 
     def tick(self, driver: Driver, *, joins: tuple[tuple[int, str], ...] = (),
-             wrong_hash: bool = False) -> None:
-        inputs = TickInputs(tick=self.sim.world.tick + 1, joins=joins)
+             wrong_hash: bool = False, announce: tuple[Reload, ...] = (),
+             swap: tuple[ModImage, ...] = ()) -> None:
+        inputs = TickInputs(tick=self.sim.world.tick + 1, joins=joins, reloads=swap)
         self.sim.step(inputs)
         state_hash = "0" * 64 if wrong_hash else self.sim.state_hash()
-        driver.receive(self.link.send(tick_message(inputs, state_hash)))
+        driver.receive(self.link.send(tick_message(inputs, state_hash, announce)))
 
     def read(self, driver: Driver) -> list[object]:
         return [self.link.receive(data) for data in driver.take_output()]
@@ -207,3 +210,42 @@ def test_the_servers_bye_ends_the_game_with_its_reason(walker: ModImage) -> None
     driver.receive(server.link.send(Bye(code=Code.SHUTDOWN, reason="the server is stopping")))
     assert driver.ended == "server said shutdown: the server is stopping"
     assert driver.status()["state"] == "ended" and driver.status()["end_code"] == "shutdown"
+
+
+@pytest.mark.parametrize("cache_holds", ["build", "another", "nothing"])
+def test_a_reloads_build_comes_from_the_cache_else_is_fetched(
+        walker: ModImage, painter: ModImage, cache_holds: str) -> None:
+    new = ModImage("walker", painter.elf, memory=walker.memory, stack=walker.stack,
+                   instructions=walker.instructions, permissions=walker.permissions)
+    new_sha = hashlib.sha256(new.elf).hexdigest()
+    server, driver = Server(walker), Driver("ann", [new_sha] if cache_holds != "nothing" else [])
+    server.join(driver)
+    server.read(driver)
+    entry = entry_for(new, version="2", language="c", dependencies=(),
+                      host_abi=HOST_API.abi_hash())
+    at = server.sim.world.tick + 3
+    server.tick(driver, announce=(Reload(tick=at, mods=(entry,)),))
+    if cache_holds == "nothing":
+        assert driver.needs == []
+        (fetch,) = server.read(driver)
+        assert isinstance(fetch, Fetch) and fetch.sha256 == new_sha
+        driver.receive(server.link.send(ModBlob(sha256=new_sha, size=entry.size,
+                                                data=compress_mod(new.elf))))
+    else:
+        assert driver.needs == [new_sha]
+        wrong = walker.elf if cache_holds == "another" else new.elf
+        driver.cached(new_sha, wrong)
+        sent = server.read(driver)
+        assert [type(m) for m in sent] == ([Fetch] if cache_holds == "another" else [])
+        if sent:
+            driver.receive(server.link.send(ModBlob(sha256=new_sha, size=entry.size,
+                                                    data=compress_mod(new.elf))))
+    server.tick(driver)
+    server.tick(driver, swap=(new,))
+    server.tick(driver)
+    status = driver.status()
+    assert status["state"] == "playing" and status["desyncs"] == 0, driver.ended
+    assert status["state_hash"] == server.sim.state_hash()
+    assert status["mods_from_cache"] == (1 if cache_holds == "build" else 0)
+    fetched = cache_holds != "build"
+    assert (status["mod_bytes_received"] > len(compress_mod(walker.elf))) == fetched
