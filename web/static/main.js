@@ -24,13 +24,21 @@
   let view = null, viewText = "null", dirty = true, drawn = null;
   let fps = 0, frames = 0, fpsSince = performance.now();
   let held = 0;
+  const rings = [];   // sounds of recent ticks, drawn as fading rings where they played
+  const RING_MS = 400;
 
   const worker = new Worker("/static/worker.js", { type: "module" });
   worker.onmessage = (ev) => {
     const m = ev.data;
     if (m.type === "update") {
       status = m.status;
-      if (m.view !== viewText) { viewText = m.view; view = JSON.parse(m.view); dirty = true; }
+      if (m.view !== viewText) {
+        viewText = m.view;
+        view = JSON.parse(m.view);
+        dirty = true;
+        const now = performance.now();
+        if (view) for (const snd of view.sounds) rings.push({ ...snd, at: now });
+      }
       for (const line of m.chat) addChat(line);
       showState();
     } else if (m.type === "phase") {
@@ -190,6 +198,15 @@
       if (player) ctx.fillText(`${player.name} ${e.score}`, x, y - r - 5);
       if (e.label) ctx.fillText(e.label, x, y + r + 13);
     }
+    const now = performance.now();
+    while (rings.length && now - rings[0].at > RING_MS) rings.shift();
+    for (const ring of rings) {
+      const age = (now - ring.at) / RING_MS;
+      const [x, y] = toScreen(ring.x, ring.y);
+      ctx.strokeStyle = `rgba(247, 201, 72, ${1 - age})`;
+      ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.arc(x, y, 6 + 24 * age, 0, 2 * Math.PI); ctx.stroke();
+    }
   }
   function sidePanel() {
     if (!view) return;
@@ -220,7 +237,7 @@
   function frame(now) {
     frames += 1;
     if (now - fpsSince >= 1000) { fps = Math.round((frames * 1000) / (now - fpsSince)); frames = 0; fpsSince = now; }
-    if (dirty) { draw(); sidePanel(); dirty = false; }
+    if (dirty || rings.length) { draw(); sidePanel(); dirty = false; }
     debug();
     requestAnimationFrame(frame);
   }
