@@ -163,7 +163,7 @@
     else if (kind === "triangle") { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y + r); ctx.lineTo(x - r, y + r); ctx.closePath(); }
     else { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath(); }
   }
-  function draw() {
+  function draw(withRings = true) {
     ctx.fillStyle = "#0b0d12";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     drawn = view;
@@ -200,7 +200,7 @@
     }
     const now = performance.now();
     while (rings.length && now - rings[0].at > RING_MS) rings.shift();
-    for (const ring of rings) {
+    for (const ring of withRings ? rings : []) {
       const age = (now - ring.at) / RING_MS;
       const [x, y] = toScreen(ring.x, ring.y);
       ctx.strokeStyle = `rgba(247, 201, 72, ${1 - age})`;
@@ -237,7 +237,7 @@
   function frame(now) {
     frames += 1;
     if (now - fpsSince >= 1000) { fps = Math.round((frames * 1000) / (now - fpsSince)); frames = 0; fpsSince = now; }
-    if (dirty || rings.length) { draw(); sidePanel(); dirty = false; }
+    if (dirty) { draw(); sidePanel(); dirty = false; } else if (rings.length) draw();
     debug();
     requestAnimationFrame(frame);
   }
@@ -257,8 +257,8 @@
     status: () => ({ ...status, fps, name, page: transferred() }),
     view: () => view,
     toScreen,
-    // The view last drawn and the canvas as a PNG, taken together (nothing draws between).
-    capture: () => ({ view: drawn, png: canvas.toDataURL("image/png") }),
+    // The view drawn now (without the fleeting sound rings) and the canvas as a PNG.
+    capture: () => { draw(false); return { view: drawn, png: canvas.toDataURL("image/png") }; },
     press: (buttons) => setHeld(buttons),
   };
 })();
