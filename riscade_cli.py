@@ -12,8 +12,12 @@ commands:
   demo [OPTIONS]        the bundled mods, two bots, a page to play (riscade demo --help)
   serve [OPTIONS]       build the mods and serve the game (riscade serve --help)
   connect URL [OPTIONS] join a server (riscade connect --help)
+  replay FILE [OPTIONS] re-simulate a world file's game, checking its hashes (--help)
   build [MODS_DIR]      build mods (riscade build --help)
+  new NAME --lang L     start a mod: mod.toml, hook stubs, a scenario (riscade new --help)
+  test [MOD...]         play the mods' scenarios on both VM engines (riscade test --help)
   run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
+  profile [OPTIONS]     profile the mods in a game with scripted players (--help)
 """
 
 
@@ -54,6 +58,10 @@ def _dispatch(args: list[str]) -> int:
         from server.cli import main as serve_main
 
         return serve_main(rest)
+    if command == "replay":
+        from server.replay import main as replay_main
+
+        return replay_main(rest)
     if command == "connect":
         from client.cli import main as connect_main
 
@@ -62,6 +70,18 @@ def _dispatch(args: list[str]) -> int:
         from mods.__main__ import main as mods_main
 
         return mods_main(["build", *rest])
+    if command == "new":
+        from mods.new import main as new_main
+
+        return new_main(rest)
+    if command == "test":
+        from mods.testrunner import main as test_main
+
+        return test_main(rest)
+    if command == "profile":
+        from server.profile import main as profile_main
+
+        return profile_main(rest)
     print(f"riscade: unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 

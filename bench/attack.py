@@ -40,6 +40,7 @@ import websockets
 from client.session import ClientError, ClientOptions, play
 from lockstep.follower import Follower
 from lockstep.policy import DEFAULT_POLICY, ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.host_api import HOST_API
 from protocol import Chat, Desync, Input
 from server.app import GameServer, ServedMod
@@ -282,7 +283,7 @@ class Row:
 def build(work: Path, mod: str | None) -> list[ServedMod]:
     """The bundled mods (plus the hostile ``mod``), prepared as ``riscade serve`` does."""
     mods = stage_mods(work / (mod or "bundled"), *([mod] if mod else []))
-    prepared = prepare_mods(mods, ROOT / ".riscade-cache" / "build")
+    prepared = prepare_mods(mods, ROOT / DEFAULT_CACHE_DIR)
     if prepared.failed:
         raise SystemExit(f"build failed: {prepared.failed}")
     return prepared.served

@@ -16,6 +16,7 @@ import zstandard
 
 from client.session import ClientOptions, play
 from lockstep.policy import ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.host_api import HOST_API
 from server.app import GameServer
 from server.startup import prepare_mods
@@ -72,7 +73,7 @@ async def joins(served: list) -> None:
 
 
 def main() -> None:
-    prepared = prepare_mods(ROOT / "mods", ROOT / ".riscade-cache" / "build")
+    prepared = prepare_mods(ROOT / "mods", ROOT / DEFAULT_CACHE_DIR)
     elfs = {m.entry.name: m.image.elf for m in prepared.served}
     compression_table(elfs)
     asyncio.run(joins(prepared.served))

@@ -22,6 +22,7 @@ import websockets
 
 from client.session import ClientOptions, play
 from lockstep.policy import ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.host_api import HOST_API
 from protocol import SUPPORTED_VERSIONS, Hello, Input, Link, Ready, Role, Snapshot, Tick
 from server.app import GameServer
@@ -116,7 +117,7 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=200)
     parser.add_argument("--clients", default="1,8,32")
     opts = parser.parse_args()
-    prepared = prepare_mods(ROOT / "mods", ROOT / ".riscade-cache" / "build")
+    prepared = prepare_mods(ROOT / "mods", ROOT / DEFAULT_CACHE_DIR)
     print(f"{'clients':>7} {'tick ms med':>11} {'p99':>7} {'snapshot':>9} {'zstd':>7} "
           f"{'join ms':>8} {'hash world':>10} {'+machines':>9}")
     for n in (int(c) for c in opts.clients.split(",")):

@@ -37,6 +37,7 @@ from typing import Any
 from client.session import ClientError, ClientOptions, GameEnded, play
 from lockstep.follower import Follower
 from lockstep.policy import ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.host_api import HOST_API
 from server.app import GameServer
 from server.startup import prepare_mods
@@ -331,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result), flush=True)
         return 0
     started = time.perf_counter()
-    prepared = prepare_mods(ROOT / "mods", ROOT / ".riscade-cache" / "build")
+    prepared = prepare_mods(ROOT / "mods", ROOT / DEFAULT_CACHE_DIR)
     if prepared.failed:
         print(f"build failed: {prepared.failed}", file=sys.stderr)
         return 2

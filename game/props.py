@@ -107,6 +107,10 @@ class Names:
         self.journal(lambda: self._leave(entry, mod))
         return entry.number
 
+    def numbers(self, name: str) -> list[int]:
+        """The numbers registered under ``name`` (by any mod, or shared), sorted."""
+        return sorted(e.number for (_, n), e in self._by_name.items() if n == name)
+
     def usable(self, mod: str, number: int) -> bool:
         """True if ``mod`` registered ``number`` (privately, or declared it shared)."""
         entry = self._by_number.get(number)

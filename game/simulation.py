@@ -42,6 +42,7 @@ import msgpack
 
 from mods.host_api import HOST_API, constant
 from vm import BudgetExceeded, Fault, Machine, MachineLimits, SnapshotError, VMError
+from vm.machine import DEFAULT_ENGINE
 
 from .chat import GAME_SPEAKER, chat_impls, is_help
 from .errors import SimulationError
@@ -203,6 +204,11 @@ class Simulation:
     on_log: Callable[[str, str], None] | None = None
     #: The mods' persistent storage to start from (``storage_bytes`` of an earlier run).
     stored: bytes = field(default=b"", repr=False)
+    #: The VM engine of every mod's machine (``vm.machine.ENGINES``); all behave identically.
+    engine: str = field(default=DEFAULT_ENGINE, kw_only=True)
+    #: Makes each mod's machine from ``Machine``'s arguments (``argv[0]`` is the mod's name);
+    #: ``game.profiling`` passes one that profiles. The machine must run like ``Machine``.
+    new_machine: Callable[..., Machine] = field(default=Machine, repr=False, kw_only=True)
     #: False: load the mods without running main/on_load; the state must then come from
     #: ``restore`` (a joining client gets it from the server's snapshot).
     start: InitVar[bool] = True
@@ -230,9 +236,9 @@ class Simulation:
         machine cannot load it."""
         state = _ModState(slot, image)
         try:
-            state.machine = Machine(
+            state.machine = self.new_machine(
                 image.elf, hostcalls=HOST_API.with_impls(self._host_impls(state)),
-                limits=image.limits(), argv=[image.name])
+                limits=image.limits(), argv=[image.name], engine=self.engine)
         except VMError as exc:
             raise SimulationError(f"mod {image.name}: cannot load: {exc}") from exc
         state.hooks = frozenset(n for n in state.machine.program.functions

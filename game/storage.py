@@ -8,8 +8,8 @@ value too long faults, a write that would take the mod over its total or its num
 returns 0 and changes nothing.
 
 The storage is world state: hashed every tick, in every snapshot (so joiners get it) and
-journaled like the rest of the world. This module does no I/O: the server shell loads
-``Storage.to_bytes()`` from a file at start-up and writes it back (``server.storage_file``).
+journaled like the rest of the world. This module does no I/O: ``riscade serve --world``
+keeps it in the world file's snapshots with the rest of the world (``server.persist``).
 """
 
 from __future__ import annotations

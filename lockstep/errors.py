@@ -5,6 +5,8 @@
     │                        whole, or not the state its own hash names   (SimulationError)
     ├── PolicyError          a ``ServerPolicy`` limit that is not positive      (ValueError)
     ├── ReloadRefused        a rebuilt mod cannot replace the running one (hot reload)
+    ├── RecordError          a recorded tick or room that cannot be read (``record``)
+    ├── HashMismatch         a replayed tick's state is not the recorded one (``record``)
     └── JoinError            a client's join or resync cannot go on; carries the Bye to send
         └── Refused          the server refused us (``Refusal``, or a ``Bye``)
 
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 from game.errors import SimulationError
 
-__all__ = ["LockstepError", "SnapshotRejected", "PolicyError", "ReloadRefused"]
+__all__ = ["LockstepError", "SnapshotRejected", "PolicyError", "ReloadRefused", "RecordError",
+           "HashMismatch"]
 
 
 class LockstepError(Exception):
@@ -52,3 +55,23 @@ class PolicyError(LockstepError, ValueError):
         self.field = field
         self.value = value
         super().__init__(f"ServerPolicy.{field} must be positive, got {value!r}")
+
+
+class RecordError(LockstepError):
+    """A recorded tick or room that cannot be read; ``tick`` names which."""
+
+    def __init__(self, tick: int, reason: str) -> None:
+        super().__init__(f"tick {tick}: {reason}")
+        self.tick = tick
+        self.reason = reason
+
+
+class HashMismatch(LockstepError):
+    """The state after a replayed tick is not the one recorded for it."""
+
+    def __init__(self, tick: int, recorded: str, replayed: str) -> None:
+        super().__init__(f"tick {tick}: state hash {replayed[:16]} differs from the recorded "
+                         f"{recorded[:16]}")
+        self.tick = tick
+        self.recorded = recorded
+        self.replayed = replayed

@@ -20,7 +20,7 @@ from protocol import ModEntry, Reload
 
 from .errors import ReloadRefused
 
-__all__ = ["Swap", "ReloadRefused", "plan_reload", "ReloadSchedule"]
+__all__ = ["Swap", "ReloadRefused", "plan_reload", "restart_swaps", "ReloadSchedule"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,33 @@ class ReloadSchedule:
     def due(self, tick: int) -> tuple[Swap, ...]:
         """The swaps of ``tick``, now taken (none for most ticks)."""
         return self._due.pop(tick, ())
+
+
+def restart_swaps(recorded: Sequence[tuple[ModEntry, ModImage]],
+                  served: Sequence[tuple[ModEntry, ModImage]]) -> tuple[Swap, ...]:
+    """The swaps that bring a recorded game's mods to the builds served now (a restart).
+
+    A mod whose image changed is reloaded as a hot reload would (``on_save``/``on_restore``
+    or ``on_load``), and so is every mod that depends on a reloaded one; the others keep
+    their machines. Both lists are in load order.
+
+    Raises:
+        ReloadRefused: the mods are not the same names in the same order (a world keeps its
+            mods), or a mod's dependencies changed.
+    """
+    old_names = [e.name for e, _ in recorded]
+    new_names = [e.name for e, _ in served]
+    if old_names != new_names:
+        raise ReloadRefused(", ".join(sorted(set(old_names) ^ set(new_names))) or "order",
+                            f"the world runs the mods {old_names} and the server has "
+                            f"{new_names}: a world keeps its set of mods")
+    affected: set[str] = set()
+    swaps = []
+    for (old, old_image), (new, new_image) in zip(recorded, served, strict=True):
+        if old.dependencies != new.dependencies:
+            raise ReloadRefused(new.name, f"its dependencies changed from "
+                                f"{list(old.dependencies)} to {list(new.dependencies)}")
+        if old_image != new_image or affected.intersection(new.dependencies):
+            affected.add(new.name)
+            swaps.append(Swap(new, new_image))
+    return tuple(swaps)

@@ -76,6 +76,17 @@ class Room:
         reserved by a handshake."""
         return len(self.players) + len(self._joining) + len(self._reserved)
 
+    @property
+    def next_player(self) -> int:
+        """The player id ``reserve`` gives next."""
+        return self._next_player
+
+    def resume(self, players: dict[int, str], next_player: int) -> None:
+        """Continue a recorded game (``server.world``): ``players`` are in the world (no
+        connection plays them yet), and ids below ``next_player`` are never given again."""
+        self.players = dict(players)
+        self._next_player = max(self._next_player, next_player)
+
     def reserve(self) -> int | None:
         """A fresh player id, never used before in this room, holding a slot until ``admit``
         or ``leave``; ``None`` if all ``max_players`` slots are held."""

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from .build import BuildResult, build_mods, failed
+from .cache import DEFAULT_CACHE_DIR
 from .errors import ModError
 
 DEFAULT_MODS_DIR = Path(__file__).resolve().parent
-DEFAULT_CACHE_DIR = Path(".riscade-cache") / "mods"
 
 
 def _size(n: int) -> str:
@@ -63,9 +63,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mods", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m mods`` (and ``riscade build``)."""
+    p = argparse.ArgumentParser(prog="python -m mods", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build every mod of a directory")
     build.add_argument("mods_dir", nargs="?", type=Path, default=DEFAULT_MODS_DIR,
                        help="directory of mods (default: the mods shipped with the game)")
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--json", action="store_true", help="print manifest entries as JSON")
     sdk = sub.add_parser("sdk", help="write (or --check) the generated SDK files")
     sdk.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if args.command == "sdk":
         from .sdk.__main__ import main as sdk_main
         return sdk_main(["--check"] if args.check else [])

@@ -18,7 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BuildCache", "CachedBuild"]
+__all__ = ["BuildCache", "CachedBuild", "DEFAULT_CACHE_DIR"]
+
+#: The build cache every command uses unless told otherwise (``riscade build``, ``serve``,
+#: ``test``), relative to the working directory: one build warms the others.
+DEFAULT_CACHE_DIR = Path(".riscade-cache") / "build"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@
     ├── ModBuildError        a compiler failed, or its output is not a loadable mod
     ├── ElfCheckError        a built ELF is not a loadable mod, or does not fit its limits
     │                                                                            (ValueError)
-    └── ElfSlimError         an ELF layout ``slim_elf`` cannot rewrite safely   (ValueError)
+    ├── ElfSlimError         an ELF layout ``slim_elf`` cannot rewrite safely   (ValueError)
+    ├── ScenarioError        a scenario file cannot be played (``mods.scenario``) (ValueError)
+    └── NewModError          ``riscade new`` refuses a name or folder (``mods.new``) (ValueError)
 
 ``build_mods`` turns an ``ElfCheckError`` or ``ElfSlimError`` into that mod's
 ``ModBuildError``; they reach callers of ``mods.elfcheck`` and ``mods.elfslim`` directly.

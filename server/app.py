@@ -25,6 +25,10 @@ the announced tick every machine swaps it in. From the announcement on, a joiner
 those of its snapshot); one welcomed before the announcement and not yet in the game when
 it happens is told to join again (``Code.RELOADED``).
 
+World file (``world``, ``server.persist``): each tick is recorded before it is broadcast (so
+no client is ever ahead of the file), a recorded game goes on from its last tick, and
+``save_world`` snapshots it now (``stop`` does, then closes it).
+
 A connection walks the protocol ``Link``: Hello → Welcome (or Refusal) → the missing mods →
 Ready → Snapshot → Ticks. Anything a client does wrong closes that connection only, with a
 ``Bye`` naming the reason, a close code that says what happened (1000 quit, 1001 server
@@ -40,6 +44,7 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -85,8 +90,11 @@ from protocol import (
 from web.assets import WebClient
 
 from .http import Routes, is_upgrade
+from .metrics import ServerMetrics
 from .names import shown
+from .persist import WorldRecorder
 from .ratelimit import PlayerRates
+from .status import add_routes
 
 __all__ = ["ServedMod", "GameServer"]
 
@@ -132,8 +140,10 @@ def _close_text(code: int, reason: str) -> str:
 class _Conn:
     """One client connection: its link, its outbox and who it is."""
 
-    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int) -> None:
+    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int,
+                 metrics: ServerMetrics | None = None) -> None:
         self.ws = ws
+        self.metrics = metrics
         address = ws.remote_address
         self.address = str(address[0]) if address else "?"
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
@@ -194,6 +204,8 @@ class _Conn:
                     await self.ws.close(self.close_code, self.close_reason)
                     return
                 await self.ws.send(data)
+                if self.metrics is not None:
+                    self.metrics.sent_bytes += len(data)
                 self.queued_bytes -= len(data)
                 self._sent.set()
         except websockets.ConnectionClosed:
@@ -216,9 +228,15 @@ class GameServer:
         on_log: the game's account: lines the mods log and say.
         on_tick: called with (tick, state hash) after each tick.
         stop_after: stop ticking once this tick is closed (``None``: run until ``stop``).
-        stored: the mods' persistent storage to start from (``server.storage_file.load``).
+        stored: the mods' persistent storage a new game starts from (``storage_bytes``).
         web: the browser client's files, served by plain HTTP GETs on the same port
             (``http``: the route table, ``server.http``; add a route with ``http.add``).
+        world: the world file that keeps the game (``server.persist``): a recorded game goes
+            on from its last tick, and every tick is recorded.
+
+    Raises:
+        GameError: the mods do not start together.
+        WorldError, WorldFileError: ``world``'s game cannot go on with these mods.
     """
 
     mods: list[ServedMod]
@@ -233,6 +251,7 @@ class GameServer:
     stored: bytes = field(default=b"", repr=False)
     web: WebClient = field(default_factory=WebClient, repr=False)
     http: Routes = field(init=False, repr=False)
+    world: WorldRecorder | None = None
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
@@ -240,8 +259,18 @@ class GameServer:
     def __post_init__(self) -> None:
         self.http = Routes()
         self.web.install(self.http)
-        sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
-                         on_log=lambda mod, text: self.on_log(f"[{mod}] {text}"))
+        self.metrics = ServerMetrics()  # counted here, in the shell: wall-clock is allowed
+        add_routes(self.http, self)  # /status, /metrics
+
+        def on_log(mod: str, text: str) -> None:
+            self.on_log(f"[{mod}] {text}")
+
+        if self.world is None:
+            sim = Simulation([m.image for m in self.mods], seed=self.seed, stored=self.stored,
+                             on_log=on_log)
+        else:
+            sim = self.world.simulation([(m.entry, m.image) for m in self.mods], seed=self.seed,
+                                        stored=self.stored, on_log=on_log)
         self.room = Room(sim, max_players=self.limits.max_players,
                          max_chats=self.limits.max_chats_per_tick,
                          chat_lines_per_player=self.policy.chat_lines_per_player,
@@ -249,6 +278,8 @@ class GameServer:
         self.handshake = Handshake(self.room, [m.entry for m in self.mods],
                                    host_abi=self.host_abi, tick_rate=self.tick_rate,
                                    limits=self.limits)
+        if self.world is not None:
+            self.world.attach(self.room)
         self._print_mod_chat()  # what the mods said while starting
         self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
         self._live: set[_Conn] = set()  # every open connection, any state
@@ -287,21 +318,46 @@ class GameServer:
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
-    async def stop(self) -> None:
-        """Stop ticking, say goodbye to everyone, close. Safe to call twice; never raises."""
+    async def stop(self, reason: str = "the server is stopping", *,
+                   timeout: float = FLUSH_TIMEOUT) -> None:
+        """Stop ticking, say goodbye to everyone (``Bye(shutdown)`` with ``reason``), close.
+
+        Returns within about ``timeout`` seconds: a client that has not taken its goodbye
+        and answered the close by then is cut off (its TCP connection aborted). Safe to call
+        twice; never raises."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        self._bye_everyone(Code.SHUTDOWN, "the server is stopping")
+        self._bye_everyone(Code.SHUTDOWN, reason)
         writers = [c.writer_task for c in self._live if c.writer_task is not None]
-        if writers:
-            await asyncio.wait(writers, timeout=FLUSH_TIMEOUT)
+        if writers:  # leave a part of the time to the closing handshakes
+            await asyncio.wait(writers, timeout=timeout * 0.6)
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(),
+                                       max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                log.warning("stopping: %d connections did not close in time: cut off",
+                            len(self._live))
+                for conn in list(self._live):
+                    conn.ws.transport.abort()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
+        if self.world is not None:
+            log.info("%s", self.world.close())
+
+    def save_world(self) -> str:
+        """Snapshot the game into its world file now; one line saying what was done (or
+        why not). Never raises."""
+        if self.world is None:
+            return "no world file (serve --world FILE): nothing saved"
+        return self.world.save()
 
     def _bye_everyone(self, code: Code, reason: str) -> None:
         for conn in list(self._live):
@@ -359,8 +415,10 @@ class GameServer:
             else:
                 next_at = loop.time()  # running late: do not try to catch up in a burst
                 await asyncio.sleep(0)
+            started = time.perf_counter()
             try:
                 self.step()
+                self.metrics.observe_tick(time.perf_counter() - started)
             except Exception as exc:  # a bug on our side: end the game cleanly, once
                 tick = self.room.tick + 1
                 log.exception("the tick loop failed at tick %d", tick)
@@ -373,6 +431,16 @@ class GameServer:
         """True while the tick loop runs."""
         return self._ticker is not None and not self._ticker.done()
 
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, in any state."""
+        return len(self._live)
+
+    @property
+    def playing(self) -> frozenset[int]:
+        """The players whose connection has had its snapshot (and gets ticks)."""
+        return frozenset(c.pid for c in self._conns if c.playing and c.pid is not None)
+
     def step(self) -> None:
         """Send pending snapshots, close one tick and broadcast it (synchronous, no I/O wait)."""
         self._queue_resyncs()
@@ -380,6 +448,8 @@ class GameServer:
             self._send_snapshots()
         closed = self.room.close_tick()
         ticked = closed.inputs
+        if self.world is not None:  # before anyone sees it: no client is ahead of the file
+            self.world.record(closed)
         if self.on_tick is not None:
             self.on_tick(ticked.tick, closed.state_hash)
         if closed.swapped:
@@ -526,7 +596,7 @@ class GameServer:
     # --- one connection -----------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = _Conn(ws, self.limits, self.policy.outbox_messages)
+        conn = _Conn(ws, self.limits, self.policy.outbox_messages, self.metrics)
         self.stats["connections"] += 1
         if not self._admission.connect(conn.address):
             self.stats["refused"] += 1

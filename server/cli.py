@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
-import signal
 import ssl
 import sys
 from pathlib import Path
@@ -15,30 +13,43 @@ from typing import cast
 
 from game.errors import GameError
 from lockstep.policy import ServerPolicy
+from mods.cache import DEFAULT_CACHE_DIR
 from mods.errors import ModError
 from mods.host_api import HOST_API
 
 from .app import GameServer
+from .config import DEFAULT_FILE, ConfigError, parse_with_config
 from .console import admin_command, attach_console
+from .logs import FORMATS, LEVELS, setup_logging
+from .persist import DEFAULT_EVERY, WorldError, WorldRecorder
+from .shutdown import StartInterrupted, Stopper, shut_down, stop_while_starting
 from .startup import prepare_mods
-from .storage_file import FILE_NAME, StorageFile, StorageFileError, load
 from .watch import ModWatcher
+from .world_store import WorldFileError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 BUNDLED_MODS = Path(__file__).resolve().parent.parent / "mods"
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``riscade serve`` (``server.config`` reads riscade.toml against them)."""
     p = argparse.ArgumentParser(prog="riscade serve", description=__doc__)
-    p.add_argument("--mods", type=Path, default=BUNDLED_MODS, help="directory of mods")
-    p.add_argument("--cache", type=Path, default=Path(".riscade-cache") / "build",
-                   help="build cache directory")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help=f"read options from this TOML file (default: ./{DEFAULT_FILE} if it "
+                        "exists); flags given here override it")
+    p.add_argument("--mods", type=Path, default=None,
+                   help="directory of mods (default: the mods bundled with riscade)")
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR,
+                   help="build cache directory (default: %(default)s, as riscade build)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (0.0.0.0: every IPv4 interface)")
+    p.add_argument("--port", type=int, default=8765,
+                   help="TCP port of the game (websockets) and of GET /status and /metrics")
     p.add_argument("--tick-rate", type=int, default=20, help="ticks per second")
     p.add_argument("--seed", type=int, default=1, help="world seed")
-    p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks")
+    p.add_argument("--ticks", type=int, default=None,
+                   help="stop after this many ticks (more, for a resumed --world)")
     p.add_argument("--certfile", type=Path, default=None,
                    help="TLS certificate chain (PEM): serve wss:// (needs --keyfile)")
     p.add_argument("--keyfile", type=Path, default=None, help="TLS private key (PEM)")
@@ -50,25 +61,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="open connections one IP address may hold (0: no cap)")
     p.add_argument("--watch", action="store_true",
                    help="rebuild a mod when its files change and swap it into the running game")
-    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
-    p.add_argument("--storage", type=Path, default=None, metavar="DIR",
-                   help="folder of the mods' persistent storage file (default: 'storage' "
-                        "beside the build cache)")
-    p.add_argument("--storage-every", type=int, default=100, metavar="TICKS",
-                   help="write the storage file every this many ticks when it changed "
-                        "(and at shutdown)")
+    p.add_argument("--log-level", default="INFO", type=str.upper, choices=LEVELS,
+                   help="the least severe server log lines shown: " + ", ".join(LEVELS))
+    p.add_argument("--log-format", default="text", choices=FORMATS,
+                   help="server log lines as text, or as one JSON object per line (time, "
+                        "level, logger, event, peer, message)")
+    p.add_argument("--world", type=Path, default=None, metavar="FILE",
+                   help="keep the game in this SQLite world file (created if missing): every "
+                        "tick is recorded, a restart goes on from the last one, the mods' "
+                        "storage lives in it. Default: the game lives in memory only")
+    p.add_argument("--snapshot-every", type=int, default=DEFAULT_EVERY, metavar="TICKS",
+                   help="with --world: a snapshot of the game every this many ticks")
     return p
-
-
-def setup_logging(level: str) -> None:
-    """Server events go to stderr with time, level and logger (the peer is in the message);
-    the game's own account (what the mods log and say) goes to stdout, apart."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("riscade")
-    root.addHandler(handler)
-    root.setLevel(level.upper())
-    logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -90,15 +94,17 @@ async def serve(opts: argparse.Namespace) -> int:
     0, 1 if a mod failed to build or the tick loop failed, 2 if the server cannot start (bad
     options, a mods folder that cannot be built at all, an address it cannot bind): then one
     line on stderr says why, never a traceback."""
+    if opts.mods is None:
+        opts.mods = BUNDLED_MODS
     try:
         tls = _tls(opts)
         policy = ServerPolicy(max_conns_per_address=opts.max_conns_per_address or None,
                               origins=tuple(opts.origin) if opts.origin else None)
-        storage = StorageFile((opts.storage or opts.cache.parent / "storage") / FILE_NAME,
-                              every=opts.storage_every)
-        storage.written = load(storage.path)
-    except (OSError, ValueError, ssl.SSLError, StorageFileError) as exc:
-        # ValueError: lockstep.PolicyError, a bad --storage-every
+        world = None if opts.world is None else \
+            WorldRecorder.open(opts.world, host_abi=HOST_API.abi_hash(),
+                               every=opts.snapshot_every)
+    except (OSError, ValueError, ssl.SSLError, WorldFileError) as exc:
+        # ValueError: lockstep.PolicyError, a bad --snapshot-every
         print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(f"riscade serve: building mods in {opts.mods}", flush=True)
@@ -119,11 +125,17 @@ async def serve(opts: argparse.Namespace) -> int:
     try:
         server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
                             host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
-                            policy=policy, stop_after=opts.ticks, stored=storage.written,
-                            on_tick=lambda tick, _hash: _keep(storage, tick, server))
-    except GameError as exc:  # the mods that loaded one by one do not start together
+                            policy=policy, world=world)
+    except (GameError, WorldError, WorldFileError) as exc:
+        # the mods that loaded one by one do not start together; a world that cannot go on
+        if world is not None:
+            world.file.close()
         print(f"riscade serve: cannot start the game: {_one_line(exc)}", file=sys.stderr)
         return 2
+    if world is not None:
+        print(f"riscade serve: {world.summary}", flush=True)
+    if opts.ticks is not None:  # counted from where the game is (a resumed world's tick)
+        server.stop_after = server.room.tick + opts.ticks
     try:
         port = await server.start(opts.host, opts.port, ssl=tls)
     except OSError as exc:
@@ -140,17 +152,16 @@ async def serve(opts: argparse.Namespace) -> int:
         watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
         watcher = asyncio.create_task(watch.run())
         print(f"riscade serve: watching {opts.mods} for changes", flush=True)
-    stop = asyncio.Event()
+    stopper = Stopper()
     loop = asyncio.get_running_loop()
     detach = attach_console(sys.stdin.fileno(), lambda line: _console_line(server, line)) \
         if sys.stdin is not None and not sys.stdin.closed else None
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stopper.install(loop)
+    saved_badly = False
     try:
-        while not stop.is_set() and server.running:
+        while not stopper.event.is_set() and server.running:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.1)
+                await asyncio.wait_for(stopper.event.wait(), 0.1)
     finally:
         if detach is not None:
             detach()
@@ -158,12 +169,23 @@ async def serve(opts: argparse.Namespace) -> int:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await server.stop()
-        _keep(storage, None, server)
-    print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}")
+        if stopper.signal:
+            print(f"riscade serve: {stopper.reason}", flush=True)
+        try:
+            saved = await shut_down(server, stopper.reason, save=server.failure is None)
+        except Exception as exc:  # noqa: BLE001 - the world store's failure, in one line
+            saved_badly = True
+            print(f"riscade serve: cannot save the world: {_one_line(exc)}", file=sys.stderr)
+        else:
+            if saved is not None:
+                print(f"riscade serve: world: {saved}", flush=True)
+        stopper.uninstall(loop)
+    print(f"riscade serve: stopped at tick {server.room.tick}; {server.stats}", flush=True)
     if server.failure:
         print(f"riscade serve: {server.failure} (the traceback is in the log above)",
               file=sys.stderr)
+        return 1
+    if saved_badly:
         return 1
     return 1 if prepared.failed else 0
 
@@ -175,24 +197,20 @@ def _console_line(server: GameServer, line: str) -> None:
         print(f"riscade serve: {reply}", flush=True)
 
 
-def _keep(storage: StorageFile, tick: int | None, server: GameServer) -> None:
-    """Write the storage file after ``tick`` if it is due (``None``: at shutdown, now); a
-    failed write is one line on stderr and the server goes on (the next write retries)."""
-    data = server.room.sim.storage_bytes()
-    try:
-        written = storage.save(data) if tick is None else storage.tick(tick, data)
-    except StorageFileError as exc:
-        print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
-        return
-    if written and tick is None:
-        print(f"riscade serve: wrote the mods' storage to {storage.path}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``riscade serve``."""
-    opts = _parser().parse_args(argv)
-    setup_logging(opts.log_level)
-    return asyncio.run(serve(opts))
+    try:
+        opts = parse_with_config(build_parser(), sys.argv[1:] if argv is None else argv)
+    except ConfigError as exc:
+        print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    setup_logging(opts.log_level, opts.log_format)
+    stop_while_starting()
+    try:
+        return asyncio.run(serve(opts))
+    except StartInterrupted as exc:
+        print(f"riscade serve: {exc}", file=sys.stderr)
+        return 0
 
 
 if __name__ == "__main__":

@@ -71,6 +71,11 @@ SLOW_MODULES = frozenset({
     "mods/test_sdk.py",  # compiles a probe mod per test (7.9 s)
     "mods/test_hooks_checked.py",  # builds a C, Zig or Nim mod per test (17 s)
     "vm/test_corpus.py",  # every program at every -O level, on qemu and the VM (49 s)
+    "vm/test_profiler.py",  # builds profiled.c twice, runs it under qemu single-stepping
+    "server/test_serve_ops.py",  # builds two mods, runs servers and bots in processes (26 s)
+    "server/test_status_metrics.py",  # real servers and clients (11 s)
+    "server/test_shutdown.py",  # real servers and clients (5 s)
+    "test_deploy.py",  # docker compose config (3 s) and a server for the health check
 })
 #: Tests (all their parameters together) that took over ~2 s, by the same measure.
 SLOW_TESTS = frozenset({
@@ -84,8 +89,12 @@ SLOW_TESTS = frozenset({
     # 2.3 s
     "vm/test_decoder_legality.py::test_every_compressed_parcel_is_legal_exactly_when_unicorn_says_so",
     "vm/test_fpu.py::test_random",  # 3.2 s
-    "server/test_storage_file.py::test_a_mod_finds_its_storage_after_a_restart",  # 8 s
     "mods/test_docs.py::test_walkthrough_mod_builds_and_runs_in_the_game",  # 3.9 s
+    "mods/test_new.py::test_a_new_mod_builds_and_passes_its_scenario",  # a cold build each
+    "mods/test_shared_cache.py::test_a_build_warms_a_serve",  # a cold C and Zig build
+    "mods/test_testrunner_gdb.py::test_gdb_breaks_in_a_hook_of_the_scenario",  # build + gdb
+    # runs riscade serve in a process per case (4 s each under load)
+    "server/test_world_store.py::test_serve_refuses_a_world_it_cannot_use_before_building",
 })
 
 

@@ -14,6 +14,7 @@ from .elf import Program, load_elf
 from .errors import (
     Breakpoint,
     BudgetExceeded,
+    DebuggerKill,
     ElfError,
     Fault,
     FetchFault,
@@ -29,6 +30,7 @@ from .errors import (
     TranslationError,
     VMError,
 )
+from .gdbserver import GdbSession, serve_gdb
 from .hostcalls import HOSTCALL_BASE, ArgKind, HostFunction, HostRegistry, Side
 from .machine import Machine
 from .memory import MachineLimits
@@ -43,4 +45,5 @@ __all__ = [
     "VMError", "ElfError", "SnapshotError", "HostCallError", "Fault", "IllegalInstruction",
     "LoadFault", "StoreFault", "FetchFault", "HostCallUnknown", "HostCallFault",
     "BudgetExceeded", "GuestExit", "GuestSignal", "Breakpoint", "TranslationError",
+    "DebuggerKill", "serve_gdb", "GdbSession",
 ]

@@ -2,7 +2,9 @@
 
 Guest stdout and stderr go to ours, the exit status is the guest's. A fault prints one line
 (kind, pc, symbol, count) and exits like a process killed by the matching signal would
-(128 + signal number), a spent ``--max-instructions`` budget exits with 124. A program the
+(128 + signal number), a spent ``--max-instructions`` budget exits with 124. ``--gdb
+HOST:PORT`` waits for gdb (``target remote HOST:PORT``) and runs under its control
+(``vm.gdbserver``); gdb's ``kill`` exits with 137. A program the
 VM cannot load (a corrupt ELF, limits it refuses) exits with 127, any other ``VMError`` (the
 VM's own failure, not the guest's) with 1: one line on stderr each, never a traceback.
 """
@@ -13,35 +15,22 @@ import argparse
 import sys
 import time
 
-from .errors import (
-    Breakpoint,
-    BudgetExceeded,
-    Fault,
-    GuestSignal,
-    HostCallUnknown,
-    IllegalInstruction,
-    VMError,
-)
+from .errors import BudgetExceeded, DebuggerKill, Fault, VMError
+from .gdbserver import GdbSession, parse_address, serve_gdb
 from .machine import DEFAULT_ENGINE, ENGINES, Machine
 from .memory import MachineLimits
 
 __all__ = ["main"]
 
-SIGILL, SIGTRAP, SIGSEGV, SIGSYS = 4, 5, 11, 31
-
 
 def _exit_code(fault: Fault) -> int:
     if isinstance(fault, BudgetExceeded):
         return 124
-    if isinstance(fault, GuestSignal):
-        return 128 + (fault.signal & 0x7F)
-    if isinstance(fault, IllegalInstruction):
-        return 128 + SIGILL
-    if isinstance(fault, Breakpoint):
-        return 128 + SIGTRAP
-    if isinstance(fault, HostCallUnknown):
-        return 128 + SIGSYS
-    return 128 + SIGSEGV
+    return 128 + (fault.signal & 0x7F)
+
+
+def _announce(address: str) -> None:
+    print(f"riscade-vm: waiting for gdb: target remote {address}", file=sys.stderr, flush=True)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -74,6 +63,8 @@ def _main(argv: list[str] | None) -> int:
     run.add_argument("--host-helpers", action="store_true",
                      help="run libc's memcpy/memset/memmove/strlen/memcmp on the host "
                           "(translate engine; changes instruction counts)")
+    run.add_argument("--gdb", metavar="HOST:PORT", default=None,
+                     help="wait for gdb (target remote HOST:PORT) and run under its control")
     opts = parser.parse_args(argv)
 
     out, err = sys.stdout.buffer, sys.stderr.buffer
@@ -87,6 +78,14 @@ def _main(argv: list[str] | None) -> int:
     except (OSError, VMError, ValueError) as exc:  # ValueError: limits the VM refuses
         print(f"riscade-vm: cannot load {opts.program}: {_one_line(exc)}", file=sys.stderr)
         return 127
+    session: GdbSession | None = None
+    if opts.gdb is not None:
+        try:
+            host, port = parse_address(opts.gdb)
+            session = serve_gdb(machine, host, port, announce=_announce)
+        except (OSError, ValueError) as exc:
+            print(f"riscade-vm: --gdb {opts.gdb}: {_one_line(exc)}", file=sys.stderr)
+            return 1
     start = time.perf_counter()
     try:
         status = machine.run_main(max_instructions=opts.max_instructions)
@@ -94,10 +93,19 @@ def _main(argv: list[str] | None) -> int:
         out.flush()
         print(f"riscade-vm: {fault}", file=sys.stderr)
         status = _exit_code(fault)
+        if session is not None:
+            session.killed(fault.signal)
+    except DebuggerKill as exc:
+        out.flush()
+        print(f"riscade-vm: {exc}", file=sys.stderr)
+        return 128 + 9
     except VMError as exc:  # not the guest's doing: the VM failed (a translator bug...)
         out.flush()
         print(f"riscade-vm: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    else:
+        if session is not None:
+            session.exited(status)
     elapsed = time.perf_counter() - start
     out.flush()
     if opts.stats:

@@ -5,6 +5,7 @@
     ├── SnapshotError            a snapshot is corrupt or belongs to another program
     ├── HostCallError            a host function was misused by the host (bad registration)
     ├── TranslationError         the translating engine generated code that does not compile
+    ├── DebuggerKill             a debugger (gdb's kill) ended the program (``vm.debugger``)
     └── Fault                    the guest did something it may not do; carries pc and count
         ├── IllegalInstruction
         ├── LoadFault / StoreFault / FetchFault   (FetchFault: jump outside code or misaligned)
@@ -27,6 +28,7 @@ __all__ = [
     "SnapshotError",
     "HostCallError",
     "TranslationError",
+    "DebuggerKill",
     "Fault",
     "IllegalInstruction",
     "LoadFault",
@@ -65,6 +67,13 @@ class TranslationError(VMError):
         self.source = source
 
 
+class DebuggerKill(VMError):
+    """The debugger's client killed the program: the run ends there, with no result."""
+
+    def __str__(self) -> str:
+        return "killed by the debugger"
+
+
 class Fault(VMError):
     """The guest faulted. ``pc`` is the faulting instruction, ``addr`` the bad address if any.
 
@@ -73,6 +82,9 @@ class Fault(VMError):
     """
 
     kind = "fault"
+    #: The POSIX signal a native process would die of (``vm.cli``'s exit status, the signal
+    #: ``vm.gdbstub`` reports): SIGSEGV unless a kind says otherwise.
+    signal = 11
 
     def __init__(self, pc: int, addr: int | None = None, detail: str = "") -> None:
         self.pc = pc
@@ -98,6 +110,7 @@ class Fault(VMError):
 
 class IllegalInstruction(Fault):
     kind = "illegal instruction"
+    signal = 4  # SIGILL
 
 
 class LoadFault(Fault):
@@ -114,6 +127,7 @@ class FetchFault(Fault):
 
 class HostCallUnknown(Fault):
     kind = "unknown host call"
+    signal = 31  # SIGSYS
 
 
 class HostCallFault(Fault):
@@ -124,12 +138,14 @@ class BudgetExceeded(Fault):
     """The budget ran out at a check point; ``machine.resume()`` goes on from ``pc``."""
 
     kind = "instruction budget exceeded"
+    signal = 24  # SIGXCPU
 
 
 class GuestExit(Fault):
     """Raised inside the run loop when the guest exits; ``status`` is its exit code."""
 
     kind = "exit"
+    signal = 0
 
     def __init__(self, pc: int, status: int) -> None:
         super().__init__(pc, detail=f"status {status}")
@@ -138,6 +154,7 @@ class GuestExit(Fault):
 
 class Breakpoint(Fault):
     kind = "breakpoint"
+    signal = 5  # SIGTRAP
 
 
 class GuestSignal(Fault):

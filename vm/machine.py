@@ -140,6 +140,9 @@ class Machine:
             self.state = State(program, self.memory)
             self.interpreter = Interpreter(self.state)
             self._run = self.interpreter.run
+        self._engine_run = self._run
+        #: Calls may take the engine's fast entry paths (not while a runner is set).
+        self._fast_calls = self.engine is not None
         #: ``ecall``: syscalls and host calls (``vm.ecall``), sharing the adapters with
         #: translated code.
         self.ecalls = EcallHandler(self, self.state, host_adapters)
@@ -245,7 +248,7 @@ class Machine:
             with ``resume()``.
         """
         addr = function if isinstance(function, int) else self.program.functions[function]
-        if self.engine is not None and returns is int and len(args) <= 8:
+        if self._fast_calls and returns is int and len(args) <= 8:
             # Integers only: the prepared caller, which runs through the function's entry
             # once it is translated (same behaviour, generated once per address and arity).
             for a in args:
@@ -299,6 +302,13 @@ class Machine:
         with the argument handling generated once for ``argtypes`` (``vm.fastcall``).
         """
         return prepare(self, function, *argtypes, returns=returns)
+
+    def set_runner(self, run: Callable[[int], None] | None) -> None:
+        """Run guest code with ``run(limit)`` instead of the engine (``vm.debugger``); None
+        gives the engine back. ``run_main``, ``call`` and ``resume`` go through it (callers
+        made by ``prepare`` before do not)."""
+        self._run = self._engine_run if run is None else run
+        self._fast_calls = run is None and self.engine is not None
 
     def resume(self, *, budget: int | None = None, returns: type = int) -> int | float:
         """Go on with a call that ran out of budget; returns its result when it returns."""
