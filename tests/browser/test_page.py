@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import server.app as server_app
 from client.session import ClientOptions, play
 from tests.browser.png import read_png
 from tests.support.browser import LiveServer
@@ -152,6 +153,32 @@ def test_cold_visit_plays_in_lockstep(live: LiveServer, browser: Any, shots: Pat
     page.close()
 
 
+def test_a_desync_is_reported_and_healed(live: LiveServer, browser: Any,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server claims a wrong hash for one tick: the page reports the desync, takes the
+    server's snapshot and plays on in step (the Python bot does the same)."""
+    page = open_page(browser, live, "?name=dee")
+    wait_state(page, "playing")
+    real = server_app.tick_message
+    lied: list[int] = []
+
+    def lying(inputs: Any, state_hash: str, *args: Any) -> Any:
+        if not lied:
+            lied.append(inputs.tick)
+            state_hash = "f" * 64 if state_hash != "f" * 64 else "e" * 64
+        return real(inputs, state_hash, *args)
+
+    monkeypatch.setattr(server_app, "tick_message", lying)
+    page.wait_for_function("window.riscade.status().resyncs >= 1", timeout=30_000)
+    monkeypatch.setattr(server_app, "tick_message", real)
+    page.wait_for_function(f"window.riscade.status().tick > {lied[0] + 5}", timeout=30_000)
+    st = status(page)
+    assert st["desyncs"] == 1 and st["resyncs"] == 1 and st["state"] == "playing"
+    assert st["state_hash"] == live.hashes[st["tick"]]
+    assert "resynced 1x" in page.locator("#detail").inner_text()
+    page.close()
+
+
 def test_warm_visit_downloads_no_mod_bytes(live: LiveServer, browser: Any) -> None:
     page = open_page(browser, live, "?name=bob&bot=7&ticks=60")
     st = wait_state(page, "ended")
@@ -192,5 +219,5 @@ def test_shutdown_shows_the_reason(live: LiveServer, browser: Any) -> None:
     assert page.locator("#ended-reason").inner_text() == st["ended"]
     assert page.locator("#state").inner_text() == "disconnected"
     summary = _bot["pybot"].result(30)
-    assert summary["desyncs"] == 0 and summary["ticks"] > 100
+    assert summary["desyncs"] == 1 and summary["ticks"] > 100  # the one lie, healed
     page.close()
