@@ -2,9 +2,11 @@
 bundled mods, beside a Python bot: the page runs the same Python VM and simulation in Pyodide
 (CPython 3.14 in wasm) and must agree with the server (CPython 3.11) on every tick's hash.
 
-The tests share one server and one browser profile and run in order: a cold visit plays,
-a warm visit finds every mod in the browser's cache, a taken name is refused, and a server
-shutdown reaches the page with its reason.
+The tests share one server and one browser profile and run in order: a cold visit plays
+(keys, chat, 100 ticks hash-checked, the canvas checked pixel by pixel), a lie about one
+tick's hash is reported and healed, a warm visit finds every mod in the browser's cache, a
+taken name and a name too long are refused, and a server shutdown reaches the page with its
+reason.
 """
 
 from __future__ import annotations
