@@ -2,19 +2,25 @@
 
 A rejoining player offers the hashes it holds and downloads only what is missing; a file
 that no longer matches its name (disk corruption, tampering) is deleted and fetched again.
+
+``TokenStore`` keeps the player token each server gave us (``Welcome.token``), one file per
+server URL and player name under the cache's ``tokens`` folder, readable by the user alone.
+(By name too: bots that share a cache folder are different players, each with its token.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["ModCache", "default_cache_dir"]
+__all__ = ["ModCache", "TokenStore", "default_cache_dir"]
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+_TOKEN = re.compile(r"[!-~]{1,64}")
 
 
 def default_cache_dir() -> Path:
@@ -64,3 +70,50 @@ class ModCache:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable by the user alone."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        os.chmod(tmp, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class TokenStore:
+    """The player token of each server and player name:
+    ``<root>/<sha256 of the URL and the name>.json``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, url: str, name: str) -> Path:
+        key = f"{url.strip().rstrip('/').lower()}\n{name}"
+        return self.root / f"{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}.json"
+
+    def get(self, url: str, name: str) -> str:
+        """The token kept for ``name`` on ``url``, or ``""`` (none, or a file that is not one
+        of ours)."""
+        try:
+            doc = json.loads(self._path(url, name).read_bytes()[:4096])
+        except (OSError, ValueError):
+            return ""
+        token = doc.get("token") if isinstance(doc, dict) else None
+        return token if isinstance(token, str) and _TOKEN.fullmatch(token) else ""
+
+    def put(self, url: str, name: str, token: str) -> None:
+        """Keep ``token`` for ``name`` on ``url`` (replacing the one kept)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_private(self._path(url, name),
+                       json.dumps({"url": url, "name": name, "token": token}).encode())
+
+    def forget(self, url: str, name: str) -> None:
+        """Drop the token kept for ``name`` on ``url``."""
+        self._path(url, name).unlink(missing_ok=True)

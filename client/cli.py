@@ -26,6 +26,7 @@ from game.presentation import presentation_state
 from lockstep.errors import LockstepError
 from lockstep.follower import ChatLine, Follower
 from protocol import LocalMisuse, ProtocolError
+from server.identity import SecretError, read_secret
 from vm.errors import VMError
 
 from .cache import default_cache_dir
@@ -56,6 +57,10 @@ def _print_chat(line: ChatLine) -> None:
     print(line, flush=True)
 
 
+def _print_notice(text: str) -> None:
+    print(f"[server to you] {text}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``riscade connect``."""
     p = argparse.ArgumentParser(prog="riscade connect", description=__doc__)
@@ -70,7 +75,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="send this chat line once in the game (repeatable: one a tick)")
     p.add_argument("--reports", type=Path, default=Path("desync-reports"),
                    help="where desync reports are written")
+    p.add_argument("--password-file", type=Path, default=None, metavar="FILE",
+                   help="the server's password, in this file's first line")
+    p.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE",
+                   help="the server's admin token, in this file's first line: admin "
+                        "commands (/kick NAME, /ban NAME, /save, /reload MOD, /enable MOD) "
+                        "in --say lines")
+    p.add_argument("--new-player", action="store_true",
+                   help="do not send the token kept for this server: join as a new player")
     opts = p.parse_args(argv)
+    try:
+        password = read_secret(opts.password_file, "password") if opts.password_file else ""
+        admin_token = read_secret(opts.admin_token_file, "admin token") \
+            if opts.admin_token_file else ""
+    except SecretError as exc:
+        p.error(str(exc))
     try:
         options = ClientOptions(
             url=opts.url, cache_dir=opts.cache or default_cache_dir(), name=opts.name,
@@ -78,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             report_dir=opts.reports, say=tuple(opts.say),
             on_tick=None if opts.headless else _render,
             on_chat=None if opts.headless else _print_chat,
+            password=password, admin_token=admin_token, keep_token=not opts.new_player,
+            on_notice=None if opts.headless else _print_notice,
         )
     except LocalMisuse as exc:
         p.error(f"--say: {exc}")

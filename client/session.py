@@ -35,6 +35,7 @@ from protocol import (
     Link,
     Message,
     ModBlob,
+    Notice,
     ProtocolError,
     Ready,
     Role,
@@ -47,7 +48,7 @@ from protocol import (
 from vm import VM_ABI
 
 from .bot import Bot
-from .cache import ModCache
+from .cache import ModCache, TokenStore
 
 __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
            "SUMMARY_CHAT_LINES"]
@@ -118,6 +119,13 @@ class ClientOptions:
         host_abi, vm_abi: what we claim to speak (tests override them to be refused).
         on_tick: called after each applied tick (the GUI-less display uses it).
         on_chat: called with each chat line the player sees (players' and mods' lines).
+        password: the server's password (``""``: none).
+        admin_token: the server's admin token (``""``: none): admin commands in chat.
+        keep_token: send the token kept for this URL and name (``cache_dir/tokens``), and
+            keep the one the server gives: a return within its grace period is the same
+            player.
+        on_notice: called with each line the server tells this player alone (``Notice``:
+            the answers to admin commands).
     """
 
     url: str
@@ -131,6 +139,10 @@ class ClientOptions:
     vm_abi: str = VM_ABI
     on_tick: Callable[[Follower], None] | None = None
     on_chat: Callable[[ChatLine], None] | None = None
+    password: str = field(default="", repr=False)
+    admin_token: str = field(default="", repr=False)
+    keep_token: bool = True
+    on_notice: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         """Check the ``say`` lines now (``LocalMisuse``), not when they are due."""
@@ -158,7 +170,7 @@ async def play(opts: ClientOptions) -> dict[str, Any]:
     cache = ModCache(opts.cache_dir)
     link = Link(Role.CLIENT)
     summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0,
-                               "chat_lines": 0, "chat": []}
+                               "chat_lines": 0, "chat": [], "notices": []}
     try:
         connection = websockets.connect(opts.url, max_size=DEFAULT_LIMITS.max_message_size,
                                         compression=None)
@@ -248,11 +260,16 @@ async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
                 summary: dict[str, Any]) -> Follower:
     """Join through ``lockstep.join.Join``: this shell moves its messages, reads and fills
     the cache, and turns its errors into ours (after sending the server its ``Bye``)."""
-    join = Join(opts.name, cache.hashes(), host_abi=opts.host_abi, vm_abi=opts.vm_abi)
+    tokens = TokenStore(cache.root / "tokens")
+    token = tokens.get(opts.url, opts.name) if opts.keep_token else ""
+    join = Join(opts.name, cache.hashes(), host_abi=opts.host_abi, vm_abi=opts.vm_abi,
+                token=token, password=opts.password, admin_token=opts.admin_token)
     try:
         await _send(ws, link, join.hello)
         for sha in join.welcome(await _recv(ws, link)):
             join.cached(sha, cache.get(sha))
+        if opts.keep_token and join.token != token:
+            tokens.put(opts.url, opts.name, join.token)
         summary.update(protocol=link.protocol_version, player_id=join.player_id,
                        mods=len(join.manifest), mods_from_cache=join.from_cache)
         while join.downloading:
@@ -365,6 +382,11 @@ async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,
             whole = assembler.add(msg)
             if whole is not None:
                 await _load(ws, link, follower, whole)
+        elif isinstance(msg, Notice):
+            summary["notices"].append(msg.text)
+            del summary["notices"][:-SUMMARY_CHAT_LINES]
+            if opts.on_notice:
+                opts.on_notice(msg.text)
         elif isinstance(msg, Bye):
             ended = GameEnded(msg.code, msg.reason)
             if opts.ticks is None and msg.code == Code.SHUTDOWN:

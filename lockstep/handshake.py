@@ -12,6 +12,12 @@ checking in this order:
 
 A ``Welcome`` holds the slot and the name for its player id, and its ``sending`` lists the
 manifest's mods the client did not say it has cached (``missing``): the blobs the shell sends.
+Its ``token`` comes from ``issue`` (the server's ``server.identity.Identities.issue``).
+
+A returning player (``accept(hello, reclaim=pid)``: the shell found ``hello.token`` to be a
+disconnected player's whose slot it kept) gets that player id back, with its slot and its
+name (the ``Hello``'s name is not used: the world knows the player by its old one) and its
+token; only the checks of step 1 apply.
 ``admit`` lets the player into the world when its ``Ready`` arrives; ``leave`` frees what it
 held, at any stage. A hot reload changes the manifest (``swap``) when it is announced (the
 server sends no snapshot until it happened); a player welcomed with the manifest before it
@@ -22,7 +28,8 @@ one address may open is ``lockstep.admission``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import secrets
+from collections.abc import Callable, Iterable, Sequence
 
 from protocol import (
     DEFAULT_LIMITS,
@@ -49,6 +56,11 @@ def refusal(code: Code, reason: str) -> Refusal:
     return Refusal(code=code, reason=reason_text(reason))
 
 
+def _fresh_token(pid: int) -> str:
+    """A random token that nobody keeps (a handshake without identities)."""
+    return secrets.token_urlsafe(24)
+
+
 class Handshake:
     """Every handshake of one server: the player ids and names it handed out.
 
@@ -58,11 +70,14 @@ class Handshake:
         host_abi: the host-call ABI the mods were built against; clients must speak it.
         tick_rate: ticks per second, told in every ``Welcome``.
         limits: the protocol's limits; a name must fit them once cleaned.
+        issue: gives a new player id its token (default: a random one nobody keeps).
     """
 
     def __init__(self, room: Room, manifest: Sequence[ModEntry], *, host_abi: str,
-                 tick_rate: int, limits: Limits = DEFAULT_LIMITS) -> None:
+                 tick_rate: int, limits: Limits = DEFAULT_LIMITS,
+                 issue: Callable[[int], str] | None = None) -> None:
         self.room = room
+        self.issue = issue or _fresh_token
         self.manifest = tuple(manifest)
         self.host_abi = host_abi
         self.tick_rate = tick_rate
@@ -71,12 +86,24 @@ class Handshake:
         self._names: dict[int, str] = {}  # player id -> name, from accept until leave
         self._welcomed: dict[int, tuple[ModEntry, ...]] = {}  # player id -> its manifest
 
-    def accept(self, hello: Hello) -> Welcome | Refusal:
+    def accept(self, hello: Hello, *, reclaim: int | None = None) -> Welcome | Refusal:
         """Answer ``hello``: a ``Welcome`` (a slot and the name now held for its
-        ``player_id``; ``sending``: the mods to send) or a ``Refusal`` (nothing held)."""
+        ``player_id``; ``sending``: the mods to send) or a ``Refusal`` (nothing held).
+
+        ``reclaim``: the id of the player whose ``token`` ``hello`` carries, whose slot and
+        name are still held (``LocalMisuse`` if not): the ``Welcome`` is for it.
+        """
         checked = check_hello(hello, host_abi=self.host_abi)
         if not isinstance(checked, int):
             return refusal(*checked)
+        if reclaim is not None:
+            if reclaim not in self._names or not hello.token:
+                raise LocalMisuse(f"player {reclaim} holds no slot, or the Hello no token")
+            welcome = Welcome(protocol_version=checked, player_id=reclaim,
+                              tick_rate=self.tick_rate, manifest=self.manifest,
+                              sending=self.missing(hello.cached_mods), token=hello.token)
+            self._welcomed[reclaim] = self.manifest
+            return welcome
         pid = self.room.reserve()
         if pid is None:
             return refusal(Code.FULL, f"the server is full ({self.room.max_players} players)")
@@ -86,7 +113,8 @@ class Handshake:
             return refusal(Code.NAME, why)
         try:
             welcome = Welcome(protocol_version=checked, player_id=pid, tick_rate=self.tick_rate,
-                              manifest=self.manifest, sending=self.missing(hello.cached_mods))
+                              manifest=self.manifest, sending=self.missing(hello.cached_mods),
+                              token=self.issue(pid))
             self._welcomed[pid] = self.manifest
             return welcome
         except BaseException:  # a manifest of ours a Welcome cannot carry: hold nothing
@@ -101,6 +129,11 @@ class Handshake:
     def name(self, pid: int) -> str:
         """The name player ``pid`` holds (KeyError if it holds none)."""
         return self._names[pid]
+
+    def holder(self, name: str) -> int | None:
+        """The player id holding ``name`` (compared as names are: ``name_key`` of the
+        cleaned name), or ``None``."""
+        return self._holders.get(name_key(clean_name(name)))
 
     def admit(self, pid: int) -> None:
         """Player ``pid``, welcomed, has every mod: it joins the world in the next tick."""

@@ -110,11 +110,15 @@ class Join:
         host_abi: the host-call ABI the client implements.
         vm_abi: the VM ABI the client implements.
         limits: the protocol's limits (``max_cached_mods``, ``max_mod_size``).
+        token: the token this server gave us before (``""``: none), to play as the same
+            player again.
+        password, admin_token: the server's password and admin token, if we have them.
 
     Attributes:
         hello: the ``Hello`` to send first.
         manifest: the server's manifest, once ``welcome`` accepted it (else empty).
         player_id: who we play as, once welcomed.
+        token: our token on this server, once welcomed (keep it for the next ``Hello``).
         from_cache: mods taken from the cache.
         blob_bytes: compressed bytes of the blobs received and verified.
         follower: the simulation, once ``load_mods`` built it.
@@ -122,11 +126,14 @@ class Join:
     """
 
     def __init__(self, name: str, cached: Iterable[str], *, host_abi: str,
-                 vm_abi: str = VM_ABI, limits: Limits = DEFAULT_LIMITS) -> None:
+                 vm_abi: str = VM_ABI, limits: Limits = DEFAULT_LIMITS, token: str = "",
+                 password: str = "", admin_token: str = "") -> None:
         self.limits = limits
         offered = tuple(sorted(set(cached)))[:limits.max_cached_mods]
         self.hello = Hello(protocol_versions=SUPPORTED_VERSIONS, vm_abi=vm_abi,
-                           host_abi=host_abi, name=name, cached_mods=offered)
+                           host_abi=host_abi, name=name, cached_mods=offered, token=token,
+                           password=password, admin_token=admin_token)
+        self.token = ""
         self.manifest: tuple[ModEntry, ...] = ()
         self.player_id: int | None = None
         self.from_cache = 0
@@ -165,7 +172,7 @@ class Join:
         if not isinstance(msg, Welcome) or self.player_id is not None:
             raise self._violation(f"{type(msg).__name__} instead of a Welcome")
         sending = frozenset(msg.sending)
-        self.manifest, self.player_id = msg.manifest, msg.player_id
+        self.manifest, self.player_id, self.token = msg.manifest, msg.player_id, msg.token
         self._due = {e.sha256: e for e in msg.manifest if e.sha256 in sending}
         self._cache_due = {e.sha256: e for e in msg.manifest if e.sha256 not in sending}
         return tuple(self._cache_due)

@@ -116,6 +116,10 @@ class Room:
         if (pid in self.players or pid in self._joining) and pid not in self._leaving:
             self._buttons[pid] = buttons
 
+    def buttons(self, pid: int) -> int | None:
+        """The buttons player ``pid`` holds in the next tick's inputs (``None``: none)."""
+        return self._buttons.get(pid)
+
     def chat(self, pid: int, text: str) -> bool:
         """Queue a chat line for the mods' on_chat in the next tick; False (dropped) if the
         player is not in the world, or the tick already holds ``max_chats`` lines or

@@ -46,6 +46,7 @@ from .messages import (
     Hello,
     Input,
     ModBlob,
+    Notice,
     Ready,
     Refusal,
     Snapshot,
@@ -107,6 +108,7 @@ FLOW: dict[tuple[Role, State], dict[type[Message], State]] = {
     (Role.SERVER, _S.PLAYING): {
         Tick: _S.PLAYING,
         ModBlob: _S.PLAYING,
+        Notice: _S.PLAYING,
         Snapshot: _S.SNAPSHOT,
         Bye: _S.CLOSED,
     },

@@ -19,6 +19,7 @@ Who sends what, and when, is the state table in ``link.py``:
                         ◀─────      Tick (inputs, joins, leaves, chat, reloads), Snapshot (+ parts)
     Fetch               ─────▶                  (a mod a Tick's reload names, not cached)
                         ◀─────      ModBlob
+                        ◀─────      Notice   (to this client alone: an admin command's answer)
     Bye                 ◀────▶      Bye      (either side, any time; then close)
 
 Conventions: a mod is named by the SHA-256 of its ELF, and a state by the SHA-256 of the world
@@ -60,12 +61,14 @@ __all__ = [
     "Desync",
     "Fetch",
     "Bye",
+    "Notice",
     "Message",
     "MESSAGE_TYPES",
     "MESSAGE_BY_TAG",
     "RECORD_TYPES",
     "MAX_VERSIONS",
     "MOD_PAGE",
+    "MAX_SECRET",
 ]
 
 # -- field kinds ----------------------------------------------------------------------------
@@ -84,6 +87,13 @@ IDENT = Str(
     "an identifier (1-64 of A-Z a-z 0-9 _ . -, not starting with . or -)",
 )
 TOKEN = Str(re.compile(r"[!-~]{1,64}"), "1-64 printable ASCII characters without spaces")
+#: Characters of a password (``Hello.password``) at most.
+MAX_SECRET = 256
+#: A player's or an admin's token in a ``Hello``: empty (none) or a ``TOKEN``.
+TOKEN_OR_NONE = Str(re.compile(r"[!-~]{0,64}"),
+                    "0-64 printable ASCII characters without spaces")
+SECRET = Str(re.compile(f"[^{_CONTROL}]{{0,{MAX_SECRET}}}"),
+             f"0-{MAX_SECRET} characters without control characters")
 CODE = Str(re.compile(r"[a-z][a-z0-9_]{0,31}"), "a code (1-32 of a-z 0-9 _, starting a-z)")
 TEXT = Str(re.compile(f"[^{_CONTROL}]+"), "non-empty text without control characters")
 NAME = Str(
@@ -121,6 +131,9 @@ class Code(StrEnum):
     DESYNC = "desync"  # resynchronisation failed or repeats too often
     MOD_VERIFICATION = "mod_verification"  # a mod blob failed its checks
     RELOADED = "reloaded"  # a mod was hot-reloaded while the client joined: join again
+    PASSWORD = "password"  # the server wants a password, and this was not it
+    BANNED = "banned"  # an admin banned this player's address or token
+    TAKEN = "taken"  # the token's player is connected from elsewhere
     PROTOCOL_ERROR = "protocol_error"  # the peer broke the protocol
     SERVER_ERROR = "server_error"  # the server failed to serve this connection (our bug)
 
@@ -238,6 +251,13 @@ class Hello(Message):
         host_abi: the host-call ABI the client implements; the server refuses another.
         name: the player's display name.
         cached_mods: SHA-256s of the mod ELFs in the client's cache.
+        token: the ``Welcome.token`` this server gave the player before (``""``: none): a
+            returning player within the server's grace period plays as the same player.
+        password: the server's password, if it has one (``""``: none).
+        admin_token: the server's admin token, to use the admin commands (``""``: none).
+
+    The last three are optional on the wire (absent when empty), so a ``Hello`` without
+    them keeps the version-1 shape any server can refuse by version.
     """
 
     TAG: ClassVar[str] = "hello"
@@ -247,6 +267,18 @@ class Hello(Message):
     host_abi: str = spec(TOKEN)
     name: str = spec(NAME, limit="max_name_length")
     cached_mods: tuple[str, ...] = spec(SHA256_SET, limit="max_cached_mods", default=())
+    token: str = spec(TOKEN_OR_NONE, default="", optional=True)
+    password: str = spec(SECRET, default="", optional=True)
+    admin_token: str = spec(TOKEN_OR_NONE, default="", optional=True)
+
+    def __repr__(self) -> str:
+        """Like the dataclass's, with the secrets hidden (a Hello may be logged)."""
+        hidden = {f: "***" if getattr(self, f) else "" for f in ("token", "password",
+                                                                  "admin_token")}
+        return (f"Hello(protocol_versions={self.protocol_versions!r}, vm_abi={self.vm_abi!r}, "
+                f"host_abi={self.host_abi!r}, name={self.name!r}, "
+                f"cached_mods=<{len(self.cached_mods)}>, token={hidden['token']!r}, "
+                f"password={hidden['password']!r}, admin_token={hidden['admin_token']!r})")
 
     def _validate(self) -> None:
         if not self.protocol_versions:
@@ -264,6 +296,9 @@ class Welcome(Message):
         manifest: every mod of the game in load order: each after its dependencies.
         sending: SHA-256s of the mods that follow as ``ModBlob`` messages, in any order:
             every manifest mod the client did not list as cached.
+        token: the player's token: the client keeps it and sends it in its next ``Hello``
+            to this server (``Hello.token``) to play as the same player after a disconnect.
+            It stays the same for as long as the server keeps the player.
     """
 
     TAG: ClassVar[str] = "welcome"
@@ -273,6 +308,7 @@ class Welcome(Message):
     tick_rate: int = spec(TICK_RATE)
     manifest: tuple[ModEntry, ...] = spec(ListOf(RecordOf(ModEntry)), limit="max_mods")
     sending: tuple[str, ...] = spec(SHA256_SET, limit="max_mods")
+    token: str = spec(TOKEN)
 
     def _validate(self) -> None:
         names: set[str] = set()
@@ -522,6 +558,16 @@ class Bye(Message):
     reason: str = spec(TEXT, limit="max_reason_length")
 
 
+@dataclass(frozen=True, slots=True)
+class Notice(Message):
+    """Server → client, while playing: a line for this player alone, outside the game (the
+    answer to an admin command). It is not part of the simulation: nothing hashes it."""
+
+    TAG: ClassVar[str] = "notice"
+
+    text: str = spec(TEXT, limit="max_chat_length")
+
+
 #: Every message class, in the order of a session.
 MESSAGE_TYPES: tuple[type[Message], ...] = (
     Hello,
@@ -536,6 +582,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     Chat,
     Desync,
     Fetch,
+    Notice,
     Bye,
 )
 

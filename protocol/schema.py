@@ -184,20 +184,26 @@ class RecordOf(Kind):
         return raw
 
 
-def spec(kind: Kind, *, limit: str | None = None, default: Any = MISSING) -> Any:
+def spec(kind: Kind, *, limit: str | None = None, default: Any = MISSING,
+         optional: bool = False) -> Any:
     """Declare a record field.
 
     Args:
         kind: how the field is checked and carried.
         limit: the ``Limits`` attribute bounding the field's length (or value, for an int).
         default: the field's default; none makes the field required.
+        optional: a message field (with a ``default``) left off the wire when it holds its
+            default, and taken as its default when absent: a field added to a message whose
+            older shape must still decode (``Hello`` keeps its version-1 shape).
 
     Returns:
         A ``dataclasses.field`` carrying ``kind`` and ``limit``.
     """
     if limit is not None and limit not in _LIMIT_NAMES:
         raise ValueError(f"no limit named {limit!r} in Limits")
-    return field(default=default, metadata={"kind": kind, "limit": limit})
+    if optional and default is MISSING:
+        raise ValueError("an optional field needs a default")
+    return field(default=default, metadata={"kind": kind, "limit": limit, "optional": optional})
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +211,13 @@ class _Field:
     name: str
     kind: Kind
     limit: str | None
+    optional: Any = MISSING  # the default of an optional field (``spec(optional=True)``)
 
 
 def _fields_of(cls: type[Record]) -> tuple[_Field, ...]:
-    return tuple(_Field(f.name, f.metadata["kind"], f.metadata["limit"]) for f in fields(cls))
+    return tuple(_Field(f.name, f.metadata["kind"], f.metadata["limit"],
+                        f.default if f.metadata.get("optional") else MISSING)
+                 for f in fields(cls))
 
 
 # Cached per class. The cast only restates the signature: mypy takes a class object whose
@@ -282,7 +291,10 @@ class Message(Record):
         """The wire form of a message: ``{"t": TAG}`` then every field in order."""
         out: dict[str, Any] = {"t": self.TAG}
         for f in _layout(type(self)):
-            out[f.name] = f.kind.to_wire(getattr(self, f.name))
+            value = getattr(self, f.name)
+            if f.optional is not MISSING and value == f.optional:
+                continue  # an optional field at its default stays off the wire
+            out[f.name] = f.kind.to_wire(value)
         return out
 
     @classmethod
@@ -290,12 +302,14 @@ class Message(Record):
         """Rebuild a message from its wire form, whose ``"t"`` has already chosen ``cls``.
 
         Raises:
-            LocalMisuse: a field is missing, unknown, or rejected by the constructor.
+            LocalMisuse: a field is missing (an optional one may be), unknown, or rejected
+                by the constructor.
         """
         layout = _layout(cls)
         expected = {f.name for f in layout}
         given = raw.keys() - {"t"}
-        missing, extra = expected - given, given - expected
+        missing = {f.name for f in layout if f.optional is MISSING} - given
+        extra = given - expected
         if missing or extra:
             parts = []
             if missing:
@@ -303,4 +317,4 @@ class Message(Record):
             if extra:
                 parts.append(f"unknown {', '.join(sorted(map(repr, extra)))}")
             raise LocalMisuse(f"{cls.__name__}: {'; '.join(parts)}")
-        return cls(**{f.name: f.kind.from_wire(raw[f.name]) for f in layout})
+        return cls(**{f.name: f.kind.from_wire(raw[f.name]) for f in layout if f.name in raw})

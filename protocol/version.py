@@ -12,6 +12,10 @@ History:
        differently, so this code does not speak version 1.
     3: ``Tick`` carries ``enables``, the disabled mods an admin re-enables at that tick; a
        version-2 client would not re-enable them and desync, so this code speaks only 3.
+    4: player identity: ``Welcome`` carries the player's ``token``; ``Hello`` may carry it
+       back (``token``), a ``password`` and an ``admin_token`` (optional fields, absent when
+       empty, so a ``Hello`` keeps its version-1 shape); ``Notice`` (server → client) answers
+       an admin command privately. A version-3 client cannot read a version-4 ``Welcome``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterable
 __all__ = ["PROTOCOL_VERSION", "SUPPORTED_VERSIONS", "negotiate"]
 
 #: The version this code speaks best.
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 
 #: Every version this code speaks.
 SUPPORTED_VERSIONS: tuple[int, ...] = (PROTOCOL_VERSION,)

@@ -11,6 +11,7 @@ command -v bwrap >/dev/null || need+=(bubblewrap)  # every mod build runs in bub
 command -v chromium >/dev/null || [ -n "$only" ] || need+=(chromium)  # the browser tests (playwright drives it)
 command -v node >/dev/null || need+=(nodejs)  # Pyodide under Node: the determinism test
 command -v npm >/dev/null || need+=(npm)
+command -v docker-compose >/dev/null || [ -n "$only" ] || need+=(docker-compose)  # checks docker-compose.yml (no engine needed)
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"

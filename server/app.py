@@ -36,6 +36,19 @@ stopping, 1002 protocol error, 1003 text frame, 1008 policy: kicked, refused, to
 timeout, 1009 message too big, 1011 keepalive timeout, 1013 full or too many connections
 from one address) and a log line (logger ``riscade.server``) naming the peer address.
 ``on_log`` is the game's own account: what the mods log and say.
+
+Identity (``server.identity``): every ``Welcome`` carries the player's token. A player who
+has joined and loses its connection (for any reason but a kick or a ban) keeps its slot,
+entity, name and score for ``grace_ticks`` ticks, idle (its buttons are set to 0); a
+``Hello`` with its token within that time plays as the same player id again (it gets the
+snapshot like any joiner), and after it the player leaves the game. A kept slot yields to a
+new player when the server is full (the one whose grace period ends first). A token of a connected
+player is refused (``Code.TAKEN``), an unknown one makes a new player. Before anything is
+held, a ``Hello`` must come from an address and with a token that are not banned
+(``Code.BANNED``), and carry the server's password if it has one and, if it carries an admin
+token, the right one (``Code.PASSWORD``). Admins' chat lines that are admin commands
+(``server.admin``) are run here, logged, and answered with a ``Notice``; they never reach the
+game. Nobody else may run them ("not allowed").
 """
 
 from __future__ import annotations
@@ -45,7 +58,7 @@ import contextlib
 import logging
 import ssl as ssl_module
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -58,7 +71,8 @@ from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from game.text import printable
 from lockstep import tick_message
 from lockstep.admission import Admission, origin_allowed
-from lockstep.handshake import Handshake
+from lockstep.handshake import Handshake, refusal
+from lockstep.hello import check_hello
 from lockstep.policy import DEFAULT_POLICY, ServerPolicy
 from lockstep.reload import ReloadRefused, plan_reload
 from lockstep.room import Room
@@ -78,6 +92,7 @@ from protocol import (
     MessageTooLarge,
     ModBlob,
     ModEntry,
+    Notice,
     Player,
     ProtocolError,
     Ready,
@@ -89,7 +104,9 @@ from protocol import (
 )
 from web.assets import WebClient
 
+from .admin import is_admin_line, run
 from .http import Routes, is_upgrade
+from .identity import DEFAULT_GRACE_TICKS, Credentials, Identities
 from .metrics import ServerMetrics
 from .names import shown
 from .persist import WorldRecorder
@@ -153,6 +170,9 @@ class _Conn:
         self._sent = asyncio.Event()
         self.pid: int | None = None
         self.name = "?"
+        self.admin = False  # it sent the server's admin token
+        self.joined = False  # its player is (or joins) the world: it gets a grace period
+        self.kicked = False  # an admin removed it: it leaves at once
         self.rates: PlayerRates | None = None
         self.playing = False
         self.dropped = False
@@ -237,6 +257,10 @@ class GameServer:
     Raises:
         GameError: the mods do not start together.
         WorldError, WorldFileError: ``world``'s game cannot go on with these mods.
+        credentials: the server's password and admin token, if any.
+        grace_ticks: ticks a disconnected player's slot is kept for its token.
+        rebuild_mod: builds mod NAME afresh and hot-reloads it (``ModWatcher.reload_one``),
+            for the admin's ``/reload``; the outcome in one line. ``None``: not available.
     """
 
     mods: list[ServedMod]
@@ -252,6 +276,9 @@ class GameServer:
     web: WebClient = field(default_factory=WebClient, repr=False)
     http: Routes = field(init=False, repr=False)
     world: WorldRecorder | None = None
+    credentials: Credentials = field(default_factory=Credentials)
+    grace_ticks: int = DEFAULT_GRACE_TICKS
+    rebuild_mod: Callable[[str], Awaitable[str]] | None = None
     room: Room = field(init=False)
     handshake: Handshake = field(init=False)
     port: int = field(init=False, default=0)
@@ -275,9 +302,12 @@ class GameServer:
                          max_chats=self.limits.max_chats_per_tick,
                          chat_lines_per_player=self.policy.chat_lines_per_player,
                          chat_bytes_per_tick=self.policy.chat_bytes_per_tick)
+        self.identities = Identities(self.grace_ticks)
         self.handshake = Handshake(self.room, [m.entry for m in self.mods],
                                    host_abi=self.host_abi, tick_rate=self.tick_rate,
-                                   limits=self.limits)
+                                   limits=self.limits, issue=self.identities.issue)
+        self._holders: dict[int, _Conn] = {}  # player id -> the connection playing it
+        self._addresses: dict[int, str] = {}  # player id -> its last address (for /ban)
         if self.world is not None:
             self.world.attach(self.room)
         self._print_mod_chat()  # what the mods said while starting
@@ -295,7 +325,8 @@ class GameServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self.failure: str | None = None  # why the tick loop stopped, if it failed
         self.stats = {"connections": 0, "mod_bytes_sent": 0, "refused": 0, "dropped": 0,
-                      "kicked": 0, "desyncs_reported": 0, "chat_dropped": 0}
+                      "kicked": 0, "desyncs_reported": 0, "chat_dropped": 0, "reclaimed": 0,
+                      "admin_commands": 0}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -446,6 +477,10 @@ class GameServer:
         self._queue_resyncs()
         if self._want_snapshot:
             self._send_snapshots()
+        for pid in self.identities.expired(self.room.tick):
+            log.info("player %d %s: no reconnection in %d ticks, leaves the game", pid,
+                     shown(self.handshake.name(pid)), self.grace_ticks)
+            self._leave(pid)
         closed = self.room.close_tick()
         ticked = closed.inputs
         if self.world is not None:  # before anyone sees it: no client is ahead of the file
@@ -559,10 +594,109 @@ class GameServer:
         task.add_done_callback(self._tasks.discard)
 
     def _forget(self, conn: _Conn) -> None:
+        """``conn`` is gone: its player keeps its slot for the grace period if it had joined
+        (and was not kicked), else leaves now. Safe to call twice."""
         if conn in self._conns:
             self._conns.remove(conn)
-        if conn.pid is not None:
-            self.handshake.leave(conn.pid)
+        pid = conn.pid
+        if pid is None or self._holders.get(pid) is not conn:
+            return
+        del self._holders[pid]
+        if conn.joined and not conn.kicked and self.identities.detach(pid, self.room.tick):
+            self.room.set_input(pid, 0)  # idle until it comes back
+            log.info("%s: slot kept for %d ticks", conn.who, self.grace_ticks)
+        else:
+            self._leave(pid)
+
+    def _evict_detached(self) -> bool:
+        """The server is full: the kept slot whose grace period ends first goes (its player
+        leaves in the next tick). False if no slot is kept."""
+        pid = self.identities.oldest_detached()
+        if pid is None:
+            return False
+        log.info("player %d %s: its kept slot goes to a new player (the server is full)", pid,
+                 shown(self.handshake.name(pid)))
+        self._leave(pid)
+        return True
+
+    async def _tick_closed(self) -> None:
+        """Wait until the tick under way closes (or the server stops)."""
+        tick = self.room.tick
+        while self.room.tick == tick and self.running:
+            await asyncio.sleep(0.5 / self.tick_rate)
+
+    def _leave(self, pid: int) -> None:
+        """Player ``pid`` leaves for good (from the next tick): slot, name, token."""
+        self.identities.forget(pid)
+        self._addresses.pop(pid, None)
+        self.handshake.leave(pid)
+
+    # --- admin --------------------------------------------------------------------------------
+
+    def kick(self, name: str, *, ban: bool = False, by: str = "console") -> str:
+        """Player ``name`` leaves the game now, connected or in its grace period (its
+        connection gets ``Bye(kicked)``); with ``ban``, its address and token are refused
+        for the server's life. Logged. The answer for the admin."""
+        pid = self.handshake.holder(name)
+        if pid is None:
+            return f"no player named {name[:40]!r}"
+        shown_name = self.handshake.name(pid)
+        conn = self._holders.get(pid)
+        address = conn.address if conn is not None else self._addresses.get(pid)
+        what = "banned" if ban else "kicked"
+        if ban:
+            self.identities.ban(pid, address)
+        log.warning("%s %s player %d %s (address %s)", by, what, pid, shown(shown_name),
+                    address or "?")
+        if conn is not None:
+            conn.kicked = True
+            self._end(conn, _End(Code.KICKED, f"{what} by an admin", 1008))
+            self._forget(conn)
+        else:
+            self._leave(pid)
+        return f"{what} {shown_name} (player {pid})"
+
+    def reload_mod(self, name: str, reply: Callable[[str], None]) -> str:
+        """Rebuild mod ``name`` and hot-reload it (``rebuild_mod``), in the background; the
+        outcome goes to ``reply``. The answer now."""
+        if self.rebuild_mod is None:
+            return "this server cannot rebuild mods (no mods folder)"
+        if name not in {e.name for e in self.handshake.manifest}:
+            return f"no mod named {name[:40]!r}"
+        rebuild = self.rebuild_mod
+
+        async def go() -> None:
+            try:
+                outcome = await rebuild(name)
+            except Exception as exc:  # a bug in the build: tell, keep serving
+                log.exception("/reload %s failed", name)
+                outcome = f"/reload {name} failed: {type(exc).__name__}"
+            log.warning("/reload %s: %s", name, outcome)
+            reply(outcome)
+
+        task = asyncio.get_running_loop().create_task(go())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return f"rebuilding {name}"
+
+    def _notice(self, conn: _Conn, text: str) -> None:
+        """Tell ``conn``'s player ``text`` alone (a ``Notice``)."""
+        if conn.playing and not conn.ending and not conn.dropped:
+            self._send(conn, Notice(text=reason_text(text)[:self.limits.max_chat_length]))
+
+    def _admin_line(self, conn: _Conn, text: str) -> None:
+        """An admin command typed in chat: run it for an admin, refuse it to anyone else."""
+        command = text.split(maxsplit=1)[0]
+        if not conn.admin:
+            log.warning("%s tried %s: not an admin", conn.who, shown(command, 40))
+            self._notice(conn, f"not allowed: {command} is an admin command")
+            return
+        self.stats["admin_commands"] += 1
+        log.warning("admin %s: %s", conn.who, shown(text, 200))
+        by = f"admin {conn.name}"
+        answer = run(self, text, by=by, reply=lambda line: self._notice(conn, line))
+        log.info("admin %s: %s", conn.who, shown(answer, 300))
+        self._notice(conn, answer)
 
     def _say_bye(self, conn: _Conn, code: Code, reason: str, ws_code: int) -> None:
         """Queue a Bye, then the close with ``ws_code``; the caller logged why."""
@@ -694,20 +828,45 @@ class GameServer:
         hello = await self._recv(conn, timeout)
         if not isinstance(hello, Hello):  # the link admits only Hello or Bye here
             return False
-        answer = self.handshake.accept(hello)
+        reclaim = None
+        if not isinstance(check_hello(hello, host_abi=self.host_abi), tuple):  # else: refused
+            if self.identities.banned(conn.address, hello.token):
+                return self._refuse(conn, refusal(Code.BANNED, "you are banned from this "
+                                                  "server"), hello.name)
+            admin = self.credentials.check(hello)
+            if not isinstance(admin, bool):
+                return self._refuse(conn, refusal(*admin), hello.name)
+            conn.admin = admin
+            reclaim = self.identities.owner(hello.token)
+            if reclaim is not None and not self.identities.detached(reclaim):
+                return self._refuse(conn, refusal(Code.TAKEN, "your player is connected "
+                                                  "from elsewhere"), hello.name)
+            if reclaim is None and self.room.occupied >= self.room.max_players and \
+                    self._evict_detached():
+                await self._tick_closed()  # the kept player leaves in that tick
+        answer = self.handshake.accept(hello, reclaim=reclaim)
         if isinstance(answer, Refusal):
             return self._refuse(conn, answer, hello.name)
         pid = conn.pid = answer.player_id
+        self._holders[pid] = conn
+        self._addresses[pid] = conn.address
+        if reclaim is not None:
+            self.identities.attach(pid)
+            conn.joined = True
+            self.stats["reclaimed"] += 1
         conn.name = self.handshake.name(pid)
         conn.push(conn.link.send(answer))
         sending = answer.sending
-        log.info("%s said hello: sending %d of %d mods", conn.who, len(sending), len(self.mods))
+        log.info("%s said hello%s%s: sending %d of %d mods", conn.who,
+                 " (returning)" if reclaim is not None else "", " as admin" if conn.admin else "",
+                 len(sending), len(self.mods))
         ready = await asyncio.wait_for(self._download(conn, sending), timeout)
         if not isinstance(ready, Ready):  # a Bye: the client could not verify its mods
             log.info("%s gave up joining: %s", conn.who, shown(getattr(ready, "reason", ""), 200))
             conn.finish(1000, "")
             return False
         self.handshake.admit(pid)
+        conn.joined = True
         conn.rates = PlayerRates.start(self.policy, self.room.tick)
         self._conns.append(conn)
         self._want_snapshot.append(conn)
@@ -740,7 +899,9 @@ class GameServer:
                 if not rates.chat.take(tick):
                     raise _End(Code.KICKED, f"too much chat (over {self.policy.chat_rate:g} "
                                f"lines a tick, {self.policy.chat_burst} at once)", 1008)
-                if not self.room.chat(pid, msg.text):
+                if is_admin_line(msg.text):
+                    self._admin_line(conn, msg.text)
+                elif not self.room.chat(pid, msg.text):
                     self.stats["chat_dropped"] += 1
             elif isinstance(msg, Desync):
                 if not rates.desync.take(tick):

@@ -1,5 +1,7 @@
 """``riscade serve``: build the mods, then serve them and the game; admin commands on stdin
-(``/enable NAME``, ``/mods``, ``/help``: ``server.console``)."""
+(``/kick``, ``/ban``, ``/save``, ``/reload``, ``/enable``, ``/mods``, ``/help``:
+``server.admin``). Secrets (password, admin token) are read from files, never taken on the
+command line, where any local user could read them in the process list."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from mods.host_api import HOST_API
 from .app import GameServer
 from .config import DEFAULT_FILE, ConfigError, parse_with_config
 from .console import admin_command, attach_console
+from .identity import DEFAULT_GRACE_TICKS, Credentials, read_secret
 from .logs import FORMATS, LEVELS, setup_logging
 from .persist import DEFAULT_EVERY, WorldError, WorldRecorder
 from .shutdown import StartInterrupted, Stopper, shut_down, stop_while_starting
@@ -72,7 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
                         "storage lives in it. Default: the game lives in memory only")
     p.add_argument("--snapshot-every", type=int, default=DEFAULT_EVERY, metavar="TICKS",
                    help="with --world: a snapshot of the game every this many ticks")
+    p.add_argument("--password-file", type=Path, default=None, metavar="FILE",
+                   help="players must give the password in this file's first line")
+    p.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE",
+                   help="a client giving the token in this file's first line (16-64 "
+                        "printable ASCII characters) may use the admin commands in chat")
+    p.add_argument("--grace-ticks", type=int, default=DEFAULT_GRACE_TICKS, metavar="TICKS",
+                   help="ticks a disconnected player's slot, entity and score are kept for "
+                        "its return (0: it leaves at once)")
     return p
+
+
+def _credentials(opts: argparse.Namespace) -> Credentials:
+    """The password and admin token of ``--password-file`` and ``--admin-token-file``."""
+    return Credentials(
+        password=read_secret(opts.password_file, "password") if opts.password_file else None,
+        admin_token=read_secret(opts.admin_token_file, "admin token")
+        if opts.admin_token_file else None)
+
+
 
 
 def _one_line(exc: BaseException) -> str:
@@ -100,6 +121,9 @@ async def serve(opts: argparse.Namespace) -> int:
         tls = _tls(opts)
         policy = ServerPolicy(max_conns_per_address=opts.max_conns_per_address or None,
                               origins=tuple(opts.origin) if opts.origin else None)
+        credentials = _credentials(opts)
+        if opts.grace_ticks < 0:
+            raise ValueError(f"--grace-ticks must be 0 or more, not {opts.grace_ticks}")
         world = None if opts.world is None else \
             WorldRecorder.open(opts.world, host_abi=HOST_API.abi_hash(),
                                every=opts.snapshot_every)
@@ -125,7 +149,8 @@ async def serve(opts: argparse.Namespace) -> int:
     try:
         server = GameServer(prepared.served, seed=opts.seed, tick_rate=opts.tick_rate,
                             host_abi=HOST_API.abi_hash(), on_log=lambda t: print(t, flush=True),
-                            policy=policy, world=world)
+                            policy=policy, world=world, credentials=credentials,
+                            grace_ticks=opts.grace_ticks)
     except (GameError, WorldError, WorldFileError) as exc:
         # the mods that loaded one by one do not start together; a world that cannot go on
         if world is not None:
@@ -148,8 +173,9 @@ async def serve(opts: argparse.Namespace) -> int:
     page = f"{'https' if tls else 'http'}://{opts.host}:{port}/"
     print(f"riscade serve: {server.web.summary(page)}", flush=True)
     watcher = None
+    watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
+    server.rebuild_mod = watch.reload_one
     if opts.watch:
-        watch = ModWatcher(server, opts.mods, opts.cache, say=lambda t: print(t, flush=True))
         watcher = asyncio.create_task(watch.run())
         print(f"riscade serve: watching {opts.mods} for changes", flush=True)
     stopper = Stopper()
@@ -192,7 +218,8 @@ async def serve(opts: argparse.Namespace) -> int:
 
 def _console_line(server: GameServer, line: str) -> None:
     """An admin's line on stdin: its reply on stdout."""
-    reply = admin_command(server.room, line)
+    reply = admin_command(server, line,
+                          reply=lambda text: print(f"riscade serve: {text}", flush=True))
     if reply:
         print(f"riscade serve: {reply}", flush=True)
 

@@ -1,44 +1,37 @@
 """The server's admin console: lines an operator types on ``riscade serve``'s stdin.
 
-    /enable NAME   re-enable mod NAME, which the game disabled after repeated faults; it runs
-                   again from the next tick on, on the server and every client (the name
-                   travels in that tick's ``Tick.enables``)
-    /mods          every mod with its fault count, and whether it is disabled
-    /help          this list
-
-``admin_command`` decides (no I/O); ``attach_console`` feeds it lines from a file descriptor.
+The commands (``/kick``, ``/ban``, ``/save``, ``/reload``, ``/enable``, ``/mods``, ``/help``)
+are ``server.admin``'s table, the same an admin uses in chat. ``admin_command`` runs one line
+(no I/O); ``attach_console`` feeds it lines from a file descriptor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Callable
 
-from lockstep.room import Room
+from .admin import HELP, Target, run
+from .names import shown
 
 __all__ = ["admin_command", "attach_console", "HELP"]
 
-HELP = "commands: /enable NAME, /mods, /help"
+log = logging.getLogger("riscade.server")
+
 #: Bytes of console input kept while waiting for a newline (a longer line is dropped).
 LINE_MAX = 1024
 
 
-def admin_command(room: Room, line: str) -> str:
-    """Do what the admin's ``line`` says to ``room``; the reply to print."""
-    words = line.split()
-    if not words:
-        return ""
-    if words[0] == "/enable" and len(words) == 2:
-        problem = room.enable_mod(words[1])
-        if problem is not None:
-            return f"cannot enable: {problem}"
-        return f"mod {words[1]} is enabled again from tick {room.tick + 1}"
-    if words[0] == "/mods" and len(words) == 1:
-        return "; ".join(f"{name}: {faults} faults{' (disabled)' if off else ''}"
-                         for name, faults, off in room.sim.mod_status()) or "no mods"
-    return f"unknown command {line.strip()[:40]!r}; {HELP}"
+def admin_command(server: Target, line: str, reply: Callable[[str], None] = print) -> str:
+    """Do what the operator's ``line`` says to ``server``, and log it (logger
+    ``riscade.server``); the reply to print (a later outcome, as a rebuild's, goes to
+    ``reply``)."""
+    answer = run(server, line, by="console", reply=reply)
+    if answer:
+        log.warning("console: %s -> %s", shown(line.strip(), 200), shown(answer, 300))
+    return answer
 
 
 def attach_console(fd: int, on_line: Callable[[str], None]) -> Callable[[], None] | None:

@@ -119,3 +119,24 @@ class ModWatcher:
             except (ReloadRefused, ProtocolError) as exc:
                 self.say(f"riscade serve: {exc}; the old version runs on")
         return announced
+
+    async def reload_one(self, name: str) -> str:
+        """Build mod ``name`` afresh (as ``rebuild``: the cache skips unchanged mods) and
+        hot-reload it if its build changed: the admin's ``/reload``. The outcome, one line."""
+        try:
+            prepared = await asyncio.to_thread(prepare_mods, self.mods_dir, self.cache_dir)
+        except ModError as exc:
+            return f"nothing reloaded, the old version runs on: {exc}"
+        if name in prepared.failed:
+            return f"mod {name} not reloaded, the old version runs on: {prepared.failed[name]}"
+        built = {m.entry.name: m for m in prepared.served}.get(name)
+        running = {e.name: e.sha256 for e in self.server.handshake.manifest}
+        if built is None or name not in running:
+            return f"no mod named {name!r} in {self.mods_dir}"
+        if running[name] == built.entry.sha256:
+            return f"mod {name} is unchanged ({built.entry.sha256[:12]})"
+        try:
+            notice = self.server.reload(built)
+        except (ReloadRefused, ProtocolError) as exc:
+            return f"{exc}; the old version runs on"
+        return f"mod {name} becomes {built.entry.sha256[:12]} at tick {notice.tick}"

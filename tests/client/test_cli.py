@@ -82,3 +82,12 @@ async def test_a_snapshot_the_follower_cannot_load(state, state_hash, needle, tm
     out, err = capsys.readouterr()
     assert out == ""
     one_error_line(err, "riscade connect: the server's snapshot of tick 0 is unusable", needle)
+
+
+def test_a_password_file_it_cannot_read(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        connect_main(["ws://127.0.0.1:1", "--headless", "--password-file",
+                      str(tmp_path / "missing")])
+    assert info.value.code == 2
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err and "cannot read the password file" in err

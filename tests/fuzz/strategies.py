@@ -104,6 +104,8 @@ def _welcomes(draw: st.DrawFn) -> Welcome:
         tick_rate=draw(st.integers(1, 1000)),
         manifest=tuple(manifest),
         sending=tuple(sending),
+        token=draw(st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
+                           max_size=64)),
     )
 
 

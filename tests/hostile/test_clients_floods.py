@@ -56,7 +56,9 @@ async def test_chat_over_the_tick_cap_is_dropped_not_fatal(
 async def test_players_past_max_players_are_refused_full_and_inputs_stay_legal(
     bundled, make_server, server_log, tmp_path: Path
 ) -> None:
-    server = await make_server(bundled.served, limits=Limits(max_players=4),
+    # grace_ticks=0: a player who leaves frees its slot at once (else it is kept for its
+    # return: tests/integration/test_identity.py)
+    server = await make_server(bundled.served, limits=Limits(max_players=4), grace_ticks=0,
                                policy=ServerPolicy(max_conns_per_address=None))
     bot = honest(server, tmp_path, ticks=120)
     await in_world(server, "honest")

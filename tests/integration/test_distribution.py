@@ -233,7 +233,7 @@ async def test_a_hostile_stack_or_memory_is_a_clear_refusal(
             "manifest": [[f"evil{i}", "1.0.0", hashlib.sha256(b"elf%d" % i).hexdigest(), 3,
                           "c", [], mem, stack, 1000, HOST_API.abi_hash(), []]
                          for i, mem in enumerate(memories)],
-            "sending": [],
+            "sending": [], "token": "tok",
         }))
         with contextlib.suppress(websockets.ConnectionClosed):
             said.append(decode(await ws.recv()))

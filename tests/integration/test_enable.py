@@ -35,7 +35,7 @@ async def test_enable_reaches_the_client_at_the_same_tick(
     while not hashes or max(hashes) < 40:
         await asyncio.sleep(0.02)
     assert server.room.sim.mod_status()[-1] == ("faulty", MAX_FAULTS, True)
-    reply = admin_command(server.room, "/enable faulty")
+    reply = admin_command(server, "/enable faulty")
     enabled_at = server.room.tick + 1
     assert reply == f"mod faulty is enabled again from tick {enabled_at}"
     summary = await client

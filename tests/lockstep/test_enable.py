@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import dataclass
 
 from game.rules import MAX_FAULTS
 from game.simulation import ModImage, Simulation
@@ -13,6 +14,22 @@ from lockstep.room import Room
 from lockstep.wire import tick_inputs, tick_message
 from protocol import DEFAULT_LIMITS, Tick, decode, encode
 from server.console import admin_command, attach_console
+
+
+@dataclass
+class RoomOnly:
+    """What ``/mods`` and ``/enable`` act on: the room (the other commands need a server)."""
+
+    room: Room
+
+    def kick(self, name: str, *, ban: bool = False, by: str = "console") -> str:
+        raise AssertionError("not a console command of this test")
+
+    def save_world(self) -> str:
+        raise AssertionError("not a console command of this test")
+
+    def reload_mod(self, name: str, reply: object) -> str:
+        raise AssertionError("not a console command of this test")
 
 
 def run(room: Room, client: Simulation, ticks: int) -> list[Tick]:
@@ -52,11 +69,13 @@ def test_admin_console_commands(walker: ModImage, faulty: ModImage) -> None:
     room = Room(Simulation([walker, faulty], seed=3))
     for _ in range(5):
         room.close_tick()
-    assert admin_command(room, "/mods") == "walker: 0 faults; faulty: 3 faults (disabled)"
-    assert admin_command(room, "/enable walker") == "cannot enable: mod walker is not disabled"
-    assert admin_command(room, "  /enable faulty ") == "mod faulty is enabled again from tick 6"
-    assert admin_command(room, "/enable") .startswith("unknown command '/enable'")
-    assert admin_command(room, "") == ""
+    console = RoomOnly(room)
+    assert admin_command(console, "/mods") == "walker: 0 faults; faulty: 3 faults (disabled)"
+    assert admin_command(console, "/enable walker") == "cannot enable: mod walker is not disabled"
+    assert admin_command(console, "  /enable faulty ") == "mod faulty is enabled again from tick 6"
+    assert admin_command(console, "/enable") == "usage: /enable MOD"
+    assert admin_command(console, "/frobnicate").startswith("unknown command '/frobnicate'")
+    assert admin_command(console, "") == ""
     assert room.close_tick().inputs.enables == ("faulty",)
 
 

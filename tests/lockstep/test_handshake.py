@@ -143,3 +143,43 @@ def test_a_malformed_hello_never_reaches_the_handshake() -> None:
     spaced = dict(too_many, cached_mods=[], name=" ann")
     with pytest.raises(PeerViolation, match="surrounding spaces"):
         Link(Role.SERVER).receive(msgpack.packb(spaced))
+
+
+def test_a_returning_player_gets_its_id_slot_name_and_token_back(mods: list[Served]) -> None:
+    issued: dict[int, str] = {}
+
+    def issue(pid: int) -> str:
+        issued[pid] = f"token-of-{pid}"
+        return issued[pid]
+
+    hs = server(mods, max_players=2)
+    hs.issue = issue
+    w = welcomed(hs.accept(hello("ann")))
+    assert w.token == "token-of-1" and issued == {1: "token-of-1"}
+    hs.admit(w.player_id)
+    hs.room.close_tick()
+    back = welcomed(hs.accept(hello("someone", token=w.token,
+                                    cached_mods=(mods[0].entry.sha256,)),
+                              reclaim=w.player_id))
+    assert (back.player_id, back.token) == (w.player_id, w.token)
+    assert back.sending == (mods[1].entry.sha256,)
+    assert hs.name(w.player_id) == "ann" and hs.room.occupied == 1  # no second slot
+    assert issued == {1: "token-of-1"}  # no new token
+    hs.admit(w.player_id)  # already in the world: no second join
+    assert hs.room.close_tick().inputs.joins == ()
+    # The version rules apply to a returning player too; a slot not held cannot be claimed.
+    refused(hs.accept(hello(token=w.token, protocol_versions=(1,)), reclaim=1), Code.VERSION)
+    with pytest.raises(LocalMisuse, match="holds no slot"):
+        hs.accept(hello(token="t"), reclaim=99)
+    with pytest.raises(LocalMisuse, match="no token"):
+        hs.accept(hello(), reclaim=1)
+
+
+def test_holder_finds_a_player_by_its_name_as_names_compare(mods: list[Served]) -> None:
+    hs = server(mods)
+    w = welcomed(hs.accept(hello("Bob")))
+    assert hs.holder("bob") == hs.holder("\uff42\uff4f\uff42") == hs.holder(" BOB ") == \
+        w.player_id
+    assert hs.holder("ann") is None
+    hs.leave(w.player_id)
+    assert hs.holder("Bob") is None

@@ -280,7 +280,7 @@ def test_a_mod_that_cannot_run_with_its_manifest_limits_ends_the_join(
     cramped = dataclasses.replace(mods[0].entry, memory_limit=16 << 10, stack_limit=8 << 10)
     join = Join("ann", [], host_abi=HOST_ABI)
     join.welcome(Welcome(protocol_version=2, player_id=1, tick_rate=20, manifest=(cramped,),
-                         sending=(cramped.sha256,)))
+                         sending=(cramped.sha256,), token="t"))
     join.blob(mods[0].message())
     with pytest.raises(JoinError) as info:
         join.load_mods()

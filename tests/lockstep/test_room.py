@@ -104,3 +104,16 @@ def test_chat_from_a_leaving_or_unknown_player_is_refused() -> None:
     assert not r.chat(99, "ghost")
     r.leave(a)
     assert not r.chat(a, "bye")
+
+
+def test_buttons_tells_what_a_player_holds_in_the_next_ticks() -> None:
+    r = room()
+    (a,) = join(r, 1)
+    assert r.buttons(a) is None
+    r.set_input(a, 5)
+    r.close_tick()
+    r.set_input(a, 0)  # held buttons go on in every tick until changed
+    assert r.buttons(a) == 0
+    assert r.close_tick().inputs.inputs == ((a, 0),) and r.close_tick().inputs.inputs == ((a, 0),)
+    r.leave(a)
+    assert r.buttons(a) is None and r.buttons(99) is None

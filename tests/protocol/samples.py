@@ -15,6 +15,7 @@ from protocol import (
     Message,
     ModBlob,
     ModEntry,
+    Notice,
     Player,
     Ready,
     Refusal,
@@ -77,6 +78,7 @@ WELCOME = Welcome(
     tick_rate=30,
     manifest=MANIFEST,
     sending=(SHAS["physics"], SHAS["turrets"]),
+    token="q3Zb1cQx7vT0mN9pL2kW8yR4sU6aE5dH",
 )
 REFUSAL = Refusal(code=Code.VERSION, reason="this server speaks protocol 3 only")
 BLOBS = {
@@ -122,6 +124,8 @@ FETCH = Fetch(sha256=SHAS["physics"])
 BYE = Bye(code=Code.QUIT, reason="player quit")
 
 #: One of each message type, in session order.
+NOTICE = Notice(text="kicked Bob (player 3)")
+
 SAMPLES: tuple[Message, ...] = (
     HELLO,
     WELCOME,
@@ -135,6 +139,7 @@ SAMPLES: tuple[Message, ...] = (
     CHAT,
     DESYNC,
     FETCH,
+    NOTICE,
     BYE,
 )
 

@@ -35,6 +35,7 @@ from tests.protocol.samples import (
     HELLO,
     HOST_ABI,
     INPUT,
+    NOTICE,
     READY,
     REFUSAL,
     SAMPLES,
@@ -79,6 +80,7 @@ WIRE: list[tuple[Message, dict[str, Any]]] = [
                 mod_array("turrets", ["core", "physics"], WELCOME.manifest[2].size),
             ],
             "sending": [SHAS["physics"], SHAS["turrets"]],
+            "token": "q3Zb1cQx7vT0mN9pL2kW8yR4sU6aE5dH",
         },
     ),
     (
@@ -126,6 +128,7 @@ WIRE: list[tuple[Message, dict[str, Any]]] = [
     (CHAT, {"t": "chat", "text": "hello, world ☺"}),
     (DESYNC, {"t": "desync", "tick": 11, "state_hash": sha("mine")}),
     (FETCH, {"t": "fetch", "sha256": SHAS["physics"]}),
+    (NOTICE, {"t": "notice", "text": "kicked Bob (player 3)"}),
     (BYE, {"t": "bye", "code": "quit", "reason": "player quit"}),
 ]
 

@@ -23,6 +23,7 @@ from protocol import (
     Message,
     MessageTooLarge,
     ModBlob,
+    Notice,
     PeerViolation,
     Ready,
     Refusal,
@@ -191,7 +192,7 @@ ALLOWED: dict[tuple[Role, State], dict[type[Message], State]] = {
     (C, St.PLAYING): {Input: St.PLAYING, Chat: St.PLAYING, Desync: St.PLAYING,
                       Fetch: St.PLAYING, Bye: St.CLOSED},
     (S, St.PLAYING): {Tick: St.PLAYING, ModBlob: St.PLAYING, Snapshot: St.SNAPSHOT,
-                      Bye: St.CLOSED},
+                      Notice: St.PLAYING, Bye: St.CLOSED},
     (C, St.ERROR): {Bye: St.CLOSED},
     (S, St.ERROR): {Bye: St.CLOSED},
 }

@@ -211,7 +211,8 @@ def test_required_fields_have_no_default() -> None:
 
 def test_welcome_manifest_rules() -> None:
     core, physics = entry("core"), entry("physics", "core")
-    Welcome(protocol_version=1, player_id=1, tick_rate=30, manifest=(core, physics), sending=())
+    Welcome(protocol_version=1, player_id=1, tick_rate=30, manifest=(core, physics), sending=(),
+            token="t")
     bad_manifests = [
         ("name 'core' repeated", (core, dataclasses.replace(physics, name="core"))),
         (f"mod {core.sha256} repeated", (core, dataclasses.replace(physics, sha256=core.sha256))),
@@ -221,7 +222,8 @@ def test_welcome_manifest_rules() -> None:
     ]
     for words, manifest in bad_manifests:
         with pytest.raises(LocalMisuse, match=words):
-            Welcome(protocol_version=1, player_id=1, tick_rate=30, manifest=manifest, sending=())
+            Welcome(protocol_version=1, player_id=1, tick_rate=30, manifest=manifest, sending=(),
+                    token="t")
 
 
 def test_tick_lists_may_be_empty_and_default_so() -> None:
@@ -246,7 +248,7 @@ OVER_LIMITS: list[tuple[Any, str]] = [
     (dataclasses.replace(HELLO, cached_mods=(sha("a"), sha("b"), sha("c"))), "max_cached_mods"),
     (dataclasses.replace(HELLO, name="Adalbert", cached_mods=()), "max_name_length"),
     (WELCOME, "max_mods"),
-    (Welcome(1, 1, 30, (entry("turrets"),), ()), "max_mod_size"),
+    (Welcome(1, 1, 30, (entry("turrets"),), (), "t"), "max_mod_size"),
     (SAMPLES[2], "max_reason_length"),
     (ModBlob(sha256=sha("x"), size=101, data=b"z"), "max_mod_size"),
     (dataclasses.replace(SNAPSHOT, size=12 << 20, players=()), "max_snapshot_size"),

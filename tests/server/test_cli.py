@@ -37,3 +37,25 @@ def test_a_policy_it_cannot_use(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert "ServerPolicy.max_conns_per_address must be positive, got -3" in done.stderr
+
+
+@pytest.mark.parametrize(("flag", "content", "words"), [
+    ("--password-file", None, "cannot read the password file"),
+    ("--password-file", "", "has an empty first line"),
+    ("--admin-token-file", "short\n", "an admin token is 16-64 printable ASCII"),
+    ("--admin-token-file", None, "cannot read the admin token file"),
+])
+def test_a_secret_file_it_cannot_use(tmp_path: Path, flag: str, content: str | None,
+                                     words: str) -> None:
+    path = tmp_path / "secret"
+    if content is not None:
+        path.write_text(content)
+    done = serve("--mods", str(tmp_path), flag, str(path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("riscade serve: ") and words in done.stderr
+
+
+def test_a_negative_grace_period(tmp_path: Path) -> None:
+    done = serve("--mods", str(tmp_path), "--grace-ticks", "-1")
+    assert done.returncode == 2 and "--grace-ticks must be 0 or more" in done.stderr

@@ -165,19 +165,19 @@ def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
 def test_options_added_later_get_config_support_for_free(tmp_path: Path) -> None:
     """Nothing in server.config names an option: a new one is read from the file at once."""
     parser = build_parser()
-    parser.add_argument("--grace-ticks", type=int, default=600, help="grace")
-    parser.add_argument("--password-file", type=Path, default=None, help="password")
+    parser.add_argument("--later-ticks", type=int, default=600, help="later")
+    parser.add_argument("--later-file", type=Path, default=None, help="a file")
     parser.add_argument("--no-keepalive", dest="keepalive", action="store_false")
     parser.add_argument("--rate", type=float, default=1.5, choices=[1.5, 2.0])
-    path = write(tmp_path, 'grace-ticks = 100\npassword_file = "pw.txt"\nno-keepalive = true\n'
+    path = write(tmp_path, 'later-ticks = 100\nlater_file = "pw.txt"\nno-keepalive = true\n'
                            "rate = 2\n")
     opts = parse_with_config(parser, ["--config", str(path)])
-    assert (opts.grace_ticks, opts.password_file, opts.keepalive, opts.rate) == \
+    assert (opts.later_ticks, opts.later_file, opts.keepalive, opts.rate) == \
         (100, Path("pw.txt"), False, 2.0)
     assert "rate must be one of 1.5, 2.0, not 3.0" in problem(write(tmp_path, "rate = 3"), parser)
-    assert "# grace-ticks = 600" in example(parser)
+    assert "# later-ticks = 600" in example(parser)
     assert "# no-keepalive = false" in example(parser)
-    assert "# password-file =   (a string; unset by default)" in example(parser)
+    assert "# later-file =   (a string; unset by default)" in example(parser)
 
 
 def test_the_example_is_valid_toml_apart_from_unset_placeholders() -> None:

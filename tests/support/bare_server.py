@@ -15,7 +15,7 @@ async def welcome_with_snapshot(ws: Any, state: bytes, state_hash: str) -> Link:
     assert isinstance(hello, Hello)
     version = negotiate(hello.protocol_versions, SUPPORTED_VERSIONS)
     await ws.send(link.send(Welcome(protocol_version=version, player_id=1, tick_rate=50,
-                                    manifest=(), sending=())))
+                                    manifest=(), sending=(), token="bare")))
     link.receive(await ws.recv())  # Ready
     for msg in split_snapshot(tick=0, state=state, state_hash=state_hash):
         await ws.send(link.send(msg))
