@@ -36,13 +36,14 @@ class BrowserClient:
         cached: JSON list of the SHA-256s the browser's mod cache holds.
         bot_seed: play as a bot with this seed (-1: a human player).
         ticks: leave after this many ticks (-1: stay).
+        token: the token the server gave this player before (``""``: none).
     """
 
     def __init__(self, name: str, cached: str = "[]", bot_seed: int = -1,
-                 ticks: int = -1) -> None:
+                 ticks: int = -1, token: str = "") -> None:
         hashes = [h for h in json.loads(cached) if isinstance(h, str)]
         self.driver = Driver(name, hashes, bot_seed=None if bot_seed < 0 else bot_seed,
-                             ticks=None if ticks < 0 else ticks)
+                             ticks=None if ticks < 0 else ticks, token=token)
         self.sim_ms = 0.0  # running mean of milliseconds per applied tick
         self.sim_ms_total = 0.0
         self._chat_sent = 0
@@ -97,6 +98,10 @@ class BrowserClient:
     def ended(self) -> bool:
         """True once the game is over for this client."""
         return self.driver.ended is not None
+
+    def token(self) -> str:
+        """Our token on this server once welcomed (``""`` before): the page keeps it."""
+        return self.driver.token
 
     def status_json(self) -> str:
         """``Driver.status`` with the simulation's time per tick, as JSON."""

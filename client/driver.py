@@ -46,6 +46,7 @@ from protocol import (
     Link,
     Message,
     ModBlob,
+    Notice,
     ProtocolError,
     Ready,
     Role,
@@ -87,6 +88,8 @@ class Driver:
         bot_seed: play as ``riscade connect --bot`` does with this seed (None: a human).
         ticks: leave after applying this many ticks (None: stay).
         host_abi: the host-call ABI claimed (tests override it to be refused).
+        token: the token this server gave this player before (``""``: none): a return within
+            the server's grace period plays as the same player. Keep ``token`` for next time.
 
     Raises:
         LocalMisuse: a ``Hello`` the protocol refuses (a name too long or empty...).
@@ -94,9 +97,9 @@ class Driver:
 
     def __init__(self, name: str, cached: list[str] | tuple[str, ...] = (), *,
                  bot_seed: int | None = None, ticks: int | None = None,
-                 host_abi: str | None = None) -> None:
+                 host_abi: str | None = None, token: str = "") -> None:
         self.link = Link(Role.CLIENT)
-        self.join = Join(name, cached, host_abi=host_abi or HOST_API.abi_hash())
+        self.join = Join(name, cached, host_abi=host_abi or HOST_API.abi_hash(), token=token)
         self.join.hello.check_limits(DEFAULT_LIMITS)  # a name too long: LocalMisuse, now
         self.phase = Phase.CONNECTING
         self.follower: Follower | None = None
@@ -204,6 +207,11 @@ class Driver:
         """Leave the game (the player closed the page)."""
         if self.phase is not Phase.ENDED:
             self._fail("left", Bye(code=Code.QUIT, reason="left"))
+
+    @property
+    def token(self) -> str:
+        """Our token on this server once welcomed (``""`` before): keep it for the next join."""
+        return self.join.token
 
     # --- what a page shows --------------------------------------------------------------------
 
@@ -316,6 +324,10 @@ class Driver:
             return
         elif isinstance(msg, Bye):
             self._end(msg.code, f"server said {msg.code}: {msg.reason}")
+            return
+        elif isinstance(msg, Notice):  # to us alone, outside the game (an admin's answer)
+            self.chat_seen += 1
+            self.chat.append({"tick": follower.tick, "text": msg.text, "server": True})
             return
         self._release()
 

@@ -34,6 +34,7 @@ MARGIN = 20
 BOT = "pybot"
 
 _bot: dict[str, Future[Any]] = {}
+_ann: dict[str, int] = {}  # the cold visit's player id
 
 
 def status(page: Any) -> dict[str, Any]:
@@ -152,6 +153,10 @@ def test_cold_visit_plays_in_lockstep(live: LiveServer, browser: Any, shots: Pat
     matched = check_screenshot(page.evaluate("window.riscade.capture()"), shots / "canvas.png")
     assert matched >= 2
     page.screenshot(path=str(shots / "page.png"))
+    # The server's token is kept for the next visit under this name (ident's Welcome.token).
+    token = page.evaluate("localStorage.getItem(`riscade.token.${location.host}.ann`)")
+    assert token and len(token) >= 16
+    _ann["player_id"] = st["player_id"]
     page.close()
 
 
@@ -182,7 +187,9 @@ def test_a_desync_is_reported_and_healed(live: LiveServer, browser: Any,
 
 
 def test_warm_visit_downloads_no_mod_bytes(live: LiveServer, browser: Any) -> None:
-    page = open_page(browser, live, "?name=bob&bot=7&ticks=60")
+    """ann comes back (as a bot this time) within the server's grace period: the same player,
+    thanks to the token the page kept, and every mod from the browser's cache."""
+    page = open_page(browser, live, "?name=ann&bot=7&ticks=60")
     st = wait_state(page, "ended")
     assert st["ended"] == "left after 60 ticks", st["ended"]
     assert st["mod_bytes_received"] == 0
@@ -190,6 +197,7 @@ def test_warm_visit_downloads_no_mod_bytes(live: LiveServer, browser: Any) -> No
     assert st["desyncs"] == 0 and st["ticks"] == 60
     assert st["state_hash"] == live.hashes[st["tick"]]
     assert st["buttons"] != 0  # the bot pressed something
+    assert st["player_id"] == _ann["player_id"]
     page.close()
 
 

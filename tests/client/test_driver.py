@@ -18,10 +18,12 @@ from protocol import (
     Code,
     Desync,
     Fetch,
+    Hello,
     Input,
     Link,
     LocalMisuse,
     ModBlob,
+    Notice,
     Ready,
     Refusal,
     Reload,
@@ -42,13 +44,16 @@ class Server:
         self.sim = Simulation([walker])
         self.link = Link(Role.SERVER)
 
-    def hello(self, driver: Driver) -> None:
-        self.link.receive(driver.start())
+    def hello(self, driver: Driver) -> Hello:
+        hello = self.link.receive(driver.start())
+        assert isinstance(hello, Hello)
+        return hello
 
-    def welcome(self, driver: Driver, *, send: bool = True) -> None:
+    def welcome(self, driver: Driver, *, send: bool = True, token: str = "t" * 32) -> None:
         driver.receive(self.link.send(Welcome(
             protocol_version=SUPPORTED_VERSIONS[-1], player_id=1, tick_rate=20,
-            manifest=(self.entry,), sending=(self.entry.sha256,) if send else ())))
+            manifest=(self.entry,), sending=(self.entry.sha256,) if send else (),
+            token=token)))
 
     def blob(self, driver: Driver, data: bytes | None = None) -> None:
         driver.receive(self.link.send(ModBlob(sha256=self.entry.sha256, size=self.entry.size,
@@ -249,3 +254,20 @@ def test_a_reloads_build_comes_from_the_cache_else_is_fetched(
     assert status["mods_from_cache"] == (1 if cache_holds == "build" else 0)
     fetched = cache_holds != "build"
     assert (status["mod_bytes_received"] > len(compress_mod(walker.elf))) == fetched
+
+
+def test_the_token_is_sent_back_and_the_new_one_kept(walker: ModImage) -> None:
+    server, driver = Server(walker), Driver("ann", (), token="old-token-0123456789")
+    assert server.hello(driver).token == "old-token-0123456789"
+    assert driver.token == ""
+    server.welcome(driver, token="new-token-9876543210")
+    assert driver.token == "new-token-9876543210"
+    assert "new-token" not in str(driver.status())  # the status is for tools: no secret
+
+
+def test_a_notice_is_a_line_to_this_player(walker: ModImage) -> None:
+    server, driver = Server(walker), Driver("ann", ())
+    server.join(driver)
+    driver.receive(server.link.send(Notice(text="kicked bob")))
+    assert list(driver.chat)[-1] == {"tick": 1, "text": "kicked bob", "server": True}
+    assert driver.phase is Phase.PLAYING

@@ -18,6 +18,11 @@
   let name = params.get("name") || localStorage.getItem("riscade.name");
   if (!name) name = `guest${Math.floor(Math.random() * 9000 + 1000)}`;
   if (params.has("name")) localStorage.setItem("riscade.name", name);
+  // The server's token for this name (Welcome.token): a return within its grace period plays
+  // as the same player. Kept per server and name, as `riscade connect` keeps it.
+  const tokenKey = `riscade.token.${location.host}.${name}`;
+  const kept = localStorage.getItem(tokenKey) || "";
+  const token = /^[!-~]{1,64}$/.test(kept) ? kept : "";
 
   let status = { state: "loading", tick: null, ticks: 0, desyncs: 0, state_hash: null,
                  player_id: null, mods: [], mod_bytes_received: 0, mods_from_cache: 0 };
@@ -47,11 +52,13 @@
     } else if (m.type === "fatal") {
       status = { ...status, state: "ended", ended: m.reason };
       showState();
+    } else if (m.type === "token") {
+      localStorage.setItem(tokenKey, m.token);
     } else if (m.type === "notice") {
       addChat({ notice: m.text });
     }
   };
-  worker.postMessage({ type: "start", name, bot: intParam("bot"), ticks: intParam("ticks") });
+  worker.postMessage({ type: "start", name, token, bot: intParam("bot"), ticks: intParam("ticks") });
 
   // --- status ----------------------------------------------------------------------------
   const LABEL = { connecting: "connecting", joining: "joining", downloading: "downloading",
@@ -97,6 +104,7 @@
   function addChat(line) {
     const li = document.createElement("li");
     if (line.notice) { li.className = "notice"; li.textContent = line.notice; }
+    else if (line.server) { li.className = "private"; li.textContent = `[server to you] ${line.text}`; }
     else if (line.mod) {
       li.className = line.private ? "mod private" : "mod";
       li.textContent = `[${line.mod}${line.private ? " to you" : ""}] ${line.text}`;

@@ -12,6 +12,7 @@ let py = null;
 const queue = [];         // websocket messages not yet fed
 let pumping = false;
 let lastPost = 0;
+let tokenPosted = "";
 const metrics = { load_ms: {}, asset_bytes: 0, started: performance.now() };
 
 function post(msg) { self.postMessage(msg); }
@@ -120,6 +121,11 @@ function publish(force) {
     metrics.join_ms = Math.round(now - metrics.join_started);
   }
   status.load = metrics;
+  const token = client.token();
+  if (token && token !== tokenPosted) {   // the page keeps it for the next visit
+    tokenPosted = token;
+    post({ type: "token", token });
+  }
   status.load.transfer = transferred();
   post({ type: "update", status, view: client.view_json(), chat: JSON.parse(client.chat_json()) });
   if (client.ended() && ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
@@ -172,7 +178,7 @@ async function start(opts) {
   const cached = await cacheKeys();
   const BrowserClient = py.pyimport("client.browser").BrowserClient;
   try {
-    client = BrowserClient(opts.name, JSON.stringify(cached), opts.bot, opts.ticks);
+    client = BrowserClient(opts.name, JSON.stringify(cached), opts.bot, opts.ticks, opts.token);
   } catch (e) {   // a name the protocol refuses before anything is sent
     const text = String(e.message || e).trim().split("\n").pop();
     post({ type: "fatal", reason: `cannot join as ${JSON.stringify(opts.name)}: ${text}` });
