@@ -12,7 +12,6 @@ one until it comes; a failure ends in a
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -48,6 +47,7 @@ from protocol import (
 )
 from vm import VM_ABI
 
+from .bot import Bot
 from .cache import ModCache, TokenStore
 
 __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
@@ -148,12 +148,6 @@ class ClientOptions:
         """Check the ``say`` lines now (``LocalMisuse``), not when they are due."""
         for text in self.say:
             Chat(text=text).check_limits(DEFAULT_LIMITS)
-
-
-def _bot_buttons(rng: random.Random) -> int:
-    """One of the eight directions, with fire now and then."""
-    direction = rng.choice((1, 2, 4, 8, 1 | 4, 1 | 8, 2 | 4, 2 | 8))
-    return direction | (16 if rng.random() < 0.1 else 0)
 
 
 async def play(opts: ClientOptions) -> dict[str, Any]:
@@ -330,9 +324,8 @@ class _Player:
                  summary: dict[str, Any]) -> None:
         self.ws, self.link, self.follower, self.opts = ws, link, follower, opts
         self.summary = summary
-        self.rng = random.Random(opts.bot_seed) if opts.bot_seed is not None else None
+        self.bot = Bot(opts.bot_seed) if opts.bot_seed is not None else None
         self.seq = 0
-        self.buttons = 0
         self.say = list(opts.say)
 
     async def tick(self, msg: Tick) -> None:
@@ -350,12 +343,10 @@ class _Player:
         del seen[:-SUMMARY_CHAT_LINES]
         if self.say and follower.player_id in follower.sim.world.players:
             await _send(ws, link, Chat(text=self.say.pop(0)))
-        if self.rng is not None and follower.ticks % 4 == 1:
-            new = _bot_buttons(self.rng)
-            if new != self.buttons:
-                self.buttons = new
-                self.seq += 1
-                await _send(ws, link, Input(seq=self.seq, tick=follower.tick, buttons=new))
+        new = self.bot.after_tick(follower.ticks) if self.bot is not None else None
+        if new is not None:
+            self.seq += 1
+            await _send(ws, link, Input(seq=self.seq, tick=follower.tick, buttons=new))
 
 
 async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,

@@ -59,9 +59,10 @@ SLOW_FIXTURES = frozenset({
     "bundled", "cold_build", "shipped", "build_with", "mods_copy", "bad_pointer_mod",
 })
 #: Directories under tests/ whose tests run servers and clients, builds or many examples.
-SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench"})
+SLOW_DIRS = frozenset({"integration", "hostile", "fuzz", "bench", "browser"})
 #: Test modules that took over ~2 s in all (``--durations``, 2-core machine under load).
 SLOW_MODULES = frozenset({
+    "client/test_driver.py",  # a real simulation per test (5 s)
     "web/test_determinism.py",  # builds the mods, runs them on CPython and in Pyodide (~25 s)
     "web/test_pyodide_zstd.py",  # starts Pyodide under Node (~15 s)
     "server/test_demo.py",  # riscade demo: builds the mods, two bots play
