@@ -33,7 +33,7 @@ from .cache import BuildCache
 from .elfcheck import ElfCheckError, check_limits, exported_hooks, global_functions
 from .errors import ModBuildError, ModError
 from .host_api import HOST_API
-from .manifest import Language, ModSpec, discover
+from .manifest import SCENARIO_DIR, Language, ModSpec, discover
 from .order import load_order
 from .sdk import SDK_DIR, stale_files
 
@@ -50,7 +50,9 @@ SDK_INPUTS = {
 TAIL_LINES = 40
 #: Seconds one compiler run may take.
 BUILD_TIMEOUT = 900
-#: Files in a mod directory the build ignores (everything else is an input).
+#: Files in a mod directory the build ignores (everything else is an input), at any depth;
+#: the mod's ``SCENARIO_DIR`` too (a scenario cannot change the ELF: editing one rebuilds
+#: nothing, and the build's sandbox does not see it).
 _IGNORED = ("__pycache__", "nimcache", "zig-cache", ".zig-cache")
 
 
@@ -133,16 +135,18 @@ def _mod_files(directory: Path) -> Iterator[Path]:
     """Every input file of a mod directory, sorted by relative path."""
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory)
-        if path.is_file() and not any(p.startswith(".") or p in _IGNORED for p in rel.parts):
+        if (path.is_file() and rel.parts[0] != SCENARIO_DIR
+                and not any(p.startswith(".") or p in _IGNORED for p in rel.parts)):
             yield path
 
 
 def cache_key(spec: ModSpec, sdk_dir: Path = SDK_DIR) -> str:
     """SHA-256 of everything that decides a mod's ELF.
 
-    The mod's files (mod.toml and sources, by relative path), the compile command with its
-    flags (paths replaced by fixed placeholders), the tool versions, the host ABI hash, the
-    SDK files the language reads and the source of the ELF post-processing.
+    The mod's files (mod.toml and sources, by relative path; not its scenarios), the
+    compile command with its flags (paths replaced by fixed placeholders), the tool
+    versions, the host ABI hash, the SDK files the language reads and the source of the ELF
+    post-processing.
     """
     h = hashlib.sha256()
 
@@ -250,8 +254,10 @@ def _compile(spec: ModSpec, cache: BuildCache, sdk_dir: Path, *,
         argv = toolchain.command(built, out, work, sdk_dir, wrapper)
         readable = [built.directory, wrapper,
                     *(sdk_dir / name for name in SDK_INPUTS[spec.language])]
+        scenarios = built.directory / SCENARIO_DIR
+        hidden = [scenarios] if scenarios.is_dir() and not scenarios.is_symlink() else []
         box = sandbox.Sandbox(work, readable, nim=spec.language is Language.NIM,
-                              trusted=trusted)
+                              trusted=trusted, hidden=hidden)
         try:
             proc = box.run(argv, BUILD_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -35,9 +35,12 @@ from game.rules import PERMISSIONS, ModLimits
 
 from .errors import ModManifestError
 
-__all__ = ["Language", "Limits", "ModSpec", "MANIFEST", "load_manifest", "discover"]
+__all__ = ["Language", "Limits", "ModSpec", "MANIFEST", "SCENARIO_DIR", "load_manifest",
+           "discover"]
 
 MANIFEST = "mod.toml"
+#: A mod's scenario folder (``riscade test``): never a build input, never seen by a build.
+SCENARIO_DIR = "scenarios"
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
@@ -190,6 +193,8 @@ def _sources(data: dict[str, Any], mod_dir: Path, language: Language | None,
         pure = PurePosixPath(source)
         if pure.is_absolute() or ".." in pure.parts:
             problems.append(f"source {source!r} must be a relative path inside the mod")
+        elif pure.parts[:1] == (SCENARIO_DIR,):
+            problems.append(f"source {source!r} lies in {SCENARIO_DIR}/, which builds never see")
         elif not (mod_dir / source).is_file():
             problems.append(f"source {source!r} does not exist")
         elif language is not None and pure.suffix != language.suffix:

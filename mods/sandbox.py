@@ -6,7 +6,8 @@ into the ELF that every client downloads. So every compile runs in ``bwrap`` wit
 
 - a fresh mount namespace whose root holds only: the scratch folder (read-write; the mod
   and the SDK staged in it are re-bound read-only), the mod's folder and the SDK
-  (read-only), the toolchain (read-only: the Python interpreter and its standard library
+  (read-only; the mod's ``scenarios/`` shows empty: no build input), the toolchain
+  (read-only: the Python interpreter and its standard library
   with ``site-packages`` hidden except for the ``ziglang`` package; for Nim, ``nim``, its
   ``lib``, its ``/etc/nim`` configuration and ``/bin/sh``, which Nim runs its C compiler
   through), the shared libraries those programs link (found with ``ldd``, bound file by
@@ -178,15 +179,19 @@ class Sandbox:
         nim: also bind Nim and ``/bin/sh``.
         zig_cache: zig's global cache; bound read-only unless ``trusted``.
         trusted: the build is riscade's own warm-up program: the zig cache is writable.
+        hidden: folders inside ``read_only`` the build sees as empty (an empty read-only
+            tmpfs over each; they must exist).
     """
 
     def __init__(self, scratch: Path, read_only: Iterable[Path], *, nim: bool = False,
-                 zig_cache: Path | None = None, trusted: bool = False) -> None:
+                 zig_cache: Path | None = None, trusted: bool = False,
+                 hidden: Iterable[Path] = ()) -> None:
         self.scratch = Path(scratch)
         self.read_only = tuple(Path(p) for p in read_only)
         self.nim = nim
         self.zig_cache = zig_cache or zig_global_cache()
         self.trusted = trusted
+        self.hidden = tuple(Path(p) for p in hidden)
 
     def argv(self, command: Sequence[str]) -> list[str]:
         """The bwrap command line that runs ``command`` inside this sandbox."""
@@ -205,6 +210,8 @@ class Sandbox:
         args += self._zig_cache_binds()
         for path in self.read_only:
             args += ["--ro-bind", str(path), str(path)]
+        for path in self.hidden:
+            args += ["--size", "4096", "--tmpfs", str(path), "--remount-ro", str(path)]
         return [*args, "--chdir", scratch, "--", *command]
 
     def _zig_cache_binds(self) -> list[str]:

@@ -22,7 +22,7 @@ from mods.host_api import CONSTANTS, constant
 from protocol.limits import DEFAULT_LIMITS
 
 from .errors import ModError
-from .manifest import NAME_RE
+from .manifest import NAME_RE, SCENARIO_DIR  # a mod's scenarios: <mod>/SCENARIO_DIR/*.toml
 
 __all__ = [
     "Scenario", "ScenarioError", "Player", "Input", "Chat", "Expect", "Range", "EntitySelector",
@@ -30,8 +30,6 @@ __all__ = [
     "MAX_ENTRIES", "MAX_INPUT_TICKS", "BUTTONS", "ENTITY_FIELDS",
 ]
 
-#: A mod's scenarios: ``<mod>/SCENARIO_DIR/*.toml``.
-SCENARIO_DIR = "scenarios"
 #: The most ticks a scenario may run (at 20 ticks a second: over 16 minutes of game).
 MAX_TICKS = 20_000
 #: The largest scenario file read.

@@ -86,6 +86,20 @@ def test_c_embeds_of_host_files_fail(tmp_path, secret, mod, target) -> None:
     assert SECRET not in text  # the message names the file, never its content
 
 
+def test_a_build_does_not_see_its_own_scenarios(tmp_path) -> None:
+    """Scenarios are no build input (editing one rebuilds nothing), so the build cannot
+    read them either: an .incbin of the mod's own scenario file fails."""
+    scenario = tmp_path / "mods" / "c_incbin" / "scenarios" / "secret.toml"
+    mods = stage(tmp_path / "mods", "honest", "c_incbin", secret=str(scenario))
+    scenario.parent.mkdir()
+    scenario.write_text(f"# {SECRET}\n")
+    results = build(mods, tmp_path / "cache")
+    assert_honest_ok(results)
+    text = assert_refused(results["c_incbin"])
+    assert SECRET not in text and "secret.toml" in text
+    assert scenario.read_text() == f"# {SECRET}\n"  # the folder was hidden, not emptied
+
+
 @pytest.mark.parametrize("target", ["secret", "/etc/passwd"])
 def test_zig_embed_through_a_symlink_out_of_the_mod_fails(tmp_path, secret, target) -> None:
     path = str(secret) if target == "secret" else target

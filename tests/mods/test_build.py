@@ -91,6 +91,21 @@ def test_touching_one_source_rebuilds_only_that_mod(tmp_path, mods_copy) -> None
     assert after["pickups"].ok
 
 
+def test_editing_a_scenario_rebuilds_nothing(tmp_path, mods_copy) -> None:
+    first = by_name(build_mods(mods_copy, tmp_path / "cache"))
+    scenarios = mods_copy / "pickups" / "scenarios"
+    coins = scenarios / "coins.toml"
+    coins.write_text(coins.read_text() + "\n# edited\n")
+    (scenarios / "new.toml").write_text("# a new scenario\n")
+    again = by_name(build_mods(mods_copy, tmp_path / "cache"))
+    assert all(r.ok and r.cached for r in again.values())
+    assert again["pickups"].key == first["pickups"].key
+    source = mods_copy / "pickups" / "pickups.c"
+    source.write_text(source.read_text() + "\n/* touched */\n")
+    after = by_name(build_mods(mods_copy, tmp_path / "cache"))
+    assert after["pickups"].ok and not after["pickups"].cached
+
+
 def test_builds_are_reproducible_across_directories(tmp_path, mods_copy, shipped) -> None:
     elsewhere = by_name(build_mods(mods_copy, tmp_path / "other-cache"))
     assert {n: r.sha256 for n, r in elsewhere.items()} == {
