@@ -57,6 +57,12 @@ class ServerPolicy:
             ``"https://game.example"``; ``"*"`` for any). ``None``: the page's host must be the
             host the browser connected to (the ``Host`` header). Clients that send no
             ``Origin`` (not browsers) are always let in.
+        wrong_secret_limit, wrong_secret_window, lockout_ticks: ``wrong_secret_limit``
+            wrong passwords or admin tokens from one address (an IPv6 /64) within
+            ``wrong_secret_window`` ticks lock that address out for ``lockout_ticks`` ticks:
+            every ``Hello`` from it is refused, other addresses play on. 10 within 1,200
+            ticks (a minute at 20 ticks/s) leave room for typos; 6,000 ticks is five
+            minutes. ``None``: no lockout (the connection cap alone limits guessing).
         reload_lead: ticks between the tick announcing a hot reload and the tick it happens
             at: the time every client has to fetch the new mod (20: one second at 20
             ticks/s; a client whose mod is late holds its ticks until it comes).
@@ -79,6 +85,9 @@ class ServerPolicy:
     desync_burst: int = 4
     origins: tuple[str, ...] | None = None
     reload_lead: int = 20
+    wrong_secret_limit: int | None = 10
+    wrong_secret_window: int = 1200
+    lockout_ticks: int = 6000
 
     def __post_init__(self) -> None:
         for f in fields(self):

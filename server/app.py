@@ -46,9 +46,10 @@ new player when the server is full (the one whose grace period ends first). A to
 player is refused (``Code.TAKEN``), an unknown one makes a new player. Before anything is
 held, a ``Hello`` must come from an address and with a token that are not banned
 (``Code.BANNED``), and carry the server's password if it has one and, if it carries an admin
-token, the right one (``Code.PASSWORD``). Admins' chat lines that are admin commands
-(``server.admin``) are run here, logged, and answered with a ``Notice``; they never reach the
-game. Nobody else may run them ("not allowed").
+token, the right one (``Code.PASSWORD``); ``policy.wrong_secret_limit`` wrong ones from an
+address within a window lock it out for ``policy.lockout_ticks`` ticks (``Lockout``).
+Admins' chat lines that are admin commands (``server.admin``) are run here, logged, and
+answered with a ``Notice``; they never reach the game. Nobody else may run them ("not allowed").
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ from game.rules import LOG_LINE_LENGTH
 from game.simulation import ALL_PLAYERS, ModImage, Simulation
 from game.text import printable
 from lockstep import tick_message
-from lockstep.admission import Admission, origin_allowed
+from lockstep.admission import Admission, Lockout, origin_allowed
 from lockstep.handshake import Handshake, refusal
 from lockstep.hello import check_hello
 from lockstep.policy import DEFAULT_POLICY, ServerPolicy
@@ -324,6 +325,8 @@ class GameServer:
         self._live: set[_Conn] = set()  # every open connection, any state
         self._want_snapshot: list[_Conn] = []
         self._admission = Admission(self.policy.max_conns_per_address)
+        self._lockout = Lockout(self.policy.wrong_secret_limit, self.policy.wrong_secret_window,
+                                self.policy.lockout_ticks)
         # Each blob message is encoded once and shared by every connection that needs it.
         self._blobs: dict[str, tuple[ModBlob, bytes]] = {}
         for m in self.mods:
@@ -843,8 +846,19 @@ class GameServer:
             if self.identities.banned(conn.address, hello.token):
                 return self._refuse(conn, refusal(Code.BANNED, "you are banned from this "
                                                   "server"), hello.name)
+            locked = self._lockout.locked(conn.address, self.room.tick)
+            if locked:
+                return self._refuse(conn, refusal(Code.PASSWORD, "too many wrong passwords or "
+                                                  "admin tokens from your address: try again "
+                                                  f"in {-(-locked // self.tick_rate)} s"),
+                                    hello.name)
             admin = self.credentials.check(hello)
             if not isinstance(admin, bool):
+                if (hello.password or hello.admin_token) and \
+                        self._lockout.wrong(conn.address, self.room.tick):
+                    log.warning("%s: address locked out for %d ticks after %d wrong secrets",
+                                conn.peer, self.policy.lockout_ticks,
+                                self.policy.wrong_secret_limit)
                 return self._refuse(conn, refusal(*admin), hello.name)
             conn.admin = admin
             reclaim = self.identities.owner(hello.token)

@@ -112,6 +112,55 @@ async def test_a_password_spray_is_refused_each_time_and_holds_nothing(
     assert summary["desyncs"] == 0 and server.running
 
 
+async def guess(server, address: str, **secrets_: str) -> Refusal | Welcome:
+    """A Hello from ``address`` (a loopback address of its own) carrying ``secrets_``: the
+    server's answer (the connection is closed after it)."""
+    a = await Attacker.open(server, local_addr=(address, 0))
+    await a.ws.send(a.link.send(hello("guess", **secrets_)))
+    answer = a.link.receive(await a.ws.recv())
+    await a.ws.close()
+    assert isinstance(answer, Refusal | Welcome)
+    return answer
+
+
+async def test_wrong_secrets_lock_their_address_out_and_no_other(
+        bundled, make_server, server_log, tmp_path: Path) -> None:
+    password, admin = "p" * 40, "a" * 32
+    server = await make_server(
+        bundled.served, credentials=Credentials(password=password, admin_token=admin),
+        policy=ServerPolicy(max_conns_per_address=None, wrong_secret_limit=3,
+                            wrong_secret_window=100_000, lockout_ticks=100))
+    bot = honest(server, tmp_path, ticks=200, password=password)
+    await in_world(server, "honest")
+    # No password at all is no guess: it never counts.
+    for _ in range(5):
+        said = await guess(server, "127.0.0.2")
+        assert isinstance(said, Refusal) and said.reason == "this server needs a password"
+    for wrong in ("p", "P" * 40):
+        said = await guess(server, "127.0.0.2", password=wrong)
+        assert isinstance(said, Refusal) and said.reason == "wrong password"
+    said = await guess(server, "127.0.0.2", password=password, admin_token="b" * 32)
+    assert isinstance(said, Refusal) and said.reason == "wrong admin token"  # the third
+    locked_at = server.room.tick
+    assert len(server_log("address locked out for 100 ticks after 3 wrong secrets")) == 1
+    # Locked out: even the right password is refused, with the reason.
+    said = await guess(server, "127.0.0.2", password=password)
+    assert isinstance(said, Refusal) and said.code == Code.PASSWORD
+    assert said.reason.startswith("too many wrong passwords or admin tokens from your "
+                                  "address: try again in ")
+    # Another address is not concerned, admins included; the bot plays on.
+    assert isinstance(await guess(server, "127.0.0.3", password=password), Welcome)
+    assert isinstance(await guess(server, "127.0.0.3", password=password, admin_token=admin),
+                      Welcome)
+    await until(lambda: server.room.occupied == 1)  # the welcomed guesses left again
+    assert server.running
+    # The lockout ends after its ticks.
+    await until(lambda: server.room.tick > locked_at + 100)
+    assert isinstance(await guess(server, "127.0.0.2", password=password), Welcome)
+    summary = await bot
+    assert summary["desyncs"] == 0 and summary["ticks"] == 200
+
+
 async def test_kept_slots_yield_to_new_players_so_a_join_loop_cannot_fill_the_server(
         bundled, make_server, server_log, tmp_path: Path) -> None:
     server = await make_server(bundled.served, limits=Limits(max_players=3), grace_ticks=100_000)
