@@ -16,7 +16,7 @@ commands:
   build [MODS_DIR]      build mods (riscade build --help)
   new NAME --lang L     start a mod: mod.toml, hook stubs, a scenario (riscade new --help)
   test [MOD...]         play the mods' scenarios on both VM engines (riscade test --help)
-  run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (python -m vm run)
+  run PROGRAM [ARGS]    run a riscv64 ELF program in the VM (riscade run --help)
   profile [OPTIONS]     profile the mods in a game with scripted players (--help)
 """
 
@@ -49,7 +49,7 @@ def _dispatch(args: list[str]) -> int:
     if command == "run":
         from vm.cli import main as vm_main
 
-        return vm_main(["run", *rest])
+        return vm_main(["run", *rest], prog="riscade")
     if command == "demo":
         from server.demo import main as demo_main
 
@@ -69,7 +69,7 @@ def _dispatch(args: list[str]) -> int:
     if command == "build":
         from mods.__main__ import main as mods_main
 
-        return mods_main(["build", *rest])
+        return mods_main(["build", *rest], prog="riscade")
     if command == "new":
         from mods.new import main as new_main
 

@@ -63,9 +63,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m mods`` (and ``riscade build``)."""
-    p = argparse.ArgumentParser(prog="python -m mods", description=__doc__)
+def parser(prog: str = "python -m mods") -> argparse.ArgumentParser:
+    """The command line of ``python -m mods`` (and ``riscade build``: ``prog="riscade"``)."""
+    p = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build every mod of a directory")
     build.add_argument("mods_dir", nargs="?", type=Path, default=DEFAULT_MODS_DIR,
@@ -79,8 +79,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, prog: str = "python -m mods") -> int:
+    """Entry point of ``python -m mods``; ``prog`` names the command in its usage lines."""
+    args = parser(prog).parse_args(argv)
     if args.command == "sdk":
         from .sdk.__main__ import main as sdk_main
         return sdk_main(["--check"] if args.check else [])

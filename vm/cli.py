@@ -37,18 +37,19 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m vm``; returns the process exit status."""
+def main(argv: list[str] | None = None, *, prog: str = "python -m vm") -> int:
+    """Entry point of ``python -m vm`` (``prog`` names the command in its usage lines);
+    returns the process exit status."""
     try:
-        return _main(argv)
+        return _main(argv, prog)
     except BrokenPipeError:
         # Our reader went away (``| head``): stop quietly, as a native program would.
         sys.stderr.close()
         return 141
 
 
-def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vm", description=__doc__)
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a static riscv64 ELF program")
     run.add_argument("program")
