@@ -50,9 +50,7 @@ SDK_INPUTS = {
 TAIL_LINES = 40
 #: Seconds one compiler run may take.
 BUILD_TIMEOUT = 900
-#: Files in a mod directory the build ignores (everything else is an input), at any depth;
-#: the mod's ``SCENARIO_DIR`` too (a scenario cannot change the ELF: editing one rebuilds
-#: nothing, and the build's sandbox does not see it).
+#: Files in a mod directory the build ignores (everything else is an input).
 _IGNORED = ("__pycache__", "nimcache", "zig-cache", ".zig-cache")
 
 
@@ -132,7 +130,9 @@ def build_mods(mods_dir: Path, cache_dir: Path, jobs: int = 2, *,
 
 
 def _mod_files(directory: Path) -> Iterator[Path]:
-    """Every input file of a mod directory, sorted by relative path."""
+    """Every input file of a mod directory, sorted by relative path: not its scenarios
+    (``SCENARIO_DIR``: no scenario can change the ELF, so editing one rebuilds nothing, and
+    the build's sandbox shows the folder empty)."""
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory)
         if (path.is_file() and rel.parts[0] != SCENARIO_DIR
