@@ -214,7 +214,7 @@ class WorldRecorder:
         if saved is not None:
             try:
                 self._saved_identities = Identities.from_state(json.loads(saved))
-            except ValueError as exc:  # json.JSONDecodeError is one
+            except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
                 raise WorldError(f"{self.path}: its player identities are damaged: "
                                  f"{' '.join(str(exc).split())[:200]}") from None
             self._identities_written = saved

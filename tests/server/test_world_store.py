@@ -356,15 +356,20 @@ async def test_after_a_restart_players_are_held_for_their_tokens_then_leave(
         "no join, and player 2 leaves in tick 82"
 
 
+@pytest.mark.parametrize("value", [
+    '{"grace_ticks": 5}', "{", "[" * 100_000, "null",
+    '{"grace_ticks": 5, "tokens": [[1, "' + "a" * 64 + '"]], "detached": [[1, "soon"]], '
+    '"banned_addresses": [], "banned_tokens": []}',
+])
 async def test_damaged_identities_stop_a_restart_and_the_file_is_kept(
-        tmp_path: Path, walker: ModImage) -> None:
+        tmp_path: Path, walker: ModImage, value: str) -> None:
     path = tmp_path / "w.db"
     first = server(path, served(walker))
     welcomed(first, "ann")
     play(first, 3)
     await first.stop()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '{\"grace_ticks\": 5}' WHERE key = 'identities'")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'identities'", (value,))
     conn.commit()
     conn.close()
     before = path.read_bytes()
