@@ -1,14 +1,16 @@
 """What the world file costs: per tick of a served game (with and without ``--world``), in
 bytes per 1,000 ticks, and how fast ``riscade replay`` re-simulates it.
 
-    python -m bench.world_store [--ticks N] [--players N] [--every N]
+    python -m bench.world_store [--ticks N] [--players N] [--every N] [--keep N]
 
 The game: the bundled mods, ``--players`` scripted players (seeded pseudo-random buttons,
 a chat line now and then), ``--ticks`` ticks closed back to back by ``GameServer.step``
 (no network, no tick clock), once without a world file and once with one (a commit every
-tick, a snapshot every ``--every`` ticks). Then the raw cost of one commit of one tick
-record with ``synchronous=NORMAL`` (the policy) and ``FULL`` (an fsync per commit), and the
-replay of the recorded file with and without ``--verify``. Timings are for reading.
+tick, a snapshot every ``--every`` ticks, the first and the latest ``--keep`` kept; the
+players hold tokens, so their identities are written too). Then the raw cost of one
+commit of one tick record with ``synchronous=NORMAL`` (the policy) and ``FULL`` (an fsync
+per commit), and the replay of the recorded file with and without ``--verify``. Timings
+are for reading.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from mods.host_api import HOST_API
 from server.app import GameServer, ServedMod
-from server.persist import WorldRecorder, load_replay, replay_ticks
+from server.persist import DEFAULT_KEEP, WorldRecorder, load_replay, replay_ticks
 from server.startup import prepare_mods
 from server.world_store import WorldFile
 
@@ -42,6 +44,7 @@ def _play(mods: list[ServedMod], ticks: int, players: int,
         pid = game.room.reserve()
         assert pid is not None
         game.room.admit(pid, f"p{n}")
+        game.identities.issue(pid)
         pids.append(pid)
     steps, recording = [], []
     for tick in range(1, ticks + 1):
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ticks", type=int, default=1000)
     p.add_argument("--players", type=int, default=8)
     p.add_argument("--every", type=int, default=100, help="ticks between snapshots")
+    p.add_argument("--keep", type=int, default=DEFAULT_KEEP,
+                   help="snapshots kept besides the first (serve --keep-snapshots)")
     p.add_argument("--rounds", type=int, default=2,
                    help="games played without and with a world file, alternately")
     opts = p.parse_args(argv)
@@ -100,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(opts.rounds):  # alternated: the machine's load changes
             plain += _play(mods, opts.ticks, opts.players, None)[0]
             path.unlink(missing_ok=True)
-            world = WorldRecorder.open(path, host_abi=HOST_API.abi_hash(), every=opts.every)
+            world = WorldRecorder.open(path, host_abi=HOST_API.abi_hash(), every=opts.every,
+                                       keep=opts.keep)
             steps, recorded = _play(mods, opts.ticks, opts.players, world)
             stored += steps
             recording += recorded
@@ -108,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         tick_only = [r for t, r in enumerate(recording) if (t % opts.ticks + 1) % opts.every != 0]
         print(f"game: {len(mods)} bundled mods, {opts.players} players, {opts.ticks} ticks "
               f"({opts.rounds} games each way), "
-              f"a snapshot every {opts.every} ticks, a commit every tick (WAL, "
+              f"a snapshot every {opts.every} ticks (the first and the latest {opts.keep} "
+              f"kept), a commit every tick (WAL, "
               f"synchronous=NORMAL)")
         print(f"  step without --world: {_ms(plain)}")
         print(f"  step with --world:    {_ms(stored)}")
@@ -120,13 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         snaps, count = conn.execute("SELECT SUM(LENGTH(state)), COUNT(*) FROM snapshots"
                                     ).fetchone()
         builds, = conn.execute("SELECT SUM(LENGTH(elf)) FROM builds").fetchone()
+        free, = conn.execute("PRAGMA freelist_count").fetchone()
+        page, = conn.execute("PRAGMA page_size").fetchone()
         conn.close()
         size = path.stat().st_size
         per = 1000 / opts.ticks
         print(f"  file: {size / 1024:.0f} KiB for {opts.ticks} ticks = "
               f"{size * per / 1024:.0f} KiB per 1,000 ticks (tick records with hashes "
               f"{inputs * per / 1024:.1f} KiB, {count} snapshots {snaps / 1024:.0f} KiB = "
-              f"{snaps / count / 1024:.1f} KiB each, mod builds {builds / 1024:.0f} KiB once)")
+              f"{snaps / count / 1024:.1f} KiB each, mod builds {builds / 1024:.0f} KiB once, "
+              f"{free * page / 1024:.0f} KiB free pages for the next snapshots)")
         print(f"  one commit of one tick record: {_commit_cost(folder, 'NORMAL'):.3f} ms with "
               f"synchronous=NORMAL, {_commit_cost(folder, 'FULL'):.3f} ms with FULL (fsync)")
         file = WorldFile.open(path, host_abi=HOST_API.abi_hash(), readonly=True)

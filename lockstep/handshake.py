@@ -135,6 +135,13 @@ class Handshake:
         cleaned name), or ``None``."""
         return self._holders.get(name_key(clean_name(name)))
 
+    def resume(self, pid: int, name: str) -> None:
+        """Player ``pid`` of a resumed game (``Room.resume``) is held for its return: its
+        name (as the room has it, cleaned at its join) stays its own, and a ``Hello`` with
+        its token may ``accept`` it back (``reclaim``)."""
+        self._holders[name_key(name)] = pid
+        self._names[pid] = name
+
     def admit(self, pid: int) -> None:
         """Player ``pid``, welcomed, has every mod: it joins the world in the next tick."""
         self.room.admit(pid, self._names[pid])

@@ -318,8 +318,9 @@ class GameServer:
                                    limits=self.limits, issue=self.identities.issue)
         self._holders: dict[int, _Conn] = {}  # player id -> the connection playing it
         self._addresses: dict[int, str] = {}  # player id -> its last address (for /ban)
-        if self.world is not None:
-            self.world.attach(self.room)
+        if self.world is not None:  # a resumed game's players are held for their tokens
+            for pid, name in self.world.attach(self.room, self.identities).items():
+                self.handshake.resume(pid, name)
         self._print_mod_chat()  # what the mods said while starting
         self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
         self._live: set[_Conn] = set()  # every open connection, any state

@@ -24,7 +24,7 @@ from .config import DEFAULT_FILE, ConfigError, parse_with_config
 from .console import admin_command, attach_console
 from .identity import DEFAULT_GRACE_TICKS, Credentials, read_secret
 from .logs import FORMATS, LEVELS, setup_logging
-from .persist import DEFAULT_EVERY, WorldError, WorldRecorder
+from .persist import DEFAULT_EVERY, DEFAULT_KEEP, WorldError, WorldRecorder
 from .shutdown import StartInterrupted, Stopper, shut_down, stop_while_starting
 from .startup import prepare_mods
 from .watch import ModWatcher
@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "storage lives in it. Default: the game lives in memory only")
     p.add_argument("--snapshot-every", type=int, default=DEFAULT_EVERY, metavar="TICKS",
                    help="with --world: a snapshot of the game every this many ticks")
+    p.add_argument("--keep-snapshots", type=int, default=DEFAULT_KEEP, metavar="N",
+                   help="with --world: keep the first snapshot and the latest N (every tick's "
+                        "inputs are kept)")
     p.add_argument("--password-file", type=Path, default=None, metavar="FILE",
                    help="players must give the password in this file's first line")
     p.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE",
@@ -126,9 +129,9 @@ async def serve(opts: argparse.Namespace) -> int:
             raise ValueError(f"--grace-ticks must be 0 or more, not {opts.grace_ticks}")
         world = None if opts.world is None else \
             WorldRecorder.open(opts.world, host_abi=HOST_API.abi_hash(),
-                               every=opts.snapshot_every)
+                               every=opts.snapshot_every, keep=opts.keep_snapshots)
     except (OSError, ValueError, ssl.SSLError, WorldFileError) as exc:
-        # ValueError: lockstep.PolicyError, a bad --snapshot-every
+        # ValueError: lockstep.PolicyError, a bad --snapshot-every or --keep-snapshots
         print(f"riscade serve: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(f"riscade serve: building mods in {opts.mods}", flush=True)

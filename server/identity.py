@@ -3,9 +3,9 @@ server's password and admin token.
 
 A player's **token** (``Welcome.token``) is a bearer secret of 192 random bits
 (``secrets.token_urlsafe``) handed out at the first join; it never enters the simulation or
-its state hash. Only its SHA-256 is kept, in memory; ``Identities.to_state``/``from_state``
-are what a world store would write and read back (the digests, the player ids, the grace
-deadlines and the bans: nothing a thief could replay).
+its state hash. Only its SHA-256 is kept; ``Identities.to_state``/``from_state`` are what
+the world file keeps (``server.persist``: the digests, the player ids, the grace deadlines
+and the bans: nothing a thief could replay), and ``resume`` takes them over after a restart.
 
 When a player who has joined disconnects (for any reason but a kick or a ban), the server
 does not make it leave the game at once: ``detach`` keeps its slot, entity, name and score for
@@ -15,8 +15,9 @@ the leave, and the token is forgotten (a ``Hello`` with it is then a new player'
 
 The rules for a token that is not a detached player's, decided here and in ``server.app``:
 
-- unknown (forged, mistyped, expired, from before a restart): the client is a new player,
-  with a new token. A token cannot be guessed (192 bits), so this gives nothing away.
+- unknown (forged, mistyped, expired, from before a restart without a world file): the
+  client is a new player, with a new token. A token cannot be guessed (192 bits), so this
+  gives nothing away.
 - a player's whose connection is still open: refused (``Code.TAKEN``). A token must not take
   over a connected player, even its owner's other window; the owner's old connection is
   noticed gone at the latest by the websocket keepalive (``ping_interval + ping_timeout``),
@@ -36,6 +37,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +182,27 @@ class Identities:
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not an identities state: {exc}") from None
         return ids
+
+    def resume(self, saved: Identities, players: Iterable[int], tick: int) -> list[int]:
+        """Take over ``saved`` (a world file's, ``from_state``) at a restart at ``tick``: its
+        bans all, and the tokens of ``players`` (those in the resumed world; a token of a
+        player who had not joined yet names nobody). Each of these players is detached, held
+        for a whole grace period of this server counted from ``tick``: the time the server
+        was down is not ticks, and nobody could come back while it was. Returns them
+        (ascending); the caller makes the others leave. With a grace period of 0 none is
+        held."""
+        self.banned_addresses |= saved.banned_addresses
+        self.banned_tokens |= saved.banned_tokens
+        held = []
+        for pid in sorted(set(players)):
+            digest = saved._digest_of.get(pid)
+            if digest is None or self.grace_ticks == 0 or pid in self._digest_of \
+                    or digest in self._by_digest or digest in self.banned_tokens:
+                continue
+            self._digest_of[pid], self._by_digest[digest] = digest, pid
+            self._detached[pid] = tick + self.grace_ticks
+            held.append(pid)
+        return held
 
     @property
     def tokens(self) -> int:

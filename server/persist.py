@@ -6,16 +6,24 @@
   file that holds a game, its latest snapshot restored and the ticks recorded after it
   replayed, each one's state hash checked (``lockstep.record.Replay``), so the game goes on
   from the last committed tick with the hash recorded for it.
-- ``attach``: the room then takes over the recorded players and player ids. **Players
-  after a restart**: nobody plays them, so each leaves at the first tick after the restart
-  (a leave recorded like any other). **Mods changed between runs**: a mod whose build or
+- ``attach``: the room then takes over the recorded players and player ids, and the
+  server's ``Identities`` the recorded tokens (digests) and bans. **Players after a
+  restart**: those who held a token are held as after a disconnect, each for a whole grace
+  period counted from the restart's tick (the time the server was down is not ticks, and
+  nobody could return while it was down): a ``Hello`` with the token gets the same player id,
+  entity and score back; whoever does not return leaves when the grace period ends (a leave
+  recorded like any other, so a replay goes through it). Players without a token (a file of
+  an older riscade, a grace period of 0) leave at the first tick after the restart.
+  **Mods changed between runs**: a mod whose build or
   limits changed is reloaded at that first tick as a hot reload does (``on_save`` is run by
   the recorded build, ``on_restore`` or ``on_load`` by the new one; the mods depending on it
   are reloaded too); unchanged mods keep their restored machines. A different set of mods,
   or changed dependencies, is refused (``lockstep.reload.restart_swaps``).
 - ``record``: after each tick, its inputs and state hash, the builds a reload swapped in,
-  and every ``every`` ticks a snapshot, **committed every tick** (WAL, synchronous=NORMAL):
-  ``kill -9`` loses at most the tick being written.
+  the identities when they changed, and every ``every`` ticks a snapshot (then the
+  snapshots but the first and the latest ``keep`` are dropped), **committed every tick**
+  (WAL, synchronous=NORMAL): ``kill -9`` loses at most the tick being written, and the
+  identities in the file are always those of its last tick.
 - ``save`` (``GameServer.save_world``): a snapshot of the current tick, committed now.
 
 The mods' persistent storage (``storage_get``/``storage_set``) is part of the world, so it
@@ -28,6 +36,7 @@ A write that fails (a full disk) is logged once and recording stops; the game go
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -48,14 +57,20 @@ from lockstep.reload import Swap, restart_swaps
 from lockstep.room import ClosedTick, Room
 from protocol import ModEntry
 
+from .identity import Identities
 from .world_store import WorldFile, WorldFileError
 
-__all__ = ["WorldRecorder", "WorldError", "load_replay", "replay_ticks", "DEFAULT_EVERY"]
+__all__ = ["WorldRecorder", "WorldError", "load_replay", "replay_ticks", "DEFAULT_EVERY",
+           "DEFAULT_KEEP"]
 
 log = logging.getLogger("riscade.world")
 
 #: Ticks between two snapshots (``riscade serve --snapshot-every``).
 DEFAULT_EVERY = 100
+#: Snapshots kept besides the first (``riscade serve --keep-snapshots``).
+DEFAULT_KEEP = 20
+#: The meta key of the identities (``Identities.to_state`` as JSON).
+_IDENTITIES = "identities"
 
 
 class WorldError(Exception):
@@ -136,10 +151,12 @@ class WorldRecorder:
     Args:
         file: the open world file.
         every: ticks between snapshots (at least 1).
+        keep: snapshots kept besides the first (at least 1).
     """
 
     file: WorldFile
     every: int = DEFAULT_EVERY
+    keep: int = DEFAULT_KEEP
     #: What ``attach`` did, in one line (the CLI prints it).
     summary: str = ""
     #: Why recording stopped (a failed write), or None while it records.
@@ -154,22 +171,24 @@ class WorldRecorder:
     _served: list[tuple[ModEntry, ModImage]] = field(default_factory=list, repr=False)
     _snapshot_tick: int = -1
     _closed: bool = False
+    _identities: Identities | None = field(default=None, repr=False)
+    _saved_identities: Identities | None = field(default=None, repr=False)
+    _identities_written: str = ""
 
     def __post_init__(self) -> None:
-        if self.every < 1:
-            raise ValueError(f"a snapshot is taken every 1 or more ticks, not {self.every}")
+        _check_options(self.every, self.keep)
 
     @classmethod
-    def open(cls, path: Path, *, host_abi: str, every: int = DEFAULT_EVERY) -> WorldRecorder:
+    def open(cls, path: Path, *, host_abi: str, every: int = DEFAULT_EVERY,
+             keep: int = DEFAULT_KEEP) -> WorldRecorder:
         """Open (or create) the world file at ``path`` for a server with ``host_abi``.
 
         Raises:
             WorldFileError: it is not a world this server can use (the file is unchanged).
-            ValueError: ``every`` is below 1.
+            ValueError: ``every`` or ``keep`` is below 1.
         """
-        if every < 1:
-            raise ValueError(f"a snapshot is taken every 1 or more ticks, not {every}")
-        return cls(WorldFile.open(path, host_abi=host_abi), every)
+        _check_options(every, keep)
+        return cls(WorldFile.open(path, host_abi=host_abi), every, keep)
 
     @property
     def path(self) -> Path:
@@ -191,6 +210,14 @@ class WorldRecorder:
         if self.file.snapshot() is None:  # a new world (or one whose first run never ticked)
             return Simulation([i for _, i in served], seed=seed, stored=stored, on_log=on_log,
                               locate=locate)
+        saved = self.file.meta(_IDENTITIES)
+        if saved is not None:
+            try:
+                self._saved_identities = Identities.from_state(json.loads(saved))
+            except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
+                raise WorldError(f"{self.path}: its player identities are damaged: "
+                                 f"{' '.join(str(exc).split())[:200]}") from None
+            self._identities_written = saved
         replay = load_replay(self.file)
         replay_ticks(self.file, replay)
         recorded = [self.file.build(_sha(image)) for image in replay.sim.mods]
@@ -204,15 +231,18 @@ class WorldRecorder:
         replay.sim.mod_chat = []
         return replay.sim
 
-    def attach(self, room: Room) -> None:
-        """Record ``room``'s game from now on (after ``simulation``); see the module for what
-        a resumed room does at its first tick. Writes the builds served and, for a new
-        world, its meta and the snapshot of its start, and commits them.
+    def attach(self, room: Room, identities: Identities) -> dict[int, str]:
+        """Record ``room``'s game and the server's ``identities`` from now on (after
+        ``simulation``); see the module for what a resumed room does. Writes the builds
+        served and, for a new world, its meta and the snapshot of its start, and commits
+        them. Returns the players held for their return (player id: name).
 
         Raises:
             WorldFileError: the file cannot be written.
         """
         self._room = room
+        self._identities = identities
+        held: dict[int, str] = {}
         for entry, image in self._served:
             self.file.put_build(entry, image)
         replay = self._resumed
@@ -221,23 +251,42 @@ class WorldRecorder:
             self._snapshot(room)
             self.summary = f"new world in {self.path}"
         else:
-            room.resume(replay.room.players, replay.room.next_player)
-            for pid in sorted(replay.room.players):
-                room.leave(pid)
+            players = replay.room.players
+            room.resume(players, replay.room.next_player)
+            saved = self._saved_identities
+            kept = identities.resume(saved, players, room.tick) if saved is not None else []
+            held = {pid: players[pid] for pid in kept}
+            for pid in sorted(players):
+                if pid not in held:
+                    room.leave(pid)
             if self._swaps:  # nobody to tell: joiners' snapshots wait until the swap
                 room.reloads.announce(room.tick + 1, self._swaps)
                 room.reloads.take_announced()
             reloads = ", ".join(s.entry.name for s in self._swaps) or "none"
             self.summary = (f"resumed {self.path} at tick {room.tick} (state "
-                            f"{room.sim.state_hash()[:16]}); {len(replay.room.players)} players "
-                            f"leave at tick {room.tick + 1}; mods reloaded: {reloads}")
+                            f"{room.sim.state_hash()[:16]}); {len(held)} players held until "
+                            f"tick {room.tick + identities.grace_ticks} for their return, "
+                            f"{len(players) - len(held)} leave at tick {room.tick + 1}; mods "
+                            f"reloaded: {reloads}")
+        self._write_identities()
         self.file.commit()
+        return held
+
+    def _write_identities(self) -> None:
+        """The identities into the open transaction, if they changed since last written."""
+        if self._identities is None:
+            return
+        doc = json.dumps(self._identities.to_state(), separators=(",", ":"))
+        if doc != self._identities_written:
+            self.file.set_meta(_IDENTITIES, doc)
+            self._identities_written = doc
 
     def _snapshot(self, room: Room) -> None:
         sim = room.sim
         self.file.put_snapshot(room.tick, [_sha(i) for i in sim.mods],
                                pack_room(RoomState(dict(room.players), room.next_player)),
                                sim.snapshot(), sim.state_hash())
+        self.file.prune_snapshots(self.keep)
         self._snapshot_tick = room.tick
         self.snapshots += 1
 
@@ -254,6 +303,7 @@ class WorldRecorder:
             self.file.put_tick(inputs.tick, pack_tick(inputs), closed.state_hash)
             if inputs.tick % self.every == 0:
                 self._snapshot(self._room)
+            self._write_identities()
             self.file.commit()
         except WorldFileError as exc:
             self.failure = str(exc)
@@ -273,6 +323,7 @@ class WorldRecorder:
         try:
             if self._snapshot_tick != room.tick:
                 self._snapshot(room)
+            self._write_identities()
             self.file.commit()
         except WorldFileError as exc:
             self.failure = str(exc)
@@ -288,6 +339,13 @@ class WorldRecorder:
         self._closed = True
         self.file.close()
         return said
+
+
+def _check_options(every: int, keep: int) -> None:
+    if every < 1:
+        raise ValueError(f"a snapshot is taken every 1 or more ticks, not {every}")
+    if keep < 1:
+        raise ValueError(f"at least 1 snapshot is kept besides the first, not {keep}")
 
 
 def _sha(image: ModImage) -> str:

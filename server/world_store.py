@@ -13,10 +13,18 @@ than ``SCHEMA``, another host ABI, or a file that fails ``PRAGMA quick_check`` (
 SQLite at all) is a ``WorldFileError`` with one line, and the file is left as it was.
 A server holds an exclusive ``flock`` on the file while it writes: a second server is refused.
 
-Tables: ``meta(key, value)`` (``game``, ``host_abi``, ``seed``); ``builds(sha256, name, elf,
+Tables: ``meta(key, value)`` (``game``, ``host_abi``, ``seed``, ``identities``: the
+players' token digests, grace deadlines and bans as of the last committed tick, JSON,
+``server.identity.Identities.to_state``, never a raw token); ``builds(sha256, name, elf,
 memory, stack, instructions, permissions, dependencies, version, language)``;
 ``snapshots(tick, mods, room, state, hash)`` (``mods``: the builds' SHA-256s in load order,
-msgpack); ``ticks(tick, inputs, hash)``.
+msgpack; the first and the latest few are kept, ``prune_snapshots``); ``ticks(tick, inputs,
+hash)`` (every tick, never pruned).
+
+Schema version 1 still: the ``identities`` row and pruning came later without a new
+version, because each side reads the other's files correctly: a file without the row (an
+older riscade's) resumes with every player leaving at the first tick, as that riscade did,
+and an older riscade ignores the row; a pruned file is a file whose snapshots are fewer.
 """
 
 from __future__ import annotations
@@ -273,6 +281,20 @@ class WorldFile:
             raise WorldFileError(f"{self.path}: the snapshot of tick {tick} is malformed: "
                                  f"{' '.join(str(exc).split())[:200]}") from None
         return SnapshotRow(int(tick), tuple(shas), bytes(room), state, str(state_hash))
+
+    def prune_snapshots(self, keep: int) -> int:
+        """Drop every snapshot but the first (a replay from the start stays possible) and
+        the latest ``keep`` (at least 1), in the open transaction; how many were dropped.
+        SQLite reuses their pages for the next ones, so the file stops growing by them."""
+        if keep < 1:
+            raise ValueError(f"at least 1 snapshot is kept, not {keep}")
+        try:
+            return self._conn.execute(
+                "DELETE FROM snapshots WHERE tick > (SELECT MIN(tick) FROM snapshots) AND tick "
+                "NOT IN (SELECT tick FROM snapshots ORDER BY tick DESC LIMIT ?)",
+                (keep,)).rowcount
+        except sqlite3.Error as exc:
+            raise self._fail("drop old snapshots", exc) from None
 
     def put_tick(self, tick: int, inputs: bytes, state_hash: str) -> None:
         """Keep tick ``tick``'s record and the state hash after it."""

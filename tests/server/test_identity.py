@@ -155,3 +155,46 @@ def test_the_state_a_store_would_keep_round_trips_without_raw_tokens() -> None:
                 {**doc, "tokens": [["1", "a" * 64]]}, {**doc, "grace_ticks": -1}):
         with pytest.raises(ValueError):
             Identities.from_state(bad)
+
+
+def test_resume_holds_the_world_s_players_for_a_whole_grace_period_from_the_restart() -> None:
+    before = Identities(grace_ticks=50)
+    t1, t2, t3, t9 = (before.issue(pid) for pid in (1, 2, 3, 9))
+    assert before.detach(2, 40)  # was in its grace period (until 90) when the server died
+    before.ban(3, "10.0.0.3")
+    saved = Identities.from_state(before.to_state())
+    after = Identities(grace_ticks=20)  # this run's grace period, not the saved one
+    # 9 had a token but had not joined yet: it is not in the world, its token names nobody.
+    assert after.resume(saved, [2, 1, 4], 1000) == [1, 2]  # 4: in the world, no token
+    assert after.owner(t1) == 1 and after.owner(t2) == 2
+    assert after.owner(t3) is None and after.owner(t9) is None
+    assert after.detached(1) and after.detached(2)
+    assert after.banned("10.0.0.3", "") and after.banned("10.9.9.9", t3)
+    assert after.expired(1019) == [] and after.expired(1020) == [1, 2]
+
+
+def test_resume_without_a_grace_period_holds_nobody_but_keeps_the_bans() -> None:
+    before = Identities()
+    before.issue(1)
+    banned = before.issue(2)
+    before.ban(2, None)
+    after = Identities(grace_ticks=0)
+    assert after.resume(Identities.from_state(before.to_state()), [1, 2], 7) == []
+    assert after.tokens == 0 and after.banned("1.1.1.1", banned)
+
+
+@pytest.mark.parametrize("doc", [
+    None, [], {}, {"grace_ticks": 5, "tokens": [[1, "x"]], "detached": [],
+                   "banned_addresses": [], "banned_tokens": []},
+    {"grace_ticks": 5, "tokens": [[1, "a" * 64], [2, "a" * 64]], "detached": [],
+     "banned_addresses": [], "banned_tokens": []},
+    {"grace_ticks": 5, "tokens": [], "detached": [[1, 3]], "banned_addresses": [],
+     "banned_tokens": []},
+    {"grace_ticks": -1, "tokens": [], "detached": [], "banned_addresses": [],
+     "banned_tokens": []},
+    {"grace_ticks": 5, "tokens": 7, "detached": [], "banned_addresses": [],
+     "banned_tokens": []},
+])
+def test_a_state_that_is_not_one_is_refused(doc: object) -> None:
+    with pytest.raises(ValueError):
+        Identities.from_state(doc)

@@ -16,12 +16,13 @@ import pytest
 from game.simulation import ModImage
 from lockstep import entry_for
 from mods.host_api import HOST_API
-from protocol import compress_mod
+from protocol import PROTOCOL_VERSION, Hello, Refusal, Welcome, compress_mod
 from server.app import GameServer, ServedMod
 from server.persist import WorldError, WorldRecorder
 from server.replay import main as replay_main
 from server.world_store import WorldFileError
 from tests.conftest import _image
+from vm import VM_ABI
 
 HOST_ABI = HOST_API.abi_hash()
 #: Buttons the scripted player holds, cycling by tick: left, right, up, down.
@@ -44,11 +45,12 @@ def served(*images: ModImage) -> list[ServedMod]:
 
 
 def server(path: Path, mods: list[ServedMod], every: int = 50,
-           hashes: dict[int, str] | None = None) -> GameServer:
-    world = WorldRecorder.open(path, host_abi=HOST_ABI, every=every)
+           hashes: dict[int, str] | None = None, *, keep: int = 20,
+           grace_ticks: int = 600) -> GameServer:
+    world = WorldRecorder.open(path, host_abi=HOST_ABI, every=every, keep=keep)
     on_tick = None if hashes is None else hashes.__setitem__
     return GameServer(mods, host_abi=HOST_ABI, on_log=lambda text: None, world=world,
-                      on_tick=on_tick)
+                      on_tick=on_tick, grace_ticks=grace_ticks)
 
 
 def play(game: GameServer, ticks: int, pid: int | None = None) -> None:
@@ -81,7 +83,10 @@ async def test_a_game_goes_on_from_its_last_tick_with_its_hash(tmp_path: Path,
     again = server(path, served(walker))
     assert again.room.tick == 130
     assert again.room.sim.state_hash() == hashes[130]
-    assert again.world is not None and "1 players leave at tick 131" in again.world.summary
+    # ann joined without a handshake, so without a token: nobody can come back as her.
+    assert again.world is not None
+    assert "0 players held until tick 730 for their return, 1 leave at tick 131" in \
+        again.world.summary, again.world.summary
     again.step()  # nobody plays ann any more: she leaves in the first tick
     assert again.room.sim.world.players == {} and again.room.players == {}
     assert again.room.reserve() == pid + 1  # ids are never given twice
@@ -284,3 +289,129 @@ def test_serve_refuses_a_world_it_cannot_use_before_building(tmp_path: Path, cas
     assert phrase in done.stderr and "building" not in done.stdout
     if case != "no folder":
         assert path.read_bytes() == b"something else"
+
+
+def hello(name: str, token: str = "") -> Hello:
+    return Hello(protocol_versions=(PROTOCOL_VERSION,), vm_abi=VM_ABI, host_abi=HOST_ABI,
+                 name=name, token=token)
+
+
+def welcomed(game: GameServer, name: str) -> tuple[int, str]:
+    """A player joined through the handshake, as the server's shell does: id and token."""
+    answer = game.handshake.accept(hello(name))
+    assert isinstance(answer, Welcome)
+    game.handshake.admit(answer.player_id)
+    return answer.player_id, answer.token
+
+
+async def test_after_a_restart_players_are_held_for_their_tokens_then_leave(
+        tmp_path: Path, walker: ModImage) -> None:
+    path = tmp_path / "w.db"
+    first = server(path, served(walker), grace_ticks=20)
+    ann, ann_token = welcomed(first, "ann")
+    bob, bob_token = welcomed(first, "bob")
+    assert (ann, bob) == (1, 2)
+    play(first, 1, ann)  # they join in tick 1
+    for _ in range(3):  # walker: "/score" adds 1 to the player's score
+        first.room.chat(ann, "/score")
+        play(first, 1, ann)
+    play(first, 56, ann)
+    world = first.room.sim.world
+    ann_entity, bob_entity = world.players[ann], world.players[bob]
+    assert ann_entity != bob_entity and world.entities[ann_entity].score == 3
+    first.identities.ban(99, "10.6.6.6")  # an address banned in this run
+    play(first, 1)  # the ban is committed with tick 61
+    assert first.world is not None
+    first.world.file.close()  # as kill -9 leaves it: no final save
+    again = server(path, served(walker), grace_ticks=20)
+    assert again.world is not None
+    assert again.world.summary.endswith(
+        "; 2 players held until tick 81 for their return, 0 leave at tick 62; mods "
+        "reloaded: none"), again.world.summary
+    assert again.identities.banned("10.6.6.6", "")
+    assert again.identities.owner(ann_token) == 1 and again.identities.detached(1)
+    # ann comes back with her token: the same player id, whose entity and score are hers.
+    answer = again.handshake.accept(hello("ann", ann_token), reclaim=1)
+    assert isinstance(answer, Welcome) and answer.player_id == 1 and answer.token == ann_token
+    again.identities.attach(1)
+    play(again, 19)  # to tick 80: bob is still held
+    world = again.room.sim.world
+    assert world.players == {1: ann_entity, 2: bob_entity}
+    assert world.entities[ann_entity].score == 3
+    play(again, 1)  # tick 81: bob's grace period ends with it; he leaves in tick 82
+    assert again.room.tick == 81 and 2 in again.room.sim.world.players
+    play(again, 1)
+    assert again.room.sim.world.players == {1: ann_entity}
+    assert again.identities.owner(bob_token) is None
+    # A name held for a returning player is taken for anyone else, free after he left.
+    assert isinstance(again.handshake.accept(hello("ann")), Refusal)
+    # bob again is a new player (the refused "ann" used up id 3): ids are never given twice
+    assert welcomed(again, "bob")[0] == 4
+    await again.stop()
+    assert replay_main([str(path), "--verify"]) == 0
+    conn = sqlite3.connect(path)
+    (leaves,) = conn.execute("SELECT inputs FROM ticks WHERE tick = 82").fetchone()
+    conn.close()
+    assert leaves[:2] == bytes([0x96, 0x90]) and leaves[2:4] == bytes([0x91, 0x02]), \
+        "no join, and player 2 leaves in tick 82"
+
+
+@pytest.mark.parametrize("value", [
+    '{"grace_ticks": 5}', "{", "[" * 100_000, "null",
+    '{"grace_ticks": 5, "tokens": [[1, "' + "a" * 64 + '"]], "detached": [[1, "soon"]], '
+    '"banned_addresses": [], "banned_tokens": []}',
+])
+async def test_damaged_identities_stop_a_restart_and_the_file_is_kept(
+        tmp_path: Path, walker: ModImage, value: str) -> None:
+    path = tmp_path / "w.db"
+    first = server(path, served(walker))
+    welcomed(first, "ann")
+    play(first, 3)
+    await first.stop()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'identities'", (value,))
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(WorldError, match=r"w\.db: its player identities are damaged: "):
+        server(path, served(walker))
+    assert path.read_bytes() == before
+
+
+def snapshot_ticks(path: Path) -> list[int]:
+    conn = sqlite3.connect(path)
+    try:
+        return [t for (t,) in conn.execute("SELECT tick FROM snapshots ORDER BY tick")]
+    finally:
+        conn.close()
+
+
+async def test_snapshots_are_pruned_to_the_first_and_the_latest_n(
+        tmp_path: Path, walker: ModImage, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.db"
+    game = server(path, served(walker), every=10, keep=3)
+    play(game, 97, joined(game))
+    assert snapshot_ticks(path) == [0, 70, 80, 90]
+    assert game.save_world() == f"saved the world to {path} at tick 97"
+    assert snapshot_ticks(path) == [0, 80, 90, 97]
+    play(game, 3)
+    await game.stop()  # tick 100's snapshot was taken by the tick itself
+    assert snapshot_ticks(path) == [0, 90, 97, 100]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*), MIN(tick), MAX(tick) FROM ticks").fetchone() == \
+        (100, 1, 100)
+    conn.close()
+    capsys.readouterr()
+    assert replay_main([str(path), "--from", "95", "--to", "99", "--verify"]) == 0
+    assert "replayed ticks 91..99 from the snapshot of tick 90: 9 ticks" in \
+        capsys.readouterr().out
+    assert replay_main([str(path), "--from", "50", "--verify"]) == 0  # before 90: the first
+    assert "replayed ticks 1..100 from the snapshot of tick 0: 100 ticks" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize("keep", [0, -1])
+def test_keeping_no_snapshot_is_refused(tmp_path: Path, keep: int) -> None:
+    with pytest.raises(ValueError, match="at least 1 snapshot is kept"):
+        WorldRecorder.open(tmp_path / "w.db", host_abi=HOST_ABI, keep=keep)
+    assert not (tmp_path / "w.db").exists()
