@@ -1,7 +1,8 @@
 """The ``--bot`` player: pseudo-random buttons from a seed, shared by every client shell.
 
-The asyncio client (``client.session``) and the browser's worker (``client.driver``) play the
-same way from the same seed: a new choice every fourth tick, sent only when it changed.
+``client.driver`` plays it for both shells (``client.session``'s asyncio client and the
+browser's worker), the same way from the same seed: a new choice every fourth tick, sent only
+when it changed.
 """
 
 from __future__ import annotations

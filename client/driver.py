@@ -6,8 +6,9 @@ send what ``take_output`` returns, answer ``needs`` from the mod cache (``cached
 ``take_store``'s verified ELFs, pass the player's keys to ``press``. (``needs`` also names
 the builds a hot reload swaps in that the cache may hold; the others are fetched.) The join is
 ``lockstep.join.Join``'s and following the game ``lockstep.follower.Follower``'s; this class
-sequences them as ``client.session`` does, and keeps what a page shows: the phase, the
-download, chat, how the game ended::
+sequences them and keeps what a page shows: the phase, the download, chat, how the game
+ended. ``client.session`` (asyncio, websockets, the cache folder) is the other shell over it,
+with ``on_tick`` and ``on_notice`` for its text view and summary::
 
     driver = Driver("ann", cache_hashes)
     ws.send(driver.start())
@@ -17,8 +18,9 @@ download, chat, how the game ended::
         for elf in driver.take_store(): cache.put(elf)
         for out in driver.take_output(): ws.send(out)
 
-Nothing raises out of ``receive``: a failure ends the game (``phase`` ``ENDED``, ``ended``
-says why, a ``Bye`` telling the server is in the output).
+Nothing raises out of ``receive`` but the callbacks' own errors: a failure ends the game
+(``phase`` ``ENDED``, ``ending`` says how and ``ended`` why, a ``Bye`` telling the server is
+in the output).
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ from protocol import (
     Tick,
     decompress_mod,
 )
+from vm import VM_ABI
 
 from .bot import Bot
 
-__all__ = ["Driver", "Phase", "HELD_TICKS", "CHAT_KEPT"]
+__all__ = ["Driver", "Phase", "Ending", "HELD_TICKS", "CHAT_KEPT", "ended_line"]
 
 #: Ticks held back, at most, waiting for a build a reload swaps in.
 HELD_TICKS = 1200
@@ -79,6 +82,24 @@ class Phase(Enum):
     ENDED = "ended"  # refused, left, disconnected: ``ended`` says why
 
 
+class Ending(Enum):
+    """How the game ended (``Driver.ending``), for a shell that reports it."""
+
+    DONE = "done"  # we left: the ticks asked for were applied, or ``leave``
+    REFUSED = "refused"  # the server refused the join (``Refusal``, or a ``Bye`` for a Welcome)
+    SERVER = "server"  # the server's ``Bye`` during the game
+    LOST = "lost"  # the connection closed without a ``Bye``
+    ERROR = "error"  # we could not go on (a mod, the protocol, a state); our ``Bye`` says why
+
+
+def ended_line(code: str | None, reason: str) -> str:
+    """How a game the server (its ``Bye`` code, or None: the connection) ended reads:
+    ``server said shutdown: ...`` or ``connection lost: ...``."""
+    if code is None:
+        return f"connection lost: {reason}"
+    return f"server said {code}: {reason}"
+
+
 class Driver:
     """One client's game, sans-I/O.
 
@@ -87,9 +108,13 @@ class Driver:
         cached: the SHA-256s the mod cache holds.
         bot_seed: play as ``riscade connect --bot`` does with this seed (None: a human).
         ticks: leave after applying this many ticks (None: stay).
-        host_abi: the host-call ABI claimed (tests override it to be refused).
+        host_abi, vm_abi: the ABIs claimed (tests override them to be refused).
         token: the token this server gave this player before (``""``: none): a return within
             the server's grace period plays as the same player. Keep ``token`` for next time.
+        password, admin_token: the server's password and admin token (``""``: none).
+        on_tick: called with the follower after each applied tick (and its ``Desync``), before
+            the bot's buttons and the ``ticks`` check: it may ``say`` a line.
+        on_notice: called with each line the server tells this player alone (``Notice``).
 
     Raises:
         LocalMisuse: a ``Hello`` the protocol refuses (a name too long or empty...).
@@ -97,19 +122,29 @@ class Driver:
 
     def __init__(self, name: str, cached: list[str] | tuple[str, ...] = (), *,
                  bot_seed: int | None = None, ticks: int | None = None,
-                 host_abi: str | None = None, token: str = "") -> None:
+                 host_abi: str | None = None, vm_abi: str = VM_ABI, token: str = "",
+                 password: str = "", admin_token: str = "",
+                 on_tick: Callable[[Follower], None] | None = None,
+                 on_notice: Callable[[str], None] | None = None) -> None:
         self.link = Link(Role.CLIENT)
-        self.join = Join(name, cached, host_abi=host_abi or HOST_API.abi_hash(), token=token)
+        self.join = Join(name, cached, host_abi=host_abi or HOST_API.abi_hash(), vm_abi=vm_abi,
+                         token=token, password=password, admin_token=admin_token)
         self.join.hello.check_limits(DEFAULT_LIMITS)  # a name too long: LocalMisuse, now
         self.phase = Phase.CONNECTING
         self.follower: Follower | None = None
         self.bot = Bot(bot_seed) if bot_seed is not None else None
         self.ticks_wanted = ticks
+        self.on_tick = on_tick
+        self.on_notice = on_notice
         #: SHA-256s the cache must give (``cached``) before the next ``receive``.
         self.needs: list[str] = []
         #: How the game ended (one line), once ``phase`` is ``ENDED``.
         self.ended: str | None = None
+        #: Then: how, the ``Bye``'s code (the server's, else ours; None: none), the bare reason
+        #: (the server's, or our error's).
+        self.ending: Ending | None = None
         self.end_code: str | None = None
+        self.end_reason: str | None = None
         self.chat: deque[dict[str, Any]] = deque(maxlen=CHAT_KEPT)
         self.chat_seen = 0
         self.resyncs = 0
@@ -154,7 +189,7 @@ class Driver:
         try:
             step()
         except Refused as exc:
-            self._end(exc.code, f"refused ({exc.code}): {exc.reason}")
+            self._end(Ending.REFUSED, exc.code, exc.reason, f"refused ({exc.code}): {exc.reason}")
         except JoinError as exc:
             self._fail(str(exc), exc.bye)
         except ProtocolError as exc:
@@ -184,7 +219,7 @@ class Driver:
     def lost(self, reason: str) -> None:
         """The connection closed without a ``Bye`` (or could not open)."""
         if self.phase is not Phase.ENDED:
-            self._end(None, f"connection lost: {reason}")
+            self._end(Ending.LOST, None, reason, ended_line(None, reason))
 
     def press(self, buttons: int) -> None:
         """The player's buttons (``BUTTON_*`` bits) now held; sent at once if they changed."""
@@ -206,7 +241,7 @@ class Driver:
     def leave(self) -> None:
         """Leave the game (the player closed the page)."""
         if self.phase is not Phase.ENDED:
-            self._fail("left", Bye(code=Code.QUIT, reason="left"))
+            self._fail("left", Bye(code=Code.QUIT, reason="left"), Ending.DONE)
 
     @property
     def token(self) -> str:
@@ -276,6 +311,7 @@ class Driver:
         elif self.phase is Phase.SYNCING:
             if self.join.snapshot(msg) is not None:
                 self.phase = Phase.PLAYING
+                self._leave_if_done()
         else:
             self._play(msg)
 
@@ -323,11 +359,13 @@ class Driver:
                 self.phase = Phase.PLAYING
             return
         elif isinstance(msg, Bye):
-            self._end(msg.code, f"server said {msg.code}: {msg.reason}")
+            self._end(Ending.SERVER, msg.code, msg.reason, ended_line(msg.code, msg.reason))
             return
         elif isinstance(msg, Notice):  # to us alone, outside the game (an admin's answer)
             self.chat_seen += 1
             self.chat.append({"tick": follower.tick, "text": msg.text, "server": True})
+            if self.on_notice is not None:
+                self.on_notice(msg.text)
             return
         self._release()
 
@@ -361,15 +399,22 @@ class Driver:
             self._out.append(self.link.send(Desync(tick=msg.tick,
                                                    state_hash=follower.pending.client_hash)))
             self.phase = Phase.DESYNC
+        if self.on_tick is not None:
+            self.on_tick(follower)
         for line in follower.chat:
             self._chat_line(line)
         if self.bot is not None:
             new = self.bot.after_tick(follower.ticks)
             if new is not None:
                 self._send_buttons(new)
-        if self.ticks_wanted is not None and follower.ticks >= self.ticks_wanted:
-            self._fail(f"left after {follower.ticks} ticks",
-                       Bye(code=Code.QUIT, reason="done"), code=Code.QUIT)
+        self._leave_if_done()
+
+    def _leave_if_done(self) -> None:
+        """Leave once the ``ticks`` asked for are applied (at once if none are)."""
+        f = self.follower
+        if f is not None and self.ticks_wanted is not None and f.ticks >= self.ticks_wanted:
+            self._fail(f"left after {f.ticks} ticks", Bye(code=Code.QUIT, reason="done"),
+                       Ending.DONE)
 
     def _chat_line(self, line: ChatLine) -> None:
         self.chat_seen += 1
@@ -389,17 +434,16 @@ class Driver:
         self._out.append(self.link.send(Input(seq=self._seq, tick=self.follower.tick,
                                               buttons=buttons)))
 
-    def _fail(self, reason: str, bye: Bye | None, code: str | None = None) -> None:
+    def _fail(self, reason: str, bye: Bye | None, ending: Ending = Ending.ERROR) -> None:
         """End the game ourselves, telling the server why (``bye``) if we still can."""
         if bye is not None:
             try:
                 self._out.append(self.link.send(bye))
             except ProtocolError:
                 pass
-        self._end(code if code is not None else (bye.code if bye else None), reason)
+        self._end(ending, bye.code if bye else None, reason, reason)
 
-    def _end(self, code: str | None, reason: str) -> None:
+    def _end(self, ending: Ending, code: str | None, reason: str, line: str) -> None:
         self.phase = Phase.ENDED
-        self.end_code = code
-        self.ended = reason
+        self.ending, self.end_code, self.end_reason, self.ended = ending, code, reason, line
         self.needs = []

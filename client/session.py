@@ -1,19 +1,18 @@
 """The asyncio shell of the client: connect, fetch the mods it lacks, follow the game.
 
-What the join decides (the ``Hello``, which mods the cache must give, each blob verified,
-all-or-nothing loading, the snapshot) is ``lockstep.join``'s, and following the game is
-``lockstep.follower``'s. This shell owns the websocket, the cache files (``client.cache``),
-the bot's inputs, the desync report files and the summary, and fetches the builds a hot
-reload announces (from the cache, else with a ``Fetch``), holding back the ticks that need
-one until it comes; a failure ends in a
-``ClientError`` after the server got a ``Bye`` saying why.
+The game is ``client.driver.Driver``'s (the browser's worker runs the same one): the join, the
+builds a hot reload swaps in, held ticks, desyncs and resyncs, the bot, ``--ticks``, how the
+game ended. This shell moves bytes between the websocket and the driver, answers its cache
+reads from the cache folder (``client.cache``) and stores what it verified, keeps the player's
+token (``cache_dir/tokens``), calls the text view's callbacks, writes the desync report files
+and keeps the summary; a game that did not end as asked ends in a ``ClientError`` (after the
+server got a ``Bye`` saying why, when we still could tell it).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,33 +21,12 @@ from typing import Any
 import websockets
 
 from lockstep.follower import ChatLine, Follower
-from lockstep.join import Join, JoinError, Refused, resume
 from mods.host_api import HOST_API
-from protocol import (
-    DEFAULT_LIMITS,
-    Bye,
-    Chat,
-    Code,
-    Desync,
-    Fetch,
-    Input,
-    Link,
-    Message,
-    ModBlob,
-    Notice,
-    ProtocolError,
-    Ready,
-    Role,
-    Snapshot,
-    SnapshotAssembler,
-    SnapshotPart,
-    Tick,
-    decompress_mod,
-)
+from protocol import DEFAULT_LIMITS, Bye, Chat, Code, Link, LocalMisuse, Message, ProtocolError
 from vm import VM_ABI
 
-from .bot import Bot
 from .cache import ModCache, TokenStore
+from .driver import Driver, Ending, Phase, ended_line
 
 __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
            "SUMMARY_CHAT_LINES"]
@@ -57,9 +35,6 @@ __all__ = ["ClientOptions", "JoinRefused", "GameEnded", "ClientError", "play",
 SUMMARY_CHAT_LINES = 100
 #: Messages read, at most, looking for the server's Bye after a send failed.
 QUEUED_AT_CLOSE = 1024
-#: Ticks held back, at most, waiting for a build a reload swaps in (a server that never
-#: sends it ends the game).
-HELD_TICKS = 1200
 
 
 class ClientError(Exception):
@@ -99,9 +74,7 @@ class GameEnded(ClientError):
     def ended(self) -> str:
         """How the game ended, in one line: ``server said shutdown: ...`` or
         ``connection lost: ...``."""
-        if self.code is None:
-            return f"connection lost: {self.reason}"
-        return f"server said {self.code}: {self.reason}"
+        return ended_line(self.code, self.reason)
 
 
 @dataclass
@@ -168,9 +141,6 @@ async def play(opts: ClientOptions) -> dict[str, Any]:
     """
     started = time.perf_counter()
     cache = ModCache(opts.cache_dir)
-    link = Link(Role.CLIENT)
-    summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0,
-                               "chat_lines": 0, "chat": [], "notices": []}
     try:
         connection = websockets.connect(opts.url, max_size=DEFAULT_LIMITS.max_message_size,
                                         compression=None)
@@ -178,56 +148,143 @@ async def play(opts: ClientOptions) -> dict[str, Any]:
         raise ClientError(f"cannot connect to {opts.url}: {exc}") from None
     try:
         async with connection as ws:
-            await _session(ws, link, cache, opts, summary, started)
+            return await _Session(ws, cache, opts, started).run()
     except websockets.exceptions.WebSocketException as exc:  # the opening handshake failed
         raise ClientError(f"cannot connect to {opts.url}: {exc}") from None
-    return summary
 
 
-async def _session(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
-                   summary: dict[str, Any], started: float) -> None:
-    follower: Follower | None = None
-    try:
-        follower = await _join(ws, link, cache, opts, summary)
-        summary["join_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        summary["ended"] = await _follow(ws, link, follower, opts, summary, cache)
-    except ProtocolError as exc:
-        await _bye(ws, link, Code.PROTOCOL_ERROR, str(exc)[:900])
-        raise ClientError(f"protocol error: {exc}") from exc
-    except GameEnded as exc:
-        if follower is None:
-            raise
-        _summarise(summary, follower, opts.report_dir)
-        summary["ended"] = exc.ended
-        raise GameEnded(exc.code, exc.reason, summary) from None
-    _summarise(summary, follower, opts.report_dir)
-    await _bye(ws, link, Code.QUIT, "done")
+class _Session:
+    """One game: the driver fed from the websocket, its output sent, its cache reads answered,
+    and the summary kept."""
 
+    def __init__(self, ws: Any, cache: ModCache, opts: ClientOptions, started: float) -> None:
+        self.ws, self.cache, self.opts, self.started = ws, cache, opts, started
+        self.tokens = TokenStore(cache.root / "tokens")
+        self.token = self.tokens.get(opts.url, opts.name) if opts.keep_token else ""
+        self.token_seen = False
+        self.say = list(opts.say)
+        self.summary: dict[str, Any] = {"mod_bytes_received": 0, "mods_from_cache": 0,
+                                        "chat_lines": 0, "chat": [], "notices": []}
+        try:
+            self.driver = Driver(
+                opts.name, cache.hashes(), bot_seed=opts.bot_seed, ticks=opts.ticks,
+                host_abi=opts.host_abi, vm_abi=opts.vm_abi, token=self.token,
+                password=opts.password, admin_token=opts.admin_token,
+                on_tick=self._on_tick, on_notice=self._on_notice)
+        except LocalMisuse as exc:  # a Hello the protocol refuses (the name)
+            raise ClientError(f"protocol error: {exc}") from None
 
-def _summarise(summary: dict[str, Any], follower: Follower, report_dir: Path | None) -> None:
-    summary.update(ticks=follower.ticks, desyncs=follower.desyncs,
-                   tick=follower.tick, state_hash=follower.sim.state_hash(),
-                   reports=[str(p) for p in _write_reports(follower, report_dir)])
+    async def run(self) -> dict[str, Any]:
+        """Play until the driver's game ends; the summary, or the error saying how it ended."""
+        driver = self.driver
+        try:
+            await _transmit(self.ws, driver.link, driver.start())
+            while driver.phase is not Phase.ENDED:
+                try:
+                    data = await self.ws.recv()
+                except websockets.exceptions.WebSocketException as exc:
+                    driver.lost(str(exc) or type(exc).__name__)
+                    break
+                driver.receive(data)
+                for sha in list(driver.needs):
+                    driver.cached(sha, self.cache.get(sha))
+                for elf in driver.take_store():  # only once every mod is verified and loaded
+                    self.cache.put(elf)
+                self._progress()
+                await self._flush()
+        except GameEnded as exc:  # a send failed
+            if not self.began:
+                raise
+            raise GameEnded(exc.code, exc.reason, self._summarise(exc.ended)) from None
+        await self._flush()
+        return self._outcome()
 
+    @property
+    def began(self) -> bool:
+        """True once the first snapshot is loaded (the summary then has a game to tell)."""
+        return self.driver.join.snapshot_size is not None
 
-def _lost(exc: Exception) -> GameEnded:
-    """What a websockets exception during a send or a receive means for the game."""
-    return GameEnded(None, str(exc) or type(exc).__name__)
+    def _progress(self) -> None:
+        """Keep the token once welcomed, and the join's time once the game began."""
+        driver, opts = self.driver, self.opts
+        if not self.token_seen and driver.join.player_id is not None \
+                and driver.phase is not Phase.ENDED:
+            self.token_seen = True
+            if opts.keep_token and driver.token != self.token:
+                self.tokens.put(opts.url, opts.name, driver.token)
+        if self.began and "join_ms" not in self.summary:
+            self.summary["join_ms"] = round((time.perf_counter() - self.started) * 1000, 1)
 
+    async def _flush(self) -> None:
+        """Send the driver's output; once the game is over, as best we can (a connection
+        already gone is not an error then)."""
+        for data in self.driver.take_output():
+            if self.driver.phase is not Phase.ENDED:
+                await _transmit(self.ws, self.driver.link, data)
+                continue
+            try:
+                await self.ws.send(data)
+            except websockets.exceptions.WebSocketException:
+                pass
 
-async def _recv(ws: Any, link: Link) -> Message:
-    """The next message from the server; ``GameEnded`` if the connection is gone."""
-    try:
-        data = await ws.recv()
-    except websockets.exceptions.WebSocketException as exc:
-        raise _lost(exc) from None
-    return link.receive(data)
+    def _outcome(self) -> dict[str, Any]:
+        """The summary of a game that ended as asked, else the error saying how it ended."""
+        driver = self.driver
+        ending, code, reason = driver.ending, driver.end_code, driver.end_reason or ""
+        if ending is Ending.REFUSED:
+            raise JoinRefused(code or "", reason)
+        if ending is Ending.ERROR:
+            raise ClientError(driver.ended)
+        summary = self._summarise(driver.ended or "") if self.began else None
+        if summary is not None and (ending is Ending.DONE or (
+                ending is Ending.SERVER and self.opts.ticks is None and code == Code.SHUTDOWN)):
+            return summary  # the ticks asked for, or "until the server closes": it did
+        raise GameEnded(code, reason, summary)  # the server's Bye, or the connection lost
+
+    def _summarise(self, ended: str) -> dict[str, Any]:
+        driver = self.driver
+        follower = driver.follower
+        assert follower is not None
+        self.summary.update(
+            protocol=driver.link.protocol_version, player_id=driver.join.player_id,
+            mods=len(driver.join.manifest), mods_from_cache=driver.from_cache,
+            mod_bytes_received=driver.mod_bytes, snapshot_bytes=driver.join.snapshot_size,
+            ended=ended, ticks=follower.ticks, desyncs=follower.desyncs, tick=follower.tick,
+            state_hash=follower.sim.state_hash(),
+            reports=[str(p) for p in _write_reports(follower, self.opts.report_dir)])
+        return self.summary
+
+    def _on_tick(self, follower: Follower) -> None:
+        """The driver applied a tick: the view, the chat lines seen, our next ``say`` line."""
+        opts = self.opts
+        if opts.on_tick:
+            opts.on_tick(follower)
+        seen: list[dict[str, Any]] = self.summary["chat"]
+        for line in follower.chat:
+            self.summary["chat_lines"] += 1
+            seen.append(line.as_dict())
+            if opts.on_chat:
+                opts.on_chat(line)
+        del seen[:-SUMMARY_CHAT_LINES]
+        if self.say and follower.player_id in follower.sim.world.players:
+            self.driver.say(self.say.pop(0))
+
+    def _on_notice(self, text: str) -> None:
+        notices: list[str] = self.summary["notices"]
+        notices.append(text)
+        del notices[:-SUMMARY_CHAT_LINES]
+        if self.opts.on_notice:
+            self.opts.on_notice(text)
 
 
 async def _send(ws: Any, link: Link, msg: Message) -> None:
-    """Send ``msg``; ``GameEnded`` if the connection is gone (with the server's reason when
+    """Send ``msg`` through ``link``; ``GameEnded`` if the connection is gone."""
+    await _transmit(ws, link, link.send(msg))
+
+
+async def _transmit(ws: Any, link: Link, data: bytes) -> None:
+    """Send ``data``; ``GameEnded`` if the connection is gone (with the server's reason when
     its ``Bye`` arrived before our send failed)."""
-    data = link.send(msg)
     try:
         await ws.send(data)
     except websockets.exceptions.WebSocketException as exc:
@@ -245,55 +302,7 @@ async def _ending(ws: Any, link: Link, exc: Exception) -> GameEnded:
             break
         if isinstance(msg, Bye):
             return GameEnded(msg.code, msg.reason)
-    return _lost(exc)
-
-
-async def _bye(ws: Any, link: Link, code: str, reason: str) -> None:
-    """Say goodbye if we still can; a connection already gone is not an error here."""
-    try:
-        await ws.send(link.send(Bye(code=code, reason=reason)))
-    except (ProtocolError, websockets.exceptions.WebSocketException):
-        pass
-
-
-async def _join(ws: Any, link: Link, cache: ModCache, opts: ClientOptions,
-                summary: dict[str, Any]) -> Follower:
-    """Join through ``lockstep.join.Join``: this shell moves its messages, reads and fills
-    the cache, and turns its errors into ours (after sending the server its ``Bye``)."""
-    tokens = TokenStore(cache.root / "tokens")
-    token = tokens.get(opts.url, opts.name) if opts.keep_token else ""
-    join = Join(opts.name, cache.hashes(), host_abi=opts.host_abi, vm_abi=opts.vm_abi,
-                token=token, password=opts.password, admin_token=opts.admin_token)
-    try:
-        await _send(ws, link, join.hello)
-        for sha in join.welcome(await _recv(ws, link)):
-            join.cached(sha, cache.get(sha))
-        if opts.keep_token and join.token != token:
-            tokens.put(opts.url, opts.name, join.token)
-        summary.update(protocol=link.protocol_version, player_id=join.player_id,
-                       mods=len(join.manifest), mods_from_cache=join.from_cache)
-        while join.downloading:
-            join.blob(await _recv(ws, link))
-        summary["mod_bytes_received"] = join.blob_bytes
-        follower = join.load_mods()
-        for elf in join.downloaded:  # only once every mod is verified and loaded
-            cache.put(elf)
-        await _send(ws, link, Ready())
-        while join.snapshot(await _recv(ws, link)) is None:
-            pass
-    except JoinError as exc:
-        raise await _failed(ws, link, exc) from None
-    summary["snapshot_bytes"] = join.snapshot_size
-    return follower
-
-
-async def _failed(ws: Any, link: Link, exc: JoinError) -> ClientError:
-    """Tell the server why we stop (``exc.bye``), and say it as our error."""
-    if isinstance(exc, Refused):
-        return JoinRefused(exc.code, exc.reason)
-    if exc.bye is not None:
-        await _bye(ws, link, exc.bye.code, exc.bye.reason)
-    return ClientError(str(exc))
+    return GameEnded(None, str(exc) or type(exc).__name__)
 
 
 def _write_reports(follower: Follower, report_dir: Path | None) -> list[Path]:
@@ -307,89 +316,3 @@ def _write_reports(follower: Follower, report_dir: Path | None) -> list[Path]:
         path.write_text(json.dumps(report.__dict__, indent=2, sort_keys=True))
         paths.append(path)
     return paths
-
-
-async def _load(ws: Any, link: Link, follower: Follower, whole: Snapshot) -> None:
-    """Continue from a whole snapshot; a state we cannot use ends the game."""
-    try:
-        resume(follower, whole)
-    except JoinError as exc:
-        raise await _failed(ws, link, exc) from None
-
-
-class _Player:
-    """What the client does with each tick it applies: inputs, chat, callbacks."""
-
-    def __init__(self, ws: Any, link: Link, follower: Follower, opts: ClientOptions,
-                 summary: dict[str, Any]) -> None:
-        self.ws, self.link, self.follower, self.opts = ws, link, follower, opts
-        self.summary = summary
-        self.bot = Bot(opts.bot_seed) if opts.bot_seed is not None else None
-        self.seq = 0
-        self.say = list(opts.say)
-
-    async def tick(self, msg: Tick) -> None:
-        follower, opts, ws, link = self.follower, self.opts, self.ws, self.link
-        if not follower.apply(msg) and follower.pending is not None:
-            await _send(ws, link, Desync(tick=msg.tick, state_hash=follower.pending.client_hash))
-        if opts.on_tick:
-            opts.on_tick(follower)
-        seen: list[dict[str, Any]] = self.summary["chat"]
-        for line in follower.chat:
-            self.summary["chat_lines"] += 1
-            seen.append(line.as_dict())
-            if opts.on_chat:
-                opts.on_chat(line)
-        del seen[:-SUMMARY_CHAT_LINES]
-        if self.say and follower.player_id in follower.sim.world.players:
-            await _send(ws, link, Chat(text=self.say.pop(0)))
-        new = self.bot.after_tick(follower.ticks) if self.bot is not None else None
-        if new is not None:
-            self.seq += 1
-            await _send(ws, link, Input(seq=self.seq, tick=follower.tick, buttons=new))
-
-
-async def _follow(ws: Any, link: Link, follower: Follower, opts: ClientOptions,
-                  summary: dict[str, Any], cache: ModCache) -> str:
-    """Follow ticks until ``opts.ticks`` are applied; returns how it ended."""
-    player = _Player(ws, link, follower, opts, summary)
-    held: deque[Tick] = deque()  # ticks waiting for a build a reload swaps in
-    assembler = SnapshotAssembler()
-    while opts.ticks is None or follower.ticks < opts.ticks:
-        msg = await _recv(ws, link)
-        if isinstance(msg, Tick | ModBlob):
-            if isinstance(msg, Tick):
-                for entry in follower.announce(msg):
-                    elf = cache.get(entry.sha256)
-                    if elf is None:
-                        await _send(ws, link, Fetch(sha256=entry.sha256))
-                    else:
-                        follower.add_mod(elf)
-                        summary["mods_from_cache"] += 1
-                held.append(msg)
-            else:
-                elf = decompress_mod(msg.data, msg.size, msg.sha256)
-                cache.put(elf)
-                follower.add_mod(elf)
-                summary["mod_bytes_received"] += len(msg.data)
-            while held and follower.ready(held[0]) and (
-                    opts.ticks is None or follower.ticks < opts.ticks):
-                await player.tick(held.popleft())
-            if len(held) > HELD_TICKS:
-                raise ClientError(f"the build a reload needs at tick {held[0].tick} did not "
-                                  f"come in {HELD_TICKS} ticks")
-        elif isinstance(msg, Snapshot | SnapshotPart):
-            whole = assembler.add(msg)
-            if whole is not None:
-                await _load(ws, link, follower, whole)
-        elif isinstance(msg, Notice):
-            summary["notices"].append(msg.text)
-            del summary["notices"][:-SUMMARY_CHAT_LINES]
-            if opts.on_notice:
-                opts.on_notice(msg.text)
-        elif isinstance(msg, Bye):
-            ended = GameEnded(msg.code, msg.reason)
-            if opts.ticks is None and msg.code == Code.SHUTDOWN:
-                return ended.ended  # following "until the server closes": it did
-            raise ended
-    return f"left after {follower.ticks} ticks"

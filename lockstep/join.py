@@ -4,9 +4,9 @@ then a ``Follower`` continuing from the server's snapshot.
 All or nothing: every mod of the manifest must come from the cache or in a blob that
 decompresses within its manifest size and matches its SHA-256 before anything is loaded, and
 nothing should be cached before every mod has loaded. Each mod's machine gets the memory and
-stack its manifest entry names. The shell (``client.session``) moves the messages through its
-``Link`` (which checks the protocol's rules first), reads and writes the cache, and keeps the
-summary::
+stack its manifest entry names. The client (``client.driver``) moves the messages through its
+``Link`` (which checks the protocol's rules first), has its shell read and write the cache,
+and keeps the figures::
 
     join = Join("ann", cache.hashes(), host_abi=HOST_API.abi_hash())
     send(join.hello)

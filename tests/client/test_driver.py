@@ -7,8 +7,9 @@ import hashlib
 
 import pytest
 
-from client.driver import Driver, Phase
+from client.driver import Driver, Ending, Phase, ended_line
 from game.simulation import ModImage, Simulation, TickInputs
+from lockstep.follower import Follower
 from lockstep.wire import entry_for, tick_message
 from mods.host_api import HOST_API
 from protocol import (
@@ -271,3 +272,95 @@ def test_a_notice_is_a_line_to_this_player(walker: ModImage) -> None:
     driver.receive(server.link.send(Notice(text="kicked bob")))
     assert list(driver.chat)[-1] == {"tick": 1, "text": "kicked bob", "server": True}
     assert driver.phase is Phase.PLAYING
+
+
+# -- what the asyncio shell (client.session) needs of the driver ----------------------------------
+
+
+def test_on_tick_sees_each_applied_tick_and_its_line_goes_out_between_desync_and_bot(
+        walker: ModImage) -> None:
+    ticks: list[tuple[int, int]] = []
+    driver: Driver
+
+    def on_tick(f: Follower) -> None:
+        ticks.append((f.tick, f.ticks))
+        if f.ticks == 2:
+            assert driver.say("from on_tick") is None
+
+    server = Server(walker)
+    driver = Driver("ann", (), bot_seed=5, on_tick=on_tick)
+    server.join(driver)
+    server.read(driver)
+    for n in range(2, 6):
+        server.tick(driver, wrong_hash=n == 2)
+    assert ticks == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+    sent = server.read(driver)
+    kinds = [type(m) for m in sent]
+    # tick 2: its Desync, then the line said in on_tick; the bot's first buttons after tick 5
+    assert kinds[:2] == [Desync, Chat] and getattr(sent[1], "text", None) == "from on_tick"
+    assert kinds[2:] == [Input]
+
+
+def test_on_notice_hears_the_servers_lines_to_this_player(walker: ModImage) -> None:
+    notices: list[str] = []
+    server, driver = Server(walker), Driver("ann", (), on_notice=notices.append)
+    server.join(driver)
+    driver.receive(server.link.send(Notice(text="kicked bob")))
+    driver.receive(server.link.send(Notice(text="saved")))
+    assert notices == ["kicked bob", "saved"]
+
+
+def test_ticks_zero_leaves_as_soon_as_the_game_begins(walker: ModImage) -> None:
+    server, driver = Server(walker), Driver("ann", (), ticks=0)
+    server.hello(driver)
+    server.welcome(driver)
+    server.blob(driver)
+    server.read(driver)
+    server.snapshot(driver)
+    assert driver.phase is Phase.ENDED and driver.ending is Ending.DONE
+    assert driver.ended == "left after 0 ticks"
+    (bye,) = server.read(driver)
+    assert isinstance(bye, Bye) and bye.code == Code.QUIT and bye.reason == "done"
+
+
+def test_the_hello_carries_the_abis_password_and_admin_token() -> None:
+    server_link = Link(Role.SERVER)
+    driver = Driver("ann", (), host_abi="h" * 64, vm_abi="rv64gc-test", password="pw",
+                    admin_token="adm")
+    hello = server_link.receive(driver.start())
+    assert isinstance(hello, Hello)
+    assert (hello.host_abi, hello.vm_abi, hello.password, hello.admin_token) == (
+        "h" * 64, "rv64gc-test", "pw", "adm")
+
+
+def test_ending_says_how_and_keeps_the_bare_reason(walker: ModImage) -> None:
+    refused, server = Driver("ann", ()), Server(walker)
+    server.hello(refused)
+    refused.receive(server.link.send(Refusal(code=Code.NAME, reason="taken")))
+    assert (refused.ending, refused.end_code, refused.end_reason) == (Ending.REFUSED, "name",
+                                                                      "taken")
+
+    bye, server = Driver("ann", ()), Server(walker)
+    server.join(bye)
+    bye.receive(server.link.send(Bye(code=Code.KICKED, reason="flooding")))
+    assert (bye.ending, bye.end_code, bye.end_reason) == (Ending.SERVER, "kicked", "flooding")
+    assert bye.ended == ended_line("kicked", "flooding") == "server said kicked: flooding"
+
+    lost, server = Driver("ann", ()), Server(walker)
+    server.join(lost)
+    lost.lost("no close frame")
+    assert (lost.ending, lost.end_code, lost.end_reason) == (Ending.LOST, None, "no close frame")
+    assert lost.ended == "connection lost: no close frame"
+    lost.receive(server.link.send(Bye(code=Code.SHUTDOWN, reason="late")))  # over: ignored
+    assert lost.ending is Ending.LOST
+
+    broken, server = Driver("ann", ()), Server(walker)
+    server.join(broken)
+    broken.receive(b"\xc1" * 8)
+    assert broken.ending is Ending.ERROR and broken.end_code == Code.PROTOCOL_ERROR
+    assert broken.end_reason == broken.ended and (broken.ended or "").startswith("protocol error")
+
+    left, server = Driver("ann", ()), Server(walker)
+    server.join(left)
+    left.leave()
+    assert (left.ending, left.end_code, left.ended) == (Ending.DONE, Code.QUIT, "left")
