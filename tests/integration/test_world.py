@@ -230,8 +230,10 @@ async def test_kill_9_then_restart_goes_on_and_a_player_comes_back_with_its_toke
                                        on_tick=a_back))
     assert summary["desyncs"] == 0
     first_tick, pid, entity, score = back[0]
-    assert first_tick > tick and pid == a and entity == a_entity and score == a_score, \
-        (back[0], a, a_entity, a_score)
+    # Held, a's entity keeps drifting on its velocity through the ticks before it is back and
+    # may take a coin then: its score is the crashed one or more, never a new player's reset.
+    assert first_tick > tick and pid == a and entity == a_entity, (back[0], a, a_entity)
+    assert score is not None and score >= a_score, (back[0], a_score)
     # b never comes back: it leaves when its grace period ends, in tick tick + grace + 1.
     async with asyncio.timeout(DEADLINE):
         while committed(world)[0] <= tick + grace + 1:
