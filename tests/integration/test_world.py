@@ -7,13 +7,14 @@ file and found again by a changed mod after a restart."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgpack
@@ -80,6 +81,8 @@ class Served:
     """``riscade serve`` in a process; its output read as it comes (never left to fill a
     pipe)."""
 
+    running: list[int] = []  # process ids, killed after each test (a failed one too)
+
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[str] = []
@@ -92,6 +95,7 @@ class Served:
             sys.executable, str(ROOT / "riscade_cli.py"), "serve", "--port", "0", *args,
             cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        cls.running.append(proc.pid)
         return cls(proc)
 
     async def _read(self) -> None:
@@ -125,6 +129,22 @@ class Served:
         code = await asyncio.wait_for(self.proc.wait(), DEADLINE)
         await self._reader
         return code
+
+
+@pytest.fixture(autouse=True)
+def _no_server_left() -> Iterator[None]:
+    """A test that fails half-way leaves no ``riscade serve`` behind."""
+    yield
+    for pid in Served.running:
+        try:  # still ours? (an ended process's id may have been reused)
+            ours = b"riscade_cli.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            if ours:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    Served.running.clear()
 
 
 def committed(path: Path) -> tuple[int, str]:
