@@ -18,7 +18,7 @@ COPY . .
 # (RISCADE_SERVER_ONLY: without the test and benchmark tools).
 RUN bash scripts/install.sh && rm -rf /var/lib/apt/lists/* /root/.npm
 
-# The world file, the build cache, the mods' storage and Zig's cache live in /data.
+# The world file (the mods' storage is in it), the build cache and Zig's cache live in /data.
 VOLUME ["/data"]
 EXPOSE 8765
 # SIGTERM (docker stop): the server saves the world, says why to every client, exits 0

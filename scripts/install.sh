@@ -13,7 +13,7 @@ command -v node >/dev/null || need+=(nodejs)  # Pyodide under Node: the determin
 command -v npm >/dev/null || need+=(npm)
 command -v docker-compose >/dev/null || [ -n "$only" ] || need+=(docker-compose)  # checks docker-compose.yml (no engine needed)
 command -v llvm-objcopy >/dev/null || need+=(llvm)  # splits mods' debug info off
-command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)  # debugging mods (and its tests)
+command -v gdb-multiarch >/dev/null || [ -n "$only" ] || need+=(gdb-multiarch)  # debugging mods (and its tests)
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
