@@ -90,7 +90,6 @@ from protocol import (
     Hello,
     Input,
     Limits,
-    Link,
     Message,
     MessageTooLarge,
     ModBlob,
@@ -101,13 +100,13 @@ from protocol import (
     Ready,
     Refusal,
     Reload,
-    Role,
     encode,
     split_snapshot,
 )
 from web.assets import WebClient
 
 from .admin import is_admin_line, run
+from .connection import Connection, End, close_text, ws_reason
 from .http import Routes, is_upgrade
 from .identity import DEFAULT_GRACE_TICKS, Credentials, Identities
 from .metrics import ServerMetrics
@@ -133,110 +132,6 @@ class ServedMod:
     image: ModImage
     blob: bytes
     debug: Path | None = None
-
-
-class _End(Exception):
-    """Ends one connection: the Bye code and reason it gets, and the websocket close code."""
-
-    def __init__(self, code: Code, reason: str, ws_code: int) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.ws_code = ws_code
-
-
-def _ws_reason(text: str) -> str:
-    """``text`` cut to fit a websocket close frame (at most 123 bytes of UTF-8)."""
-    return text.encode("utf-8", "replace")[:120].decode("utf-8", "ignore")
-
-
-def _close_text(code: int, reason: str) -> str:
-    """What a close frame websockets sent on its own means, for a log line."""
-    if code == 1011 and "keepalive" in reason:
-        return "keepalive ping timeout: no pong in time"
-    if code == 1009:
-        return "message too big (1009)"
-    return f"closed ({code} {shown(reason, 80)})"
-
-
-class _Conn:
-    """One client connection: its link, its outbox and who it is."""
-
-    def __init__(self, ws: ServerConnection, limits: Limits, outbox_messages: int,
-                 metrics: ServerMetrics | None = None) -> None:
-        self.ws = ws
-        self.metrics = metrics
-        address = ws.remote_address
-        self.address = str(address[0]) if address else "?"
-        self.peer = f"{address[0]}:{address[1]}" if address else "?"
-        self.link = Link(Role.SERVER, limits=limits)
-        self.outbox: asyncio.Queue[bytes | None] = asyncio.Queue(outbox_messages)
-        self.queued_bytes = 0  # bytes in the outbox and in the send under way
-        self._sent = asyncio.Event()
-        self.pid: int | None = None
-        self.name = "?"
-        self.admin = False  # it sent the server's admin token
-        self.joined = False  # its player is (or joins) the world: it gets a grace period
-        self.kicked = False  # an admin removed it: it leaves at once
-        self.rates: PlayerRates | None = None
-        self.playing = False
-        self.dropped = False
-        self.ending = False  # the reason was logged and a Bye queued: log nothing more
-        self.close_code = 1000
-        self.close_reason = ""
-        self.resync_wanted = False
-        self.resynced_at: int | None = None
-        self.writer_task: asyncio.Task[None] | None = None
-
-    @property
-    def who(self) -> str:
-        """The peer, and the player if there is one, for log lines."""
-        if self.pid is None:
-            return self.peer
-        return f"{self.peer} player {self.pid} {shown(self.name)}"
-
-    def push(self, data: bytes) -> bool:
-        """Queue ``data``; False (and the connection marked dropped) if the outbox is full."""
-        if self.dropped:
-            return False
-        try:
-            self.outbox.put_nowait(data)
-        except asyncio.QueueFull:
-            self.dropped = True
-            return False
-        self.queued_bytes += len(data)
-        return True
-
-    def finish(self, ws_code: int, reason: str) -> None:
-        """After what is queued, close the websocket with ``ws_code``."""
-        self.close_code, self.close_reason = ws_code, _ws_reason(reason)
-        self.ending = True
-        with contextlib.suppress(asyncio.QueueFull):
-            self.outbox.put_nowait(None)
-
-    async def drained(self, limit: int) -> None:
-        """Wait until at most ``limit`` bytes are queued (or the connection is gone)."""
-        while self.queued_bytes > limit and not self.dropped:
-            self._sent.clear()
-            await self._sent.wait()
-
-    async def writer(self) -> None:
-        """Send what is queued, in order; on the end marker, close with the chosen code."""
-        try:
-            while True:
-                data = await self.outbox.get()
-                if data is None:
-                    await self.ws.close(self.close_code, self.close_reason)
-                    return
-                await self.ws.send(data)
-                if self.metrics is not None:
-                    self.metrics.sent_bytes += len(data)
-                self.queued_bytes -= len(data)
-                self._sent.set()
-        except websockets.ConnectionClosed:
-            self.dropped = True
-        finally:
-            self._sent.set()
 
 
 @dataclass
@@ -316,15 +211,15 @@ class GameServer:
         self.handshake = Handshake(self.room, [m.entry for m in self.mods],
                                    host_abi=self.host_abi, tick_rate=self.tick_rate,
                                    limits=self.limits, issue=self.identities.issue)
-        self._holders: dict[int, _Conn] = {}  # player id -> the connection playing it
+        self._holders: dict[int, Connection] = {}  # player id -> the connection playing it
         self._addresses: dict[int, str] = {}  # player id -> its last address (for /ban)
         if self.world is not None:  # a resumed game's players are held for their tokens
             for pid, name in self.world.attach(self.room, self.identities).items():
                 self.handshake.resume(pid, name)
         self._print_mod_chat()  # what the mods said while starting
-        self._conns: list[_Conn] = []  # playing (past Ready): they get ticks
-        self._live: set[_Conn] = set()  # every open connection, any state
-        self._want_snapshot: list[_Conn] = []
+        self._conns: list[Connection] = []  # playing (past Ready): they get ticks
+        self._live: set[Connection] = set()  # every open connection, any state
+        self._want_snapshot: list[Connection] = []
         self._admission = Admission(self.policy.max_conns_per_address)
         self._lockout = Lockout(self.policy.wrong_secret_limit, self.policy.wrong_secret_window,
                                 self.policy.lockout_ticks)
@@ -548,7 +443,7 @@ class GameServer:
             if conn not in self._conns:
                 continue
             if not conn.playing and conn.pid is not None and not self.handshake.current(conn.pid):
-                self._end(conn, _End(Code.RELOADED, "a mod was reloaded while you joined: "
+                self._end(conn, End(Code.RELOADED, "a mod was reloaded while you joined: "
                                      "join again", 1008))
                 self._forget(conn)
                 continue
@@ -578,11 +473,11 @@ class GameServer:
             else:
                 conn.playing = True
 
-    def _send(self, conn: _Conn, msg: Message, encoded: bytes | None = None) -> None:
+    def _send(self, conn: Connection, msg: Message, encoded: bytes | None = None) -> None:
         """Send ``msg`` to one connection; any failure drops that connection alone."""
         sent = conn.ws.protocol.close_sent
         if sent is not None:  # websockets gave up on it (keepalive, too big): say why now
-            self._drop(conn, _close_text(sent.code, sent.reason))
+            self._drop(conn, close_text(sent.code, sent.reason))
             return
         try:
             data = conn.link.send(msg, encoded=encoded)
@@ -591,11 +486,11 @@ class GameServer:
             return
         self._push(conn, data)
 
-    def _push(self, conn: _Conn, data: bytes) -> None:
+    def _push(self, conn: Connection, data: bytes) -> None:
         if not conn.push(data):
             self._drop(conn, "too slow: its outbox is full")
 
-    def _drop(self, conn: _Conn, reason: str) -> None:
+    def _drop(self, conn: Connection, reason: str) -> None:
         """Forget a connection now and close it (1008) without waiting for its outbox."""
         if conn.ending:  # its handler already logged why and ends it
             return
@@ -603,11 +498,11 @@ class GameServer:
         log.warning("%s dropped: %s", conn.who, reason)
         conn.dropped = conn.ending = True
         self._forget(conn)
-        task = asyncio.get_running_loop().create_task(conn.ws.close(1008, _ws_reason(reason)))
+        task = asyncio.get_running_loop().create_task(conn.ws.close(1008, ws_reason(reason)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _forget(self, conn: _Conn) -> None:
+    def _forget(self, conn: Connection) -> None:
         """``conn`` is gone: its player keeps its slot for the grace period if it had joined
         (and was not kicked), else leaves now. Safe to call twice."""
         if conn in self._conns:
@@ -664,7 +559,7 @@ class GameServer:
                     address or "?")
         if conn is not None:
             conn.kicked = True
-            self._end(conn, _End(Code.KICKED, f"{what} by an admin", 1008))
+            self._end(conn, End(Code.KICKED, f"{what} by an admin", 1008))
             self._forget(conn)
         else:
             self._leave(pid)
@@ -693,12 +588,12 @@ class GameServer:
         task.add_done_callback(self._tasks.discard)
         return f"rebuilding {name}"
 
-    def _notice(self, conn: _Conn, text: str) -> None:
+    def _notice(self, conn: Connection, text: str) -> None:
         """Tell ``conn``'s player ``text`` alone (a ``Notice``)."""
         if conn.playing and not conn.ending and not conn.dropped:
             self._send(conn, Notice(text=reason_text(text)[:self.limits.max_chat_length]))
 
-    def _admin_line(self, conn: _Conn, text: str) -> None:
+    def _admin_line(self, conn: Connection, text: str) -> None:
         """An admin command typed in chat: run it for an admin, refuse it to anyone else."""
         command = text.split(maxsplit=1)[0]
         if not conn.admin:
@@ -712,7 +607,7 @@ class GameServer:
         log.info("admin %s: %s", conn.who, shown(answer, 300))
         self._notice(conn, answer)
 
-    def _say_bye(self, conn: _Conn, code: Code, reason: str, ws_code: int) -> None:
+    def _say_bye(self, conn: Connection, code: Code, reason: str, ws_code: int) -> None:
         """Queue a Bye, then the close with ``ws_code``; the caller logged why."""
         with contextlib.suppress(ProtocolError):
             conn.push(conn.link.send(Bye(code=code, reason=reason_text(reason))))
@@ -744,7 +639,7 @@ class GameServer:
     # --- one connection -----------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = _Conn(ws, self.limits, self.policy.outbox_messages, self.metrics)
+        conn = Connection(ws, self.limits, self.policy.outbox_messages, self.metrics)
         self.stats["connections"] += 1
         if not self._admission.connect(conn.address):
             self.stats["refused"] += 1
@@ -760,23 +655,23 @@ class GameServer:
         conn.writer_task = asyncio.create_task(conn.writer())
         try:
             if not self.running:
-                raise _End(Code.SHUTDOWN, self.failure or "the server is stopping", 1001)
+                raise End(Code.SHUTDOWN, self.failure or "the server is stopping", 1001)
             if await self._handshake(conn):
                 await self._play(conn)
-        except _End as end:
+        except End as end:
             self._end(conn, end)
         except MessageTooLarge as exc:
-            self._end(conn, _End(Code.PROTOCOL_ERROR, str(exc), 1009))
+            self._end(conn, End(Code.PROTOCOL_ERROR, str(exc), 1009))
         except (ProtocolError, RecursionError) as exc:
-            self._end(conn, _End(Code.PROTOCOL_ERROR, f"protocol error: {exc}", 1002))
+            self._end(conn, End(Code.PROTOCOL_ERROR, f"protocol error: {exc}", 1002))
         except TimeoutError:
-            self._end(conn, _End(Code.TIMEOUT, "handshake timeout: no answer in time", 1008))
+            self._end(conn, End(Code.TIMEOUT, "handshake timeout: no answer in time", 1008))
         except websockets.ConnectionClosed as exc:
             if not conn.ending:
                 self._log_closed(conn, exc)
         except Exception:  # a bug on our side: this connection only
             log.exception("%s: unexpected error", conn.who)
-            self._end(conn, _End(Code.PROTOCOL_ERROR, "server error", 1011))
+            self._end(conn, End(Code.PROTOCOL_ERROR, "server error", 1011))
         finally:
             self._forget(conn)
             self._live.discard(conn)
@@ -800,7 +695,7 @@ class GameServer:
             async for _ in ws:
                 pass
 
-    def _end(self, conn: _Conn, end: _End) -> None:
+    def _end(self, conn: Connection, end: End) -> None:
         """Log why a connection ends, and say so to it (Bye, then close code)."""
         if conn.ending:
             return
@@ -811,23 +706,23 @@ class GameServer:
         self._say_bye(conn, end.code, end.reason, end.ws_code)
 
     @staticmethod
-    def _log_closed(conn: _Conn, exc: websockets.ConnectionClosed) -> None:
+    def _log_closed(conn: Connection, exc: websockets.ConnectionClosed) -> None:
         sent, rcvd = exc.sent, exc.rcvd
         if sent is not None and (sent.code in (1009, 1011) or rcvd is None):
-            log.warning("%s dropped: %s", conn.who, _close_text(sent.code, sent.reason))
+            log.warning("%s dropped: %s", conn.who, close_text(sent.code, sent.reason))
         elif rcvd is not None:
             log.info("%s disconnected (%d %s)", conn.who, rcvd.code, shown(rcvd.reason, 80))
         else:
             log.info("%s disconnected without a close frame", conn.who)
 
-    async def _recv(self, conn: _Conn, timeout: float | None = None) -> Message:
+    async def _recv(self, conn: Connection, timeout: float | None = None) -> Message:
         """The next message from ``conn`` through its link (a text frame ends it: 1003)."""
         data = await asyncio.wait_for(conn.ws.recv(), timeout)
         if not isinstance(data, bytes):
-            raise _End(Code.PROTOCOL_ERROR, "text frames are not part of the protocol", 1003)
+            raise End(Code.PROTOCOL_ERROR, "text frames are not part of the protocol", 1003)
         return conn.link.receive(data)
 
-    def _refuse(self, conn: _Conn, refusal: Refusal, raw_name: str) -> bool:
+    def _refuse(self, conn: Connection, refusal: Refusal, raw_name: str) -> bool:
         """Send ``refusal`` and close (1013 when full, else 1008)."""
         self.stats["refused"] += 1
         log.warning("%s refused %s (%s): %s", conn.peer, shown(raw_name), refusal.code,
@@ -837,7 +732,7 @@ class GameServer:
         conn.finish(1013 if refusal.code == Code.FULL else 1008, refusal.reason)
         return False
 
-    async def _handshake(self, conn: _Conn) -> bool:
+    async def _handshake(self, conn: Connection) -> bool:
         timeout = self.policy.handshake_timeout
         hello = await self._recv(conn, timeout)
         if not isinstance(hello, Hello):  # the link admits only Hello or Bye here
@@ -898,7 +793,7 @@ class GameServer:
         log.info("%s joined", conn.who)
         return True
 
-    async def _download(self, conn: _Conn, sending: tuple[str, ...]) -> Message:
+    async def _download(self, conn: Connection, sending: tuple[str, ...]) -> Message:
         """Queue the blobs in ``sending`` as the client takes them, then await its answer."""
         for sha in sending:
             await conn.drained(self.policy.blob_bytes_in_flight)
@@ -909,7 +804,7 @@ class GameServer:
             self.stats["mod_bytes_sent"] += len(msg.data)
         return await self._recv(conn)
 
-    async def _play(self, conn: _Conn) -> None:
+    async def _play(self, conn: Connection) -> None:
         pid, rates = conn.pid, conn.rates
         assert pid is not None and rates is not None
         while not conn.dropped:
@@ -917,12 +812,12 @@ class GameServer:
             tick = self.room.tick
             if isinstance(msg, Input):
                 if not rates.inputs.take(tick):
-                    raise _End(Code.KICKED, f"too many inputs (over {self.policy.input_rate:g} "
+                    raise End(Code.KICKED, f"too many inputs (over {self.policy.input_rate:g} "
                                f"a tick, {self.policy.input_burst} at once)", 1008)
                 self.room.set_input(pid, msg.buttons)
             elif isinstance(msg, Chat):
                 if not rates.chat.take(tick):
-                    raise _End(Code.KICKED, f"too much chat (over {self.policy.chat_rate:g} "
+                    raise End(Code.KICKED, f"too much chat (over {self.policy.chat_rate:g} "
                                f"lines a tick, {self.policy.chat_burst} at once)", 1008)
                 if is_admin_line(msg.text):
                     self._admin_line(conn, msg.text)
@@ -930,13 +825,13 @@ class GameServer:
                     self.stats["chat_dropped"] += 1
             elif isinstance(msg, Desync):
                 if not rates.desync.take(tick):
-                    raise _End(Code.KICKED, "too many desync claims", 1008)
+                    raise End(Code.KICKED, "too many desync claims", 1008)
                 self.stats["desyncs_reported"] += 1
                 log.info("%s desynced at tick %d: a snapshot follows", conn.who, msg.tick)
                 conn.resync_wanted = True
             elif isinstance(msg, Fetch):  # the link lets each announced build through once
                 if msg.sha256 not in self._blobs:  # fetched as its tick came: too late
-                    raise _End(Code.PROTOCOL_ERROR, f"Fetch of {msg.sha256}: not served", 1002)
+                    raise End(Code.PROTOCOL_ERROR, f"Fetch of {msg.sha256}: not served", 1002)
                 blob, encoded = self._blobs[msg.sha256]
                 self._send(conn, blob, encoded)
                 self.stats["mod_bytes_sent"] += len(blob.data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lockstep.wire import reason_text
 from protocol import DEFAULT_LIMITS, Bye
-from server.app import _ws_reason
+from server.connection import ws_reason
 
 
 def test_bye_reasons_are_never_empty_nor_carry_control_characters() -> None:
@@ -15,5 +15,5 @@ def test_bye_reasons_are_never_empty_nor_carry_control_characters() -> None:
 
 
 def test_close_reasons_fit_123_bytes() -> None:
-    assert len(_ws_reason("\U0001F600" * 100).encode()) <= 123
-    assert _ws_reason("too slow") == "too slow"
+    assert len(ws_reason("\U0001F600" * 100).encode()) <= 123
+    assert ws_reason("too slow") == "too slow"
